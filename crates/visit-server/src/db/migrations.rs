@@ -1,0 +1,199 @@
+//! Versioned schema migrations, applied in order inside one transaction each.
+//! `PRAGMA user_version` records how far a file has come. Never edit a
+//! migration that has shipped: add the next one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE facilities (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        pin_length INTEGER NOT NULL,
+        max_visitors_per_visit INTEGER NOT NULL,
+        onsite_rules TEXT NOT NULL,
+        remote_rules TEXT NOT NULL,
+        -- Bumped in the same transaction as any change a terminal's schedule shows.
+        schedule_version INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE housing_units (
+        id TEXT PRIMARY KEY,
+        facility_id TEXT NOT NULL REFERENCES facilities(id),
+        name TEXT NOT NULL,
+        UNIQUE (facility_id, name)
+    );
+    CREATE TABLE terminals (
+        id TEXT PRIMARY KEY,
+        facility_id TEXT NOT NULL REFERENCES facilities(id),
+        role TEXT NOT NULL CHECK (role IN ('lobby', 'unit')),
+        location TEXT NOT NULL,
+        housing_unit_id TEXT REFERENCES housing_units(id),
+        credential_hash TEXT UNIQUE,
+        enrolment_code_hash TEXT UNIQUE,
+        enrolment_expires_at INTEGER,
+        enrolled_at INTEGER,
+        last_seen_at INTEGER,
+        software_version TEXT,
+        devices TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        CHECK (role = 'lobby' OR housing_unit_id IS NOT NULL)
+    );
+    CREATE TABLE persons (
+        id TEXT PRIMARY KEY,
+        facility_id TEXT NOT NULL REFERENCES facilities(id),
+        number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        housing_unit_id TEXT NOT NULL REFERENCES housing_units(id),
+        pin_hash TEXT NOT NULL,
+        restrictions TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        UNIQUE (facility_id, number)
+    );
+    CREATE TABLE visitors (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        date_of_birth TEXT NOT NULL,
+        photo_id_verified INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE approvals (
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        approved_at INTEGER NOT NULL,
+        PRIMARY KEY (person_id, visitor_id)
+    );
+    -- Never deleted: the offense count is the whole history.
+    CREATE TABLE sanctions (
+        id TEXT PRIMARY KEY,
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        offense INTEGER NOT NULL,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER,
+        reason TEXT NOT NULL,
+        visit_id TEXT REFERENCES visits(id),
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX sanctions_visitor ON sanctions (visitor_id);
+    CREATE TABLE visits (
+        id TEXT PRIMARY KEY,
+        facility_id TEXT NOT NULL REFERENCES facilities(id),
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        kind TEXT NOT NULL CHECK (kind IN ('onsite', 'remote')),
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        local_date TEXT NOT NULL,
+        status TEXT NOT NULL,
+        -- HMAC(day key, PIN): the same value terminals verify against.
+        pin_hash TEXT NOT NULL,
+        price_cents INTEGER NOT NULL,
+        charge TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (facility_id, local_date, pin_hash)
+    );
+    CREATE INDEX visits_facility_day ON visits (facility_id, local_date, starts_at);
+    CREATE INDEX visits_person ON visits (person_id, starts_at);
+    CREATE INDEX visits_status_start ON visits (status, starts_at);
+    CREATE INDEX visits_status_end ON visits (status, ends_at);
+    CREATE TABLE visit_visitors (
+        visit_id TEXT NOT NULL REFERENCES visits(id),
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (visit_id, visitor_id)
+    );
+    CREATE INDEX visit_visitors_visitor ON visit_visitors (visitor_id);
+    -- Append-only: the record a family needs when a visit fails.
+    CREATE TABLE visit_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        visit_id TEXT NOT NULL REFERENCES visits(id),
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX visit_history_visit ON visit_history (visit_id, seq);
+    CREATE TABLE terminal_events (
+        id TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL REFERENCES terminals(id),
+        visit_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        visit_id TEXT REFERENCES visits(id),
+        to_address TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        -- '{PIN}' stands where the PIN goes; the PIN itself is in `sealed_pin`
+        -- until the message is sent, then erased.
+        body TEXT NOT NULL,
+        sealed_pin BLOB,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox (sent_at, next_attempt_at);
+    CREATE TABLE admin_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        anyhow::bail!(
+            "the database has schema version {current}, newer than this program's {SCHEMA_VERSION}; \
+             run the newer visit-server or restore a backup"
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_newer_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("newer than this program"), "{err}");
+    }
+}

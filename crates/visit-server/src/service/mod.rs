@@ -1,0 +1,91 @@
+//! Operations on the database that enforce the facility's rules.
+//!
+//! Each function takes a connection and a [`Ctx`] (keys, "now", who is
+//! acting), does its work in one transaction and returns wire types or a
+//! typed [`Error`]. The HTTP API and the CLI are thin layers over these.
+
+pub mod admin_tokens;
+pub mod events;
+pub mod facilities;
+pub mod outbox;
+pub mod people;
+pub mod sanctions;
+pub mod schedule;
+pub mod terminals;
+pub mod visits;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Type;
+use uuid::Uuid;
+
+use crate::domain::Refusal;
+use crate::keys::Keys;
+
+/// Who acts, with which keys, at what time.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub keys: &'a Keys,
+    pub now: DateTime<Utc>,
+    /// Recorded in visit history: `admin:<name>`, `terminal:<id>`, `clock`.
+    pub actor: &'a str,
+}
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A facility rule said no.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The id does not name anything.
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// A value is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// It exists already, or clashes with something that does.
+    #[error("{0}")]
+    Conflict(String),
+    /// Credentials missing, wrong or expired.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is authenticated but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Error::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Read a UUID stored as text.
+pub(crate) fn uuid_at(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+    let s: String = row.get(idx)?;
+    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
+}
+
+/// Read an optional UUID stored as text.
+pub(crate) fn opt_uuid_at(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| Uuid::parse_str(&s))
+        .transpose()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
+}
+
+/// Read a JSON column.
+pub(crate) fn json_at<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
+}

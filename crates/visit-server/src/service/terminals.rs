@@ -1,0 +1,293 @@
+//! Terminals: registration, one-time enrolment codes, credentials, heartbeats.
+//!
+//! An administrator registers a terminal and gets a one-time code; a
+//! technician types it on the device, which trades it for a long random
+//! credential. Both are stored only as keyed hashes.
+
+use chrono::Duration;
+use protocol::TerminalRole;
+use protocol::admin::{EnrolmentCode, NewTerminal, Terminal};
+use protocol::terminal::{EnrolRequest, EnrolResponse, Heartbeat, HeartbeatAck};
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{Ctx, Error, Result, facilities, json_at, opt_uuid_at, uuid_at};
+use crate::db::{from_ts, ts};
+use crate::keys::random_token;
+
+/// How long an enrolment code works.
+pub const ENROLMENT_CODE_LIFETIME: Duration = Duration::hours(72);
+
+/// An authenticated terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalIdentity {
+    pub id: Uuid,
+    pub facility_id: Uuid,
+    pub role: TerminalRole,
+    pub housing_unit_id: Option<Uuid>,
+}
+
+fn role_db(role: TerminalRole) -> &'static str {
+    match role {
+        TerminalRole::Lobby => "lobby",
+        TerminalRole::Unit => "unit",
+    }
+}
+
+fn role_from_db(s: &str) -> TerminalRole {
+    if s == "unit" {
+        TerminalRole::Unit
+    } else {
+        TerminalRole::Lobby
+    }
+}
+
+/// 12 digits in groups of four: easy to type on a touchscreen keypad.
+fn new_code() -> String {
+    let mut rng = rand::rng();
+    let digits: String = (0..12)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect();
+    format!("{}-{}-{}", &digits[0..4], &digits[4..8], &digits[8..12])
+}
+
+/// Codes are compared on their digits only, so dashes and spaces do not matter.
+fn normalise_code(code: &str) -> String {
+    code.chars().filter(char::is_ascii_digit).collect()
+}
+
+pub fn create(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    facility_id: Uuid,
+    req: &NewTerminal,
+) -> Result<EnrolmentCode> {
+    facilities::get(conn, facility_id)?;
+    let location = req.location.trim();
+    if location.is_empty() {
+        return Err(Error::Invalid(
+            "a terminal needs a location label, e.g. 'Lobby monitor 2'".into(),
+        ));
+    }
+    match (req.role, req.housing_unit_id) {
+        (TerminalRole::Unit, None) => {
+            return Err(Error::Invalid(
+                "a unit terminal needs housing_unit_id".into(),
+            ));
+        }
+        (TerminalRole::Lobby, Some(_)) => {
+            return Err(Error::Invalid(
+                "a lobby terminal has no housing unit".into(),
+            ));
+        }
+        (_, Some(unit)) => {
+            if facilities::housing_unit_facility(conn, unit)? != facility_id {
+                return Err(Error::Invalid(
+                    "the housing unit belongs to another facility".into(),
+                ));
+            }
+        }
+        (TerminalRole::Lobby, None) => {}
+    }
+    let id = Uuid::new_v4();
+    conn.execute(
+        "INSERT INTO terminals (id, facility_id, role, location, housing_unit_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id.to_string(),
+            facility_id.to_string(),
+            role_db(req.role),
+            location,
+            req.housing_unit_id.map(|u| u.to_string()),
+            ts(ctx.now)
+        ],
+    )?;
+    // A lobby terminal adds on-site capacity, which terminals do not show,
+    // but a unit terminal's arrival changes nothing either: no schedule bump.
+    tracing::info!(facility_id = %facility_id, terminal_id = %id, role = role_db(req.role), actor = ctx.actor, "terminal registered");
+    new_enrolment_code(conn, ctx, id)
+}
+
+/// Issue a fresh one-time code for (re-)enrolling a terminal. The terminal's
+/// current credential keeps working until the code is used.
+pub fn new_enrolment_code(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    terminal_id: Uuid,
+) -> Result<EnrolmentCode> {
+    let code = new_code();
+    let expires_at = ctx.now + ENROLMENT_CODE_LIFETIME;
+    let n = conn.execute(
+        "UPDATE terminals SET enrolment_code_hash = ?2, enrolment_expires_at = ?3 WHERE id = ?1",
+        params![
+            terminal_id.to_string(),
+            ctx.keys.secret_hash("enrol", &normalise_code(&code)),
+            ts(expires_at)
+        ],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found("terminal", terminal_id));
+    }
+    tracing::info!(terminal_id = %terminal_id, expires_at = %expires_at, actor = ctx.actor, "enrolment code issued");
+    Ok(EnrolmentCode {
+        terminal: get(conn, terminal_id)?,
+        code,
+        expires_at,
+    })
+}
+
+/// Trade a one-time code for a credential.
+pub fn enrol(conn: &mut Connection, ctx: &Ctx<'_>, req: &EnrolRequest) -> Result<EnrolResponse> {
+    let digits = normalise_code(&req.code);
+    let wrong = || {
+        Error::Unauthorized(
+            "this enrolment code is not valid; check it, or ask for a new one".into(),
+        )
+    };
+    if digits.len() != 12 {
+        return Err(wrong());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let row = tx
+        .query_row(
+            "SELECT id, enrolment_expires_at FROM terminals WHERE enrolment_code_hash = ?1",
+            [ctx.keys.secret_hash("enrol", &digits)],
+            |r| Ok((uuid_at(r, 0)?, r.get::<_, Option<i64>>(1)?)),
+        )
+        .optional()?;
+    let Some((id, expires)) = row else {
+        tracing::warn!("enrolment refused: unknown code");
+        return Err(wrong());
+    };
+    if expires.is_none_or(|e| from_ts(e) <= ctx.now) {
+        tracing::warn!(terminal_id = %id, "enrolment refused: code expired");
+        return Err(Error::Unauthorized(
+            "this enrolment code has expired; ask the administrator for a new one".into(),
+        ));
+    }
+    let credential = random_token();
+    tx.execute(
+        "UPDATE terminals SET credential_hash = ?2, enrolment_code_hash = NULL,
+             enrolment_expires_at = NULL, enrolled_at = ?3, last_seen_at = ?3,
+             software_version = ?4
+         WHERE id = ?1",
+        params![
+            id.to_string(),
+            ctx.keys.secret_hash("terminal", &credential),
+            ts(ctx.now),
+            req.software_version
+        ],
+    )?;
+    tx.commit()?;
+    let t = get(conn, id)?;
+    tracing::info!(terminal_id = %id, facility_id = %t.facility_id, version = %req.software_version, "terminal enrolled");
+    Ok(EnrolResponse {
+        terminal_id: id,
+        facility_id: t.facility_id,
+        role: t.role,
+        location: t.location,
+        credential,
+    })
+}
+
+/// Who holds this credential, if anyone.
+pub fn authenticate(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    credential: &str,
+) -> Result<Option<TerminalIdentity>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, facility_id, role, housing_unit_id FROM terminals WHERE credential_hash = ?1",
+            [ctx.keys.secret_hash("terminal", credential)],
+            |r| {
+                Ok(TerminalIdentity {
+                    id: uuid_at(r, 0)?,
+                    facility_id: uuid_at(r, 1)?,
+                    role: role_from_db(&r.get::<_, String>(2)?),
+                    housing_unit_id: opt_uuid_at(r, 3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn get(conn: &Connection, id: Uuid) -> Result<Terminal> {
+    conn.query_row(
+        "SELECT id, facility_id, role, location, housing_unit_id, enrolled_at, last_seen_at,
+                software_version, devices
+         FROM terminals WHERE id = ?1",
+        [id.to_string()],
+        |r| {
+            Ok(Terminal {
+                id: uuid_at(r, 0)?,
+                facility_id: uuid_at(r, 1)?,
+                role: role_from_db(&r.get::<_, String>(2)?),
+                location: r.get(3)?,
+                housing_unit_id: opt_uuid_at(r, 4)?,
+                enrolled_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                last_seen_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                software_version: r.get(7)?,
+                devices: json_at(r, 8)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("terminal", id))
+}
+
+/// Number of lobby terminals: the facility's on-site capacity.
+pub fn lobby_count(conn: &Connection, facility_id: Uuid) -> Result<usize> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM terminals WHERE facility_id = ?1 AND role = 'lobby'",
+        [facility_id.to_string()],
+        |r| r.get::<_, i64>(0),
+    )? as usize)
+}
+
+/// Record a heartbeat and answer with the server time.
+pub fn heartbeat(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    terminal: &TerminalIdentity,
+    hb: &Heartbeat,
+) -> Result<HeartbeatAck> {
+    conn.execute(
+        "UPDATE terminals SET last_seen_at = ?2, software_version = ?3, devices = ?4 WHERE id = ?1",
+        params![
+            terminal.id.to_string(),
+            ts(ctx.now),
+            hb.software_version,
+            serde_json::to_string(&hb.devices).expect("devices serialise")
+        ],
+    )?;
+    let offset_ms = (hb.terminal_time - ctx.now).num_milliseconds();
+    let failing: Vec<&str> = hb
+        .devices
+        .iter()
+        .filter(|d| d.state != protocol::terminal::DeviceState::Ok)
+        .map(|d| d.device.as_str())
+        .collect();
+    if failing.is_empty() {
+        tracing::debug!(terminal_id = %terminal.id, offset_ms, outbox = hb.outbox_pending, "heartbeat");
+    } else {
+        tracing::warn!(terminal_id = %terminal.id, offset_ms, outbox = hb.outbox_pending, devices = ?failing, "heartbeat reports device problems");
+    }
+    Ok(HeartbeatAck {
+        server_time: ctx.now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_twelve_digits_and_forgiving_to_type() {
+        let c = new_code();
+        assert_eq!(c.len(), 14);
+        assert_eq!(normalise_code(&c).len(), 12);
+        assert_eq!(normalise_code(" 1234 5678-9012 "), "123456789012");
+    }
+}
