@@ -1,1 +1,341 @@
-//! todo
+//! `visit-server demo`: a county jail like seed 001's, ready to use.
+//!
+//! Two housing units, four lobby monitors and two unit terminals, four
+//! incarcerated persons and six visitors, visits for today and tomorrow
+//! booked through the real rules (as if booked four days earlier), and a few
+//! bookings the rules refuse, so the demo shows both sides.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use protocol::TerminalRole;
+use protocol::admin::{
+    NewApproval, NewFacility, NewHousingUnit, NewPerson, NewTerminal, NewVisit, NewVisitor,
+    Restriction, VisitPurpose,
+};
+use protocol::VisitKind;
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use crate::clock::{Clock, SystemClock};
+use crate::db::Db;
+use crate::domain::names::initials;
+use crate::keys::Keys;
+use crate::server::{self, AppState, ServerOptions};
+use crate::service::{Ctx, Error, admin_tokens, facilities, people, terminals, visits};
+
+/// What the demo created, for printing and for tests.
+#[derive(Debug)]
+pub struct DemoFacility {
+    pub facility_id: Uuid,
+    pub name: String,
+    pub time_zone: chrono_tz::Tz,
+    pub admin_token: String,
+    /// (location, role, one-time enrolment code)
+    pub terminals: Vec<(String, TerminalRole, String)>,
+    pub visits: Vec<DemoVisit>,
+    /// (what was tried, what the rules said)
+    pub refusals: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct DemoVisit {
+    pub id: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub kind: VisitKind,
+    pub person: String,
+    pub visitors: Vec<String>,
+    pub pin: String,
+}
+
+struct People {
+    persons: Vec<(Uuid, String)>,
+    visitors: Vec<(Uuid, String)>,
+}
+
+/// Fill an empty database with the demo facility. `now` is the real time;
+/// bookings are made as of four days before each visit.
+pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::Result<DemoFacility> {
+    let ctx = Ctx {
+        keys,
+        now,
+        actor: "demo",
+    };
+    let admin_token = admin_tokens::create(conn, &ctx, "demo-admin")?;
+    let facility = facilities::create(
+        conn,
+        &ctx,
+        &NewFacility {
+            name: "Jackson County Detention Center".into(),
+            time_zone: "America/Chicago".into(),
+            pin_length: None,
+            max_visitors_per_visit: None,
+            onsite: None,
+            remote: None,
+        },
+    )?;
+    let fid = facility.id;
+    let pod_a = facilities::create_housing_unit(conn, &ctx, fid, &NewHousingUnit { name: "Pod A".into() })?;
+    let pod_b = facilities::create_housing_unit(conn, &ctx, fid, &NewHousingUnit { name: "Pod B".into() })?;
+    let mut terminal_codes = Vec::new();
+    let mut add_terminal = |role, location: &str, unit: Option<Uuid>| -> anyhow::Result<()> {
+        let code = terminals::create(
+            conn,
+            &ctx,
+            fid,
+            &NewTerminal {
+                role,
+                location: location.into(),
+                housing_unit_id: unit,
+            },
+        )?;
+        terminal_codes.push((location.to_string(), role, code.code));
+        Ok(())
+    };
+    for n in 1..=4 {
+        add_terminal(TerminalRole::Lobby, &format!("Lobby monitor {n}"), None)?;
+    }
+    add_terminal(TerminalRole::Unit, "Pod A dayroom", Some(pod_a.id))?;
+    add_terminal(TerminalRole::Unit, "Pod B dayroom", Some(pod_b.id))?;
+
+    let persons = [
+        ("A-1001", "James Smith", pod_a.id, "4821", vec![]),
+        ("A-1002", "Robert Johnson", pod_a.id, "5930", vec![]),
+        ("B-2001", "Michael Williams", pod_b.id, "7714", vec![Restriction::NoChildContact]),
+        ("B-2002", "David Brown", pod_b.id, "3388", vec![]),
+    ]
+    .into_iter()
+    .map(|(number, name, unit, pin, restrictions)| {
+        people::create_person(
+            conn,
+            &ctx,
+            fid,
+            &NewPerson {
+                number: number.into(),
+                name: name.into(),
+                housing_unit_id: unit,
+                pin: pin.into(),
+                restrictions,
+            },
+        )
+        .map(|p| (p.id, p.name))
+    })
+    .collect::<Result<Vec<_>, Error>>()?;
+    let dob = |years: u64| now.date_naive().checked_sub_days(Days::new(years * 366)).unwrap_or_default();
+    let visitors = [
+        ("Maria Smith", "maria.smith@example.org", dob(45), true),
+        ("Linda Johnson", "linda.johnson@example.org", dob(61), true),
+        ("Patricia Williams", "pat.williams@example.org", dob(38), true),
+        ("Jennifer Brown", "jen.brown@example.org", dob(29), true),
+        ("Emily Smith", "maria.smith@example.org", dob(10), true),
+        ("Kevin Jones", "kevin.jones@example.org", dob(33), false),
+    ]
+    .into_iter()
+    .map(|(name, email, date_of_birth, photo_id_verified)| {
+        people::create_visitor(
+            conn,
+            &ctx,
+            &NewVisitor {
+                name: name.into(),
+                email: email.into(),
+                date_of_birth,
+                photo_id_verified,
+            },
+        )
+        .map(|v| (v.id, v.name))
+    })
+    .collect::<Result<Vec<_>, Error>>()?;
+    let p = People { persons, visitors };
+    // Emily (a minor) is approved for her father James and for Michael, whose
+    // child-contact restriction the rules then enforce.
+    for (person, visitor) in [(0, 0), (0, 4), (1, 1), (2, 2), (2, 4), (3, 3), (3, 5)] {
+        people::approve(
+            conn,
+            &ctx,
+            &NewApproval {
+                person_id: p.persons[person].0,
+                visitor_id: p.visitors[visitor].0,
+            },
+        )?;
+    }
+
+    let row = facilities::get(conn, fid)?;
+    let tz = row.tz;
+    let today = now.with_timezone(&tz).date_naive();
+    let upcoming = |kind: VisitKind, date: NaiveDate| -> Vec<DateTime<Utc>> {
+        let policy = row.policy(crate::domain::policy::Kind::from_wire(kind));
+        policy
+            .slots_on(tz, date)
+            .into_iter()
+            .filter(|s| *s + policy.block > now + Duration::minutes(1))
+            .collect()
+    };
+    let mut booked = Vec::new();
+    let mut book = |conn: &mut Connection, person: usize, vis: &[usize], kind, start: DateTime<Utc>| -> anyhow::Result<()> {
+        let earlier = Ctx {
+            keys,
+            now: start - Duration::days(4),
+            actor: "demo",
+        };
+        let b = visits::book(
+            conn,
+            &earlier,
+            &NewVisit {
+                person_id: p.persons[person].0,
+                visitor_ids: vis.iter().map(|&v| p.visitors[v].0).collect(),
+                kind,
+                start,
+                purpose: VisitPurpose::Social,
+            },
+        )
+        .with_context(|| format!("demo booking for {}", p.persons[person].1))?;
+        booked.push(DemoVisit {
+            id: b.visit.id,
+            start: b.visit.start,
+            end: b.visit.end,
+            kind,
+            person: p.persons[person].1.clone(),
+            visitors: vis.iter().map(|&v| p.visitors[v].1.clone()).collect(),
+            pin: b.pin,
+        });
+        Ok(())
+    };
+    for date in [today, today + Days::new(1)] {
+        let onsite = upcoming(VisitKind::Onsite, date);
+        let remote = upcoming(VisitKind::Remote, date);
+        if let Some(&s) = onsite.first() {
+            book(conn, 0, &[0, 4], VisitKind::Onsite, s)?;
+            book(conn, 1, &[1], VisitKind::Onsite, s)?;
+        }
+        if let Some(&s) = onsite.get(1) {
+            book(conn, 3, &[3], VisitKind::Onsite, s)?;
+        }
+        if let Some(&s) = remote.first() {
+            book(conn, 2, &[2], VisitKind::Remote, s)?;
+        }
+        // No on-site hours at weekends: the Pod A people get remote visits then.
+        if onsite.is_empty() {
+            if let Some(&s) = remote.get(1) {
+                book(conn, 0, &[0], VisitKind::Remote, s)?;
+                book(conn, 1, &[1], VisitKind::Remote, s)?;
+            }
+        }
+    }
+    visits::advance_clock(conn, &ctx)?;
+
+    // Bookings the rules refuse, tried now.
+    let mut refusals = Vec::new();
+    let in_five_days = upcoming(VisitKind::Remote, today + Days::new(5));
+    let tomorrow_slot = upcoming(VisitKind::Remote, today + Days::new(1))
+        .into_iter()
+        .find(|s| *s - now < Duration::hours(72));
+    let mut attempt = |what: &str, person: usize, vis: &[usize], start: Option<DateTime<Utc>>, purpose| {
+        let Some(start) = start else { return };
+        let r = visits::book(
+            conn,
+            &ctx,
+            &NewVisit {
+                person_id: p.persons[person].0,
+                visitor_ids: vis.iter().map(|&v| p.visitors[v].0).collect(),
+                kind: VisitKind::Remote,
+                start,
+                purpose,
+            },
+        );
+        let said = match r {
+            Ok(_) => "accepted (unexpected)".to_string(),
+            Err(e) => e.to_string(),
+        };
+        refusals.push((what.to_string(), said));
+    };
+    attempt("Maria books James for tomorrow", 0, &[0], tomorrow_slot, VisitPurpose::Social);
+    attempt("Patricia brings Emily (10) to Michael", 2, &[2, 4], in_five_days.first().copied(), VisitPurpose::Social);
+    attempt("Kevin (photo ID not checked) books David", 3, &[5], in_five_days.get(1).copied(), VisitPurpose::Social);
+    attempt("A legal visit by video", 3, &[3], in_five_days.get(2).copied(), VisitPurpose::Legal);
+
+    Ok(DemoFacility {
+        facility_id: fid,
+        name: facility.name,
+        time_zone: tz,
+        admin_token,
+        terminals: terminal_codes,
+        visits: booked,
+        refusals,
+    })
+}
+
+/// Print what a person trying the demo needs.
+pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
+    println!("Demo facility: {} ({})", d.name, d.time_zone.name());
+    if let Some(addr) = listen {
+        println!("API:           http://{addr}/api/v1  (OpenAPI: http://{addr}/openapi.json)");
+    }
+    println!("Admin token:   {}", d.admin_token);
+    println!("\nTerminals and their one-time enrolment codes (valid 72 h):");
+    for (location, role, code) in &d.terminals {
+        let role = match role {
+            TerminalRole::Lobby => "lobby",
+            TerminalRole::Unit => "unit",
+        };
+        println!("  {location:<18} {role:<6} {code}");
+    }
+    println!("\nVisits (the PIN is what each confirmation email carries):");
+    if d.visits.is_empty() {
+        println!("  (no visiting hours left today or tomorrow)");
+    }
+    for v in &d.visits {
+        let s = v.start.with_timezone(&d.time_zone);
+        let e = v.end.with_timezone(&d.time_zone);
+        let kind = match v.kind {
+            VisitKind::Onsite => "on-site",
+            VisitKind::Remote => "remote",
+        };
+        println!(
+            "  {} {}-{}  {kind:<8} {:<7} with {:<32} PIN {}",
+            s.format("%a %d %b"),
+            s.format("%H:%M"),
+            e.format("%H:%M"),
+            initials(&v.person),
+            v.visitors.join(", "),
+            v.pin
+        );
+    }
+    println!("\nThe rules at work:");
+    for (what, said) in &d.refusals {
+        println!("  {what}: {said}");
+    }
+}
+
+/// `visit-server demo`.
+pub fn run(data_dir: &Path, listen: SocketAddr, serve: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let db_path = data_dir.join("visits.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let p = data_dir.join(format!("visits.db{suffix}"));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing old demo file {}", p.display()))?;
+        }
+    }
+    let keys = Arc::new(Keys::load_or_create(&data_dir.join("server.key"))?);
+    let db = Db::open(&db_path)?;
+    let demo = seed(&mut *db.conn()?, &keys, SystemClock.now())?;
+    if !serve {
+        print(&demo, None);
+        return Ok(());
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen} (is another demo running?)"))?;
+        print(&demo, Some(listener.local_addr()?));
+        println!("\nServing until Ctrl-C.");
+        let state = AppState::new(db, keys, Arc::new(SystemClock));
+        server::serve(listener, state, ServerOptions::default(), crate::cli::shutdown_signal()).await
+    })
+}

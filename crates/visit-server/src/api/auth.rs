@@ -1,0 +1,91 @@
+//! Bearer authentication for terminals and administrators.
+//!
+//! Terminals present the credential they got at enrolment; administrators a
+//! token made with `visit-server admin-token`. Both are looked up by keyed
+//! hash. The failure message never says which part was wrong.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+
+use super::error::ApiError;
+use crate::server::AppState;
+use crate::service::terminals::TerminalIdentity;
+use crate::service::{admin_tokens, terminals};
+
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this endpoint needs `Authorization: Bearer <credential>`",
+            )
+        })?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the Authorization header must be `Bearer <credential>`",
+            )
+        })?;
+    Ok(token.to_string())
+}
+
+fn rejected() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "the credential is not valid (revoked, or the terminal was re-enrolled)",
+    )
+}
+
+/// An enrolled terminal.
+pub struct TerminalAuth(pub TerminalIdentity);
+
+impl FromRequestParts<AppState> for TerminalAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let who = state
+            .run("auth", move |conn, ctx| terminals::authenticate(conn, ctx, &token))
+            .await?;
+        who.map(TerminalAuth).ok_or_else(|| {
+            tracing::warn!("terminal call with an unknown credential");
+            rejected()
+        })
+    }
+}
+
+/// An administrator; carries the token's name for the record.
+pub struct AdminAuth(pub String);
+
+impl AdminAuth {
+    /// How the administrator appears in visit history.
+    pub fn actor(&self) -> String {
+        format!("admin:{}", self.0)
+    }
+}
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let who = state
+            .run("auth", move |conn, ctx| admin_tokens::authenticate(conn, ctx, &token))
+            .await?;
+        who.map(AdminAuth).ok_or_else(|| {
+            tracing::warn!("admin call with an unknown token");
+            rejected()
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! The HTTP API. Routes are registered only through `utoipa_axum::routes!`,
+//! which records each one in the OpenAPI document as it adds it to the
+//! router, so `/openapi.json` cannot drift from what is served.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod terminal;
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::server::AppState;
+use error::ApiError;
+
+/// Largest request body accepted (a full event batch fits easily).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "visit-server",
+        description = "Video visitation: scheduling rules, PINs, the terminal API and staff oversight.",
+        license(name = "GPL-3.0-or-later")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "terminal", description = "Called by lobby and housing-unit terminals"),
+        (name = "admin", description = "Called by facility administrators and staff"),
+        (name = "meta", description = "About the API itself")
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["terminal", "admin"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_json))
+        .routes(routes!(terminal::enrol))
+        .routes(routes!(terminal::schedule))
+        .routes(routes!(terminal::events))
+        .routes(routes!(terminal::heartbeat))
+        .routes(routes!(admin::create_facility))
+        .routes(routes!(admin::get_facility))
+        .routes(routes!(admin::create_housing_unit))
+        .routes(routes!(admin::create_terminal))
+        .routes(routes!(admin::get_terminal))
+        .routes(routes!(admin::new_enrolment_code))
+        .routes(routes!(admin::create_person))
+        .routes(routes!(admin::get_person))
+        .routes(routes!(admin::create_visitor))
+        .routes(routes!(admin::get_visitor))
+        .routes(routes!(admin::set_photo_id))
+        .routes(routes!(admin::list_sanctions))
+        .routes(routes!(admin::create_approval))
+        .routes(routes!(admin::book_visit))
+        .routes(routes!(admin::list_visits))
+        .routes(routes!(admin::get_visit))
+        .routes(routes!(admin::cancel_visit))
+        .routes(routes!(admin::terminate_visit))
+        .routes(routes!(admin::create_sanction))
+        .routes(routes!(admin::list_outbox))
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// The full router, with JSON errors for unknown routes, wrong methods,
+/// oversize bodies and panics.
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = api_routes().split_for_parts();
+    let doc = Arc::new(doc.to_pretty_json().expect("the OpenAPI document serialises"));
+    router
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such API route; see /openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method; see /openapi.json",
+            )
+        })
+        .layer(Extension(doc))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            ApiError::internal().into_response()
+        }))
+        .with_state(state)
+}
+
+/// The OpenAPI 3 document of this API (public: it describes, it holds no data).
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
+async fn openapi_json(Extension(doc): Extension<Arc<String>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.as_str().to_owned(),
+    )
+        .into_response()
+}
