@@ -75,6 +75,6 @@ pub async fn run(state: AppState, smtp: SmtpConfig) {
                 tracing::error!(message_id = %id, error = %e.message, "cannot update the outbox");
             }
         }
-        tokio::time::sleep(Duration::from_secs(if due.is_empty() { 5 } else { 1 })).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

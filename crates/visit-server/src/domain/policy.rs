@@ -326,9 +326,10 @@ mod tests {
             p.check_slot(TZ, monday(9, 0), now),
             Err(Refusal::NotOnBlockBoundary { block_minutes: 120 })
         );
+        // 18:00 is on the grid, but the block would run past 19:00.
         assert_eq!(
             p.check_slot(TZ, monday(18, 0), now),
-            Err(Refusal::NotOnBlockBoundary { block_minutes: 120 })
+            Err(Refusal::OutsideHours)
         );
         assert_eq!(
             p.check_slot(TZ, monday(7, 0), now),

@@ -1,0 +1,11 @@
+//! Integration tests: a real visit-server on 127.0.0.1:0 with a real SQLite
+//! file, driven over HTTP, with the server's clock injected.
+
+mod booking;
+mod cancel_sanction;
+mod cli;
+mod errors;
+mod mail;
+mod openapi;
+mod terminal;
+mod util;

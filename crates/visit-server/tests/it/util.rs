@@ -1,0 +1,287 @@
+//! Fixtures: a running server, an admin client, and a small facility.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+use visit_server::clock::ManualClock;
+use visit_server::config::SmtpConfig;
+use visit_server::db::Db;
+use visit_server::keys::Keys;
+use visit_server::server::{AppState, ServerOptions, serve};
+use visit_server::service::{Ctx, admin_tokens};
+
+pub const TZ: chrono_tz::Tz = chrono_tz::America::Chicago;
+
+/// A facility-local time in Chicago.
+pub fn local(y: i32, m: u32, d: u32, hh: u32, mm: u32) -> DateTime<Utc> {
+    TZ.with_ymd_and_hms(y, m, d, hh, mm, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Tests start on Monday 2026-11-16 at 09:00 in Chicago.
+pub fn monday_morning() -> DateTime<Utc> {
+    local(2026, 11, 16, 9, 0)
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub admin: String,
+    pub http: reqwest::Client,
+    pub db_path: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    pub async fn start_with(smtp: Option<SmtpConfig>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("visits.db");
+        let keys = Arc::new(Keys::load_or_create(&dir.path().join("server.key")).unwrap());
+        let db = Db::open(&db_path).unwrap();
+        let clock = Arc::new(ManualClock::new(monday_morning()));
+        let admin = {
+            let conn = db.conn().unwrap();
+            let ctx = Ctx {
+                keys: &keys,
+                now: monday_morning(),
+                actor: "test",
+            };
+            admin_tokens::create(&conn, &ctx, "tester").unwrap()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(db, keys, clock.clone());
+        let options = ServerOptions {
+            tick: Duration::from_millis(20),
+            smtp,
+        };
+        let task = tokio::spawn(serve(listener, state, options, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base,
+            clock,
+            admin,
+            http: reqwest::Client::new(),
+            db_path,
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+
+    /// A direct connection to the server's database file.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(&self.db_path).unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{status} answer is not JSON: {text}"))
+        };
+        (status, value)
+    }
+
+    pub async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(&self.admin.clone()), Some(&body))
+            .await
+    }
+
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, Some(&self.admin.clone()), None)
+            .await
+    }
+
+    /// POST that must succeed with 201; returns the body.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.admin_post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {v}");
+        v
+    }
+}
+
+/// A facility with two housing units, lobby terminals, and helpers to add people.
+pub struct Facility {
+    pub id: Uuid,
+    pub unit_a: Uuid,
+    pub unit_b: Uuid,
+    /// (terminal id, one-time code)
+    pub lobbies: Vec<(Uuid, String)>,
+    pub unit_a_terminal: (Uuid, String),
+}
+
+pub fn id(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+impl TestServer {
+    pub async fn facility(&self, lobbies: usize) -> Facility {
+        self.facility_with(lobbies, json!({})).await
+    }
+
+    pub async fn facility_with(&self, lobbies: usize, extra: Value) -> Facility {
+        let mut body = json!({"name": "Test County Jail", "time_zone": "America/Chicago"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let f = self.create("/api/v1/admin/facilities", body).await;
+        let fid = id(&f);
+        let unit = |name: &str| json!({ "name": name });
+        let unit_a = id(&self
+            .create(&format!("/api/v1/admin/facilities/{fid}/housing-units"), unit("Pod A"))
+            .await);
+        let unit_b = id(&self
+            .create(&format!("/api/v1/admin/facilities/{fid}/housing-units"), unit("Pod B"))
+            .await);
+        let mut lobby_terms = Vec::new();
+        for n in 0..lobbies {
+            let t = self
+                .create(
+                    &format!("/api/v1/admin/facilities/{fid}/terminals"),
+                    json!({"role": "lobby", "location": format!("Lobby monitor {n}")}),
+                )
+                .await;
+            lobby_terms.push((id(&t["terminal"]), t["code"].as_str().unwrap().to_string()));
+        }
+        let t = self
+            .create(
+                &format!("/api/v1/admin/facilities/{fid}/terminals"),
+                json!({"role": "unit", "location": "Pod A dayroom", "housing_unit_id": unit_a}),
+            )
+            .await;
+        Facility {
+            id: fid,
+            unit_a,
+            unit_b,
+            lobbies: lobby_terms,
+            unit_a_terminal: (id(&t["terminal"]), t["code"].as_str().unwrap().to_string()),
+        }
+    }
+
+    pub async fn person(&self, f: &Facility, number: &str, name: &str, unit: Uuid, restrictions: Value) -> Uuid {
+        id(&self
+            .create(
+                &format!("/api/v1/admin/facilities/{}/persons", f.id),
+                json!({"number": number, "name": name, "housing_unit_id": unit,
+                       "pin": "2468", "restrictions": restrictions}),
+            )
+            .await)
+    }
+
+    pub async fn visitor(&self, name: &str, dob: NaiveDate, verified: bool) -> Uuid {
+        id(&self
+            .create(
+                "/api/v1/admin/visitors",
+                json!({"name": name, "email": format!("{}@example.org", name.replace(' ', ".").to_lowercase()),
+                       "date_of_birth": dob, "photo_id_verified": verified}),
+            )
+            .await)
+    }
+
+    pub async fn approve(&self, person: Uuid, visitor: Uuid) {
+        self.create(
+            "/api/v1/admin/approvals",
+            json!({"person_id": person, "visitor_id": visitor}),
+        )
+        .await;
+    }
+
+    /// An approved, verified adult visitor for `person`.
+    pub async fn approved_adult(&self, person: Uuid, name: &str) -> Uuid {
+        let v = self.visitor(name, adult_dob(), true).await;
+        self.approve(person, v).await;
+        v
+    }
+
+    pub async fn book(&self, person: Uuid, visitors: &[Uuid], kind: &str, start: DateTime<Utc>) -> (StatusCode, Value) {
+        self.admin_post(
+            "/api/v1/admin/visits",
+            json!({"person_id": person, "visitor_ids": visitors, "kind": kind, "start": start}),
+        )
+        .await
+    }
+
+    /// Booking that must succeed; returns (visit id, PIN).
+    pub async fn book_ok(&self, person: Uuid, visitors: &[Uuid], kind: &str, start: DateTime<Utc>) -> (Uuid, String) {
+        let (s, v) = self.book(person, visitors, kind, start).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (id(&v["visit"]), v["pin"].as_str().unwrap().to_string())
+    }
+
+    /// Enrol a terminal with its code; returns its credential.
+    pub async fn enrol(&self, code: &str) -> String {
+        let (s, v) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/terminal/enrol",
+                None,
+                Some(&json!({"code": code, "software_version": "test"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["credential"].as_str().unwrap().to_string()
+    }
+
+    /// Wait (bounded) until the server's clock task has caught up with the clock.
+    pub async fn visit_status(&self, visit: Uuid) -> String {
+        let (s, v) = self.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["visit"]["status"].as_str().unwrap().to_string()
+    }
+
+    pub async fn wait_for_status(&self, visit: Uuid, want: &str) {
+        for _ in 0..250 {
+            if self.visit_status(visit).await == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("visit {visit} never became {want}; it is {}", self.visit_status(visit).await);
+    }
+}
+
+pub fn adult_dob() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1980, 3, 14).unwrap()
+}
