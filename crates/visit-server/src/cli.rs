@@ -20,7 +20,11 @@ use crate::server::{self, AppState, ServerOptions};
 use crate::service::{Ctx, admin_tokens, facilities, outbox, terminals, visits};
 
 #[derive(Debug, Parser)]
-#[command(name = "visit-server", version, about = "Video visitation server: scheduling rules, PINs, terminal API")]
+#[command(
+    name = "visit-server",
+    version,
+    about = "Video visitation server: scheduling rules, PINs, terminal API"
+)]
 pub struct Cli {
     /// Configuration file (default /etc/visit-server/visit-server.toml if present).
     #[arg(long, global = true)]
@@ -140,7 +144,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     let (db, keys) = open(&settings)?;
-    let mut conn = db.conn()?;
+    let conn = db.conn()?;
     let ctx = Ctx {
         keys: &keys,
         now: SystemClock.now(),
@@ -204,7 +208,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             print_json(&terminals::new_enrolment_code(&conn, &ctx, terminal)?)?;
         }
         Command::Visit { id } => print_json(&visits::record_of(&conn, id)?)?,
-        Command::Outbox { limit } => print_json(&outbox::list(&mut conn, limit)?)?,
+        Command::Outbox { limit } => print_json(&outbox::list(&conn, limit)?)?,
         Command::Openapi | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use protocol::TerminalRole;
+use protocol::VisitKind;
 use protocol::admin::{
     NewApproval, NewFacility, NewHousingUnit, NewPerson, NewTerminal, NewVisit, NewVisitor,
     Restriction, VisitPurpose,
 };
-use protocol::VisitKind;
 use rusqlite::Connection;
 use uuid::Uuid;
 
@@ -59,7 +59,11 @@ struct People {
 
 /// Fill an empty database with the demo facility. `now` is the real time;
 /// bookings are made as of four days before each visit.
-pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::Result<DemoFacility> {
+pub fn seed(
+    conn: &mut Connection,
+    keys: &Keys,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DemoFacility> {
     let ctx = Ctx {
         keys,
         now,
@@ -79,8 +83,22 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
         },
     )?;
     let fid = facility.id;
-    let pod_a = facilities::create_housing_unit(conn, &ctx, fid, &NewHousingUnit { name: "Pod A".into() })?;
-    let pod_b = facilities::create_housing_unit(conn, &ctx, fid, &NewHousingUnit { name: "Pod B".into() })?;
+    let pod_a = facilities::create_housing_unit(
+        conn,
+        &ctx,
+        fid,
+        &NewHousingUnit {
+            name: "Pod A".into(),
+        },
+    )?;
+    let pod_b = facilities::create_housing_unit(
+        conn,
+        &ctx,
+        fid,
+        &NewHousingUnit {
+            name: "Pod B".into(),
+        },
+    )?;
     let mut terminal_codes = Vec::new();
     let mut add_terminal = |role, location: &str, unit: Option<Uuid>| -> anyhow::Result<()> {
         let code = terminals::create(
@@ -105,7 +123,13 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
     let persons = [
         ("A-1001", "James Smith", pod_a.id, "4821", vec![]),
         ("A-1002", "Robert Johnson", pod_a.id, "5930", vec![]),
-        ("B-2001", "Michael Williams", pod_b.id, "7714", vec![Restriction::NoChildContact]),
+        (
+            "B-2001",
+            "Michael Williams",
+            pod_b.id,
+            "7714",
+            vec![Restriction::NoChildContact],
+        ),
         ("B-2002", "David Brown", pod_b.id, "3388", vec![]),
     ]
     .into_iter()
@@ -125,11 +149,20 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
         .map(|p| (p.id, p.name))
     })
     .collect::<Result<Vec<_>, Error>>()?;
-    let dob = |years: u64| now.date_naive().checked_sub_days(Days::new(years * 366)).unwrap_or_default();
+    let dob = |years: u64| {
+        now.date_naive()
+            .checked_sub_days(Days::new(years * 366))
+            .unwrap_or_default()
+    };
     let visitors = [
         ("Maria Smith", "maria.smith@example.org", dob(45), true),
         ("Linda Johnson", "linda.johnson@example.org", dob(61), true),
-        ("Patricia Williams", "pat.williams@example.org", dob(38), true),
+        (
+            "Patricia Williams",
+            "pat.williams@example.org",
+            dob(38),
+            true,
+        ),
         ("Jennifer Brown", "jen.brown@example.org", dob(29), true),
         ("Emily Smith", "maria.smith@example.org", dob(10), true),
         ("Kevin Jones", "kevin.jones@example.org", dob(33), false),
@@ -175,7 +208,12 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
             .collect()
     };
     let mut booked = Vec::new();
-    let mut book = |conn: &mut Connection, person: usize, vis: &[usize], kind, start: DateTime<Utc>| -> anyhow::Result<()> {
+    let mut book = |conn: &mut Connection,
+                    person: usize,
+                    vis: &[usize],
+                    kind,
+                    start: DateTime<Utc>|
+     -> anyhow::Result<()> {
         let earlier = Ctx {
             keys,
             now: start - Duration::days(4),
@@ -218,11 +256,9 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
             book(conn, 2, &[2], VisitKind::Remote, s)?;
         }
         // No on-site hours at weekends: the Pod A people get remote visits then.
-        if onsite.is_empty() {
-            if let Some(&s) = remote.get(1) {
-                book(conn, 0, &[0], VisitKind::Remote, s)?;
-                book(conn, 1, &[1], VisitKind::Remote, s)?;
-            }
+        if let (true, Some(&s)) = (onsite.is_empty(), remote.get(1)) {
+            book(conn, 0, &[0], VisitKind::Remote, s)?;
+            book(conn, 1, &[1], VisitKind::Remote, s)?;
         }
     }
     visits::advance_clock(conn, &ctx)?;
@@ -233,29 +269,54 @@ pub fn seed(conn: &mut Connection, keys: &Keys, now: DateTime<Utc>) -> anyhow::R
     let tomorrow_slot = upcoming(VisitKind::Remote, today + Days::new(1))
         .into_iter()
         .find(|s| *s - now < Duration::hours(72));
-    let mut attempt = |what: &str, person: usize, vis: &[usize], start: Option<DateTime<Utc>>, purpose| {
-        let Some(start) = start else { return };
-        let r = visits::book(
-            conn,
-            &ctx,
-            &NewVisit {
-                person_id: p.persons[person].0,
-                visitor_ids: vis.iter().map(|&v| p.visitors[v].0).collect(),
-                kind: VisitKind::Remote,
-                start,
-                purpose,
-            },
-        );
-        let said = match r {
-            Ok(_) => "accepted (unexpected)".to_string(),
-            Err(e) => e.to_string(),
+    let mut attempt =
+        |what: &str, person: usize, vis: &[usize], start: Option<DateTime<Utc>>, purpose| {
+            let Some(start) = start else { return };
+            let r = visits::book(
+                conn,
+                &ctx,
+                &NewVisit {
+                    person_id: p.persons[person].0,
+                    visitor_ids: vis.iter().map(|&v| p.visitors[v].0).collect(),
+                    kind: VisitKind::Remote,
+                    start,
+                    purpose,
+                },
+            );
+            let said = match r {
+                Ok(_) => "accepted (unexpected)".to_string(),
+                Err(e) => e.to_string(),
+            };
+            refusals.push((what.to_string(), said));
         };
-        refusals.push((what.to_string(), said));
-    };
-    attempt("Maria books James for tomorrow", 0, &[0], tomorrow_slot, VisitPurpose::Social);
-    attempt("Patricia brings Emily (10) to Michael", 2, &[2, 4], in_five_days.first().copied(), VisitPurpose::Social);
-    attempt("Kevin (photo ID not checked) books David", 3, &[5], in_five_days.get(1).copied(), VisitPurpose::Social);
-    attempt("A legal visit by video", 3, &[3], in_five_days.get(2).copied(), VisitPurpose::Legal);
+    attempt(
+        "Maria books James for tomorrow",
+        0,
+        &[0],
+        tomorrow_slot,
+        VisitPurpose::Social,
+    );
+    attempt(
+        "Patricia brings Emily (10) to Michael",
+        2,
+        &[2, 4],
+        in_five_days.first().copied(),
+        VisitPurpose::Social,
+    );
+    attempt(
+        "Kevin (photo ID not checked) books David",
+        3,
+        &[5],
+        in_five_days.get(1).copied(),
+        VisitPurpose::Social,
+    );
+    attempt(
+        "A legal visit by video",
+        3,
+        &[3],
+        in_five_days.get(2).copied(),
+        VisitPurpose::Legal,
+    );
 
     Ok(DemoFacility {
         facility_id: fid,
@@ -318,7 +379,8 @@ pub fn run(data_dir: &Path, listen: SocketAddr, serve: bool) -> anyhow::Result<(
     for suffix in ["", "-wal", "-shm"] {
         let p = data_dir.join(format!("visits.db{suffix}"));
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing old demo file {}", p.display()))?;
+            std::fs::remove_file(&p)
+                .with_context(|| format!("removing old demo file {}", p.display()))?;
         }
     }
     let keys = Arc::new(Keys::load_or_create(&data_dir.join("server.key"))?);
@@ -336,6 +398,12 @@ pub fn run(data_dir: &Path, listen: SocketAddr, serve: bool) -> anyhow::Result<(
         print(&demo, Some(listener.local_addr()?));
         println!("\nServing until Ctrl-C.");
         let state = AppState::new(db, keys, Arc::new(SystemClock));
-        server::serve(listener, state, ServerOptions::default(), crate::cli::shutdown_signal()).await
+        server::serve(
+            listener,
+            state,
+            ServerOptions::default(),
+            crate::cli::shutdown_signal(),
+        )
+        .await
     })
 }

@@ -18,10 +18,9 @@ async fn send(
     from: &Mailbox,
     m: &Outgoing,
 ) -> Result<(), String> {
-    let to: Mailbox = m
-        .to
-        .parse()
-        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let to: Mailbox =
+        m.to.parse()
+            .map_err(|e| format!("bad recipient address: {e}"))?;
     let message = Message::builder()
         .from(from.clone())
         .to(to)

@@ -79,12 +79,20 @@ impl AppState {
     }
 
     pub fn cached_schedule(&self, key: &str) -> Option<CachedSchedule> {
-        let cache = self.inner.schedules.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = self
+            .inner
+            .schedules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         cache.get(key).cloned()
     }
 
     pub fn store_schedule(&self, key: String, entry: CachedSchedule) {
-        let mut cache = self.inner.schedules.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .inner
+            .schedules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         cache.insert(key, entry);
     }
 }
@@ -121,10 +129,7 @@ pub async fn serve(
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(e) = clock_state
-                .run("clock", |conn, ctx| visits::advance_clock(conn, ctx))
-                .await
-            {
+            if let Err(e) = clock_state.run("clock", visits::advance_clock).await {
                 tracing::warn!(error = %e.message, "could not advance visit statuses");
             }
         }

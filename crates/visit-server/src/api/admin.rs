@@ -34,7 +34,9 @@ pub async fn create_facility(
     ApiJson(req): ApiJson<NewFacility>,
 ) -> Created<Facility> {
     let f = st
-        .run(admin.actor(), move |c, ctx| facilities::create(c, ctx, &req))
+        .run(admin.actor(), move |c, ctx| {
+            facilities::create(c, ctx, &req)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(f)))
 }
@@ -83,7 +85,9 @@ pub async fn create_terminal(
     ApiJson(req): ApiJson<NewTerminal>,
 ) -> Created<EnrolmentCode> {
     let code = st
-        .run(admin.actor(), move |c, ctx| terminals::create(c, ctx, id, &req))
+        .run(admin.actor(), move |c, ctx| {
+            terminals::create(c, ctx, id, &req)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(code)))
 }
@@ -131,7 +135,9 @@ pub async fn create_person(
     ApiJson(req): ApiJson<NewPerson>,
 ) -> Created<Person> {
     let p = st
-        .run(admin.actor(), move |c, ctx| people::create_person(c, ctx, id, &req))
+        .run(admin.actor(), move |c, ctx| {
+            people::create_person(c, ctx, id, &req)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -161,7 +167,9 @@ pub async fn create_visitor(
     ApiJson(req): ApiJson<NewVisitor>,
 ) -> Created<Visitor> {
     let v = st
-        .run(admin.actor(), move |c, ctx| people::create_visitor(c, ctx, &req))
+        .run(admin.actor(), move |c, ctx| {
+            people::create_visitor(c, ctx, &req)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
@@ -299,8 +307,10 @@ pub async fn cancel_visit(
     ApiJson(req): ApiJson<CancelVisit>,
 ) -> Found<Visit> {
     Ok(Json(
-        st.run(admin.actor(), move |c, ctx| visits::cancel(c, ctx, id, &req))
-            .await?,
+        st.run(admin.actor(), move |c, ctx| {
+            visits::cancel(c, ctx, id, &req)
+        })
+        .await?,
     ))
 }
 

@@ -56,7 +56,9 @@ impl FromRequestParts<AppState> for TerminalAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let who = state
-            .run("auth", move |conn, ctx| terminals::authenticate(conn, ctx, &token))
+            .run("auth", move |conn, ctx| {
+                terminals::authenticate(conn, ctx, &token)
+            })
             .await?;
         who.map(TerminalAuth).ok_or_else(|| {
             tracing::warn!("terminal call with an unknown credential");
@@ -81,7 +83,9 @@ impl FromRequestParts<AppState> for AdminAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let who = state
-            .run("auth", move |conn, ctx| admin_tokens::authenticate(conn, ctx, &token))
+            .run("auth", move |conn, ctx| {
+                admin_tokens::authenticate(conn, ctx, &token)
+            })
             .await?;
         who.map(AdminAuth).ok_or_else(|| {
             tracing::warn!("admin call with an unknown token");

@@ -58,11 +58,15 @@ impl IntoResponse for ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match &e {
-            Error::Refused(r) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string()),
+            Error::Refused(r) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string())
+            }
             Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Invalid(m) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", m.clone()),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m.clone()),
-            Error::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m.clone()),
+            Error::Unauthorized(m) => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m.clone())
+            }
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
             Error::Db(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::DatabaseBusy =>

@@ -94,10 +94,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// oversize bodies and panics.
 pub fn router(state: AppState) -> Router {
     let (router, doc) = api_routes().split_for_parts();
-    let doc = Arc::new(doc.to_pretty_json().expect("the OpenAPI document serialises"));
+    let doc = Arc::new(
+        doc.to_pretty_json()
+            .expect("the OpenAPI document serialises"),
+    );
     router
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such API route; see /openapi.json")
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_route",
+                "no such API route; see /openapi.json",
+            )
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

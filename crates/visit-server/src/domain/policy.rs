@@ -1,11 +1,11 @@
 //! Per-facility rules for each kind of visit, and where a visit may start.
 //!
-//! Defaults come from the seed documents: the state policy (seed 000) gives
+//! Defaults come from the seed documents. The state policy (seed 000):
 //! 2-hour on-site and 30-minute remote blocks, booking 72 h ahead, credit for
 //! cancelling 48 h ahead, early log-in of 1 minute for the visitor and 2 for
-//! the incarcerated person, and $7.95 a remote block; the county jail (seed
-//! 001) gives the hours: remote 08:00-17:30 and 18:00-21:30, on-site
-//! 08:00-19:00 Monday to Friday.
+//! the incarcerated person, $7.95 a remote block. The county jail (seed 001):
+//! remote visits from 08:00 to 17:30 and from 18:00 to 21:30 every day,
+//! on-site visits from 08:00 to 19:00 on weekdays.
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -390,12 +390,7 @@ mod tests {
     fn invalid_rules_are_explained() {
         let mut rules = default_remote_rules();
         rules.hours.mon = ranges(&[("9am", "10:00")]);
-        assert!(
-            KindPolicy::from_wire(&rules)
-                .unwrap_err()
-                .0
-                .contains("9am")
-        );
+        assert!(KindPolicy::from_wire(&rules).unwrap_err().0.contains("9am"));
         rules.hours.mon = ranges(&[("10:00", "09:00")]);
         assert!(KindPolicy::from_wire(&rules).is_err());
         rules.hours.mon = vec![];

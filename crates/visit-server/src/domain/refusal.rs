@@ -6,7 +6,9 @@ use uuid::Uuid;
 /// A rule said no. The `Display` text is shown to the person who asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("Attorney/client visits are not held by video; please arrange an in-person legal visit.")]
+    #[error(
+        "Attorney/client visits are not held by video; please arrange an in-person legal visit."
+    )]
     LegalVisit,
     #[error("A visit needs at least one visitor.")]
     NoVisitors,
@@ -14,7 +16,9 @@ pub enum Refusal {
     DuplicateVisitor,
     #[error("At most {max} visitors may join one visit.")]
     TooManyVisitors { max: u8 },
-    #[error("Visitor {visitor} has not had their photo ID verified; registration must be completed before booking.")]
+    #[error(
+        "Visitor {visitor} has not had their photo ID verified; registration must be completed before booking."
+    )]
     PhotoIdNotVerified { visitor: Uuid },
     #[error("Visitor {visitor} is not on this person's approved visitor list.")]
     NotApproved { visitor: Uuid },
@@ -32,7 +36,9 @@ pub enum Refusal {
     },
     #[error("That time is outside the facility's visiting hours for this kind of visit.")]
     OutsideHours,
-    #[error("Visits start on {block_minutes}-minute block boundaries; pick one of the offered times.")]
+    #[error(
+        "Visits start on {block_minutes}-minute block boundaries; pick one of the offered times."
+    )]
     NotOnBlockBoundary { block_minutes: u32 },
     #[error("The incarcerated person already has a visit at that time.")]
     PersonBusy,

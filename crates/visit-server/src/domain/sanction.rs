@@ -8,10 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 pub const FIRST_OFFENSE: Duration = Duration::days(90);
 
 /// The offense number and end of a new sanction given the earlier ones.
-pub fn next_sanction(
-    earlier_offenses: u32,
-    now: DateTime<Utc>,
-) -> (u32, Option<DateTime<Utc>>) {
+pub fn next_sanction(earlier_offenses: u32, now: DateTime<Utc>) -> (u32, Option<DateTime<Utc>>) {
     let offense = earlier_offenses + 1;
     if offense == 1 {
         (offense, Some(now + FIRST_OFFENSE))

@@ -46,7 +46,10 @@ pub fn apply_batch(
             events.len()
         )));
     }
-    events.iter().map(|e| apply_one(conn, ctx, terminal, e)).collect()
+    events
+        .iter()
+        .map(|e| apply_one(conn, ctx, terminal, e))
+        .collect()
 }
 
 fn apply_one(
@@ -193,7 +196,14 @@ fn decide(
             )?;
         }
         TerminalEventKind::CallStarted => {
-            visits::transition(tx, ctx, &visit, Trigger::CallStarted, kind, detail(json!({})))?;
+            visits::transition(
+                tx,
+                ctx,
+                &visit,
+                Trigger::CallStarted,
+                kind,
+                detail(json!({})),
+            )?;
         }
         TerminalEventKind::CallEnded { reason } => {
             if visit.status == Status::InProgress {
@@ -207,11 +217,25 @@ fn decide(
                 )?;
             } else {
                 // The clock or staff already ended it: keep the terminal's account.
-                visits::record(tx, ctx, visit.id, kind, (None, None), detail(json!({ "reason": reason })))?;
+                visits::record(
+                    tx,
+                    ctx,
+                    visit.id,
+                    kind,
+                    (None, None),
+                    detail(json!({ "reason": reason })),
+                )?;
             }
         }
         TerminalEventKind::CallInterrupted { reason } => {
-            visits::record(tx, ctx, visit.id, kind, (None, None), detail(json!({ "reason": reason })))?;
+            visits::record(
+                tx,
+                ctx,
+                visit.id,
+                kind,
+                (None, None),
+                detail(json!({ "reason": reason })),
+            )?;
             tracing::warn!(visit_id = %visit.id, terminal_id = %terminal.id, reason, "call interrupted");
         }
         TerminalEventKind::CallRecovered => {

@@ -26,28 +26,33 @@ pub struct Outgoing {
     pub body: String,
 }
 
-pub fn queue(
-    conn: &Connection,
-    ctx: &Ctx<'_>,
-    kind: &str,
-    visit_id: Option<Uuid>,
-    to: &str,
-    subject: &str,
-    body: &str,
-    pin: Option<&str>,
-) -> Result<Uuid> {
+/// A message to queue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    /// `confirmation` or `cancellation`.
+    pub kind: &'a str,
+    pub visit_id: Option<Uuid>,
+    pub to: &'a str,
+    pub subject: &'a str,
+    /// With [`PIN_PLACEHOLDER`] where the PIN goes, if there is one.
+    pub body: &'a str,
+    /// Sealed until sent.
+    pub pin: Option<&'a str>,
+}
+
+pub fn queue(conn: &Connection, ctx: &Ctx<'_>, m: NewMessage<'_>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     conn.execute(
         "INSERT INTO outbox (id, kind, visit_id, to_address, subject, body, sealed_pin, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             id.to_string(),
-            kind,
-            visit_id.map(|v| v.to_string()),
-            to,
-            subject,
-            body,
-            pin.map(|p| ctx.keys.seal(p)),
+            m.kind,
+            m.visit_id.map(|v| v.to_string()),
+            m.to,
+            m.subject,
+            m.body,
+            m.pin.map(|p| ctx.keys.seal(p)),
             ts(ctx.now)
         ],
     )?;

@@ -24,7 +24,11 @@ fn hash_sign_in_pin(pin: &str) -> String {
 /// Check a sign-in PIN against its stored hash.
 pub fn verify_sign_in_pin(stored: &str, pin: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -21,7 +21,11 @@ pub fn restriction(
     let all = list(conn, visitor_id)?;
     Ok(all
         .iter()
-        .filter(|s| instants.iter().any(|t| is_active(s.starts_at, s.ends_at, *t)))
+        .filter(|s| {
+            instants
+                .iter()
+                .any(|t| is_active(s.starts_at, s.ends_at, *t))
+        })
         // A permanent sanction outranks any dated one.
         .map(|s| s.ends_at)
         .max_by_key(|e| e.map_or(i64::MAX, |t| t.timestamp_millis())))
@@ -51,7 +55,9 @@ pub fn list(conn: &Connection, visitor_id: Uuid) -> Result<Vec<Sanction>> {
 pub fn create(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewSanction) -> Result<Sanction> {
     let reason = req.reason.trim();
     if reason.is_empty() {
-        return Err(Error::Invalid("a sanction needs the violation as its reason".into()));
+        return Err(Error::Invalid(
+            "a sanction needs the violation as its reason".into(),
+        ));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     people::get_visitor(&tx, req.visitor_id)?;

@@ -16,12 +16,12 @@ use uuid::Uuid;
 
 use super::{Ctx, Error, Result, facilities, outbox, people, sanctions, terminals, uuid_at};
 use crate::db::{from_ts, ts};
+use crate::domain::Refusal;
 use crate::domain::booking::{Eligibility, VisitorFacts, check_eligibility, peak_concurrency};
 use crate::domain::cancel::charge_after_cancel;
 use crate::domain::names::initials;
 use crate::domain::policy::Kind;
 use crate::domain::status::{Status, Trigger};
-use crate::domain::Refusal;
 use crate::keys::pin_verifier;
 
 /// A visit as stored.
@@ -399,12 +399,14 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
     outbox::queue(
         &tx,
         ctx,
-        "confirmation",
-        Some(id),
-        &visitors[0].email,
-        &format!("Visit confirmed: {}", s.format("%a %-d %b %H:%M")),
-        &body,
-        Some(&pin),
+        outbox::NewMessage {
+            kind: "confirmation",
+            visit_id: Some(id),
+            to: &visitors[0].email,
+            subject: &format!("Visit confirmed: {}", s.format("%a %-d %b %H:%M")),
+            body: &body,
+            pin: Some(&pin),
+        },
     )?;
     facilities::bump_schedule(&tx, facility.id)?;
     let row = get_row(&tx, id)?;
@@ -463,7 +465,12 @@ pub fn cancel(conn: &mut Connection, ctx: &Ctx<'_>, id: Uuid, req: &CancelVisit)
 }
 
 /// [`cancel`] inside a caller's transaction (sanctions cancel several visits at once).
-pub fn cancel_in(tx: &Transaction<'_>, ctx: &Ctx<'_>, id: Uuid, req: &CancelVisit) -> Result<Visit> {
+pub fn cancel_in(
+    tx: &Transaction<'_>,
+    ctx: &Ctx<'_>,
+    id: Uuid,
+    req: &CancelVisit,
+) -> Result<Visit> {
     let reason = req.reason.trim();
     if reason.is_empty() {
         return Err(Error::Invalid("say why the visit is cancelled".into()));
@@ -524,14 +531,16 @@ pub fn cancel_in(tx: &Transaction<'_>, ctx: &Ctx<'_>, id: Uuid, req: &CancelVisi
         outbox::queue(
             tx,
             ctx,
-            "cancellation",
-            Some(id),
-            &to,
-            "Visit cancelled",
-            &format!(
-                "{by_whom} your visit on {when}.\nReason: {reason}.{money}\n\nVisit id: {id}\n"
-            ),
-            None,
+            outbox::NewMessage {
+                kind: "cancellation",
+                visit_id: Some(id),
+                to: &to,
+                subject: "Visit cancelled",
+                body: &format!(
+                    "{by_whom} your visit on {when}.\nReason: {reason}.{money}\n\nVisit id: {id}\n"
+                ),
+                pin: None,
+            },
         )?;
     }
     tracing::info!(visit_id = %id, facility_id = %row.facility_id, by, charge = charge_db(charge), actor = ctx.actor, "visit cancelled");
@@ -593,7 +602,14 @@ pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
             .collect::<rusqlite::Result<Vec<_>>>()?
     };
     for v in starting {
-        transition(&tx, ctx, &v, Trigger::StartReached, "start_reached", json!({}))?;
+        transition(
+            &tx,
+            ctx,
+            &v,
+            Trigger::StartReached,
+            "start_reached",
+            json!({}),
+        )?;
         changed += 1;
     }
     tx.commit()?;

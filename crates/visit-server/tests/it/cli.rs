@@ -15,12 +15,19 @@ fn demo_prints_pins_codes_and_refusals() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Jackson County Detention Center"), "{text}");
     assert!(text.contains("Lobby monitor 4"), "{text}");
     assert!(text.contains("72 hours"), "{text}");
-    assert!(text.contains("may not have visits that include a minor"), "{text}");
+    assert!(
+        text.contains("may not have visits that include a minor"),
+        "{text}"
+    );
     assert!(text.contains("Attorney/client"), "{text}");
     // Running it again starts afresh rather than failing on the old data.
     let again = bin()

@@ -67,7 +67,9 @@ async fn confirmation_is_mailed_with_the_pin_which_is_then_erased() {
     let f = s.facility(1).await;
     let p = s.person(&f, "A1", "James Smith", f.unit_a, json!([])).await;
     let v = s.approved_adult(p, "Maria Smith").await;
-    let (visit, pin) = s.book_ok(p, &[v], "onsite", local(2026, 11, 19, 10, 0)).await;
+    let (visit, pin) = s
+        .book_ok(p, &[v], "onsite", local(2026, 11, 19, 10, 0))
+        .await;
 
     let mail = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
         .await
@@ -81,9 +83,11 @@ async fn confirmation_is_mailed_with_the_pin_which_is_then_erased() {
     for _ in 0..100 {
         let (sent, sealed): (Option<i64>, Option<Vec<u8>>) = s
             .sql()
-            .query_row("SELECT sent_at, sealed_pin FROM outbox WHERE visit_id = ?1", [visit.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT sent_at, sealed_pin FROM outbox WHERE visit_id = ?1",
+                [visit.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         if sent.is_some() {
             assert!(sealed.is_none());
@@ -110,7 +114,8 @@ async fn an_unreachable_relay_loses_nothing() {
     let f = s.facility(1).await;
     let p = s.person(&f, "A1", "James Smith", f.unit_a, json!([])).await;
     let v = s.approved_adult(p, "Maria Smith").await;
-    s.book_ok(p, &[v], "remote", local(2026, 11, 19, 10, 0)).await;
+    s.book_ok(p, &[v], "remote", local(2026, 11, 19, 10, 0))
+        .await;
     for _ in 0..200 {
         let (_, outbox) = s.admin_get("/api/v1/admin/outbox").await;
         if outbox[0]["last_error"].is_string() {

@@ -19,15 +19,24 @@ async fn an_enrolment_code_works_once_and_expires() {
     // The credential is kept only as a keyed hash.
     let stored: String = s
         .sql()
-        .query_row("SELECT credential_hash FROM terminals WHERE id = ?1", [f.lobbies[0].0.to_string()], |r| r.get(0))
+        .query_row(
+            "SELECT credential_hash FROM terminals WHERE id = ?1",
+            [f.lobbies[0].0.to_string()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_ne!(stored, credential);
 
     let enrol = |code: String| {
         let s = &s;
         async move {
-            s.send(Method::POST, "/api/v1/terminal/enrol", None, Some(&json!({"code": code, "software_version": "t"})))
-                .await
+            s.send(
+                Method::POST,
+                "/api/v1/terminal/enrol",
+                None,
+                Some(&json!({"code": code, "software_version": "t"})),
+            )
+            .await
         }
     };
     let (st, body) = enrol(f.lobbies[0].1.clone()).await;
@@ -38,10 +47,16 @@ async fn an_enrolment_code_works_once_and_expires() {
     s.clock.advance(Duration::hours(72));
     let (st, body) = enrol(f.lobbies[1].1.clone()).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
-    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     // A fresh code for the same terminal works; typed with spaces instead of dashes.
     let t = s
-        .create(&format!("/api/v1/admin/terminals/{}/enrolment-code", f.lobbies[1].0), json!({}))
+        .create(
+            &format!("/api/v1/admin/terminals/{}/enrolment-code", f.lobbies[1].0),
+            json!({}),
+        )
         .await;
     let typed = t["code"].as_str().unwrap().replace('-', " ");
     let (st, body) = enrol(typed).await;
@@ -63,30 +78,62 @@ struct Day {
 /// Visits on Thursday and Friday, then the clock moved to Thursday 07:00.
 async fn a_day(s: &TestServer) -> Day {
     let f = s.facility(2).await;
-    let james = s.person(&f, "A-1001", "James Smith", f.unit_a, json!([])).await;
-    let david = s.person(&f, "B-2002", "David Brown", f.unit_b, json!([])).await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, json!([]))
+        .await;
+    let david = s
+        .person(&f, "B-2002", "David Brown", f.unit_b, json!([]))
+        .await;
     let maria = s.approved_adult(james, "Maria Smith").await;
     let jen = s.approved_adult(david, "Jennifer Brown").await;
-    let james_onsite = s.book_ok(james, &[maria], "onsite", local(2026, 11, 19, 10, 0)).await;
-    let james_remote = s.book_ok(james, &[maria], "remote", local(2026, 11, 19, 14, 0)).await;
-    let david_onsite_tomorrow = s.book_ok(david, &[jen], "onsite", local(2026, 11, 20, 8, 0)).await;
-    s.book_ok(david, &[jen], "remote", local(2026, 11, 25, 8, 0)).await; // next week: not in the schedule
+    let james_onsite = s
+        .book_ok(james, &[maria], "onsite", local(2026, 11, 19, 10, 0))
+        .await;
+    let james_remote = s
+        .book_ok(james, &[maria], "remote", local(2026, 11, 19, 14, 0))
+        .await;
+    let david_onsite_tomorrow = s
+        .book_ok(david, &[jen], "onsite", local(2026, 11, 20, 8, 0))
+        .await;
+    s.book_ok(david, &[jen], "remote", local(2026, 11, 25, 8, 0))
+        .await; // next week: not in the schedule
     let lobby = s.enrol(&f.lobbies[0].1).await;
     let unit_a = s.enrol(&f.unit_a_terminal.1).await;
     s.clock.set(local(2026, 11, 19, 7, 0));
-    Day { f, james_onsite, james_remote, david_onsite_tomorrow, lobby, unit_a }
+    Day {
+        f,
+        james_onsite,
+        james_remote,
+        david_onsite_tomorrow,
+        lobby,
+        unit_a,
+    }
 }
 
-async fn get_schedule(s: &TestServer, credential: &str, etag: Option<&str>) -> (StatusCode, Option<String>, Value) {
-    let mut req = s.http.get(format!("{}/api/v1/terminal/schedule", s.base)).bearer_auth(credential);
+async fn get_schedule(
+    s: &TestServer,
+    credential: &str,
+    etag: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = s
+        .http
+        .get(format!("{}/api/v1/terminal/schedule", s.base))
+        .bearer_auth(credential);
     if let Some(e) = etag {
         req = req.header(header::IF_NONE_MATCH, e);
     }
     let res = req.send().await.unwrap();
     let status = res.status();
-    let etag = res.headers().get(header::ETAG).map(|v| v.to_str().unwrap().to_string());
+    let etag = res
+        .headers()
+        .get(header::ETAG)
+        .map(|v| v.to_str().unwrap().to_string());
     let text = res.text().await.unwrap();
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
     (status, etag, body)
 }
 
@@ -127,7 +174,10 @@ async fn lobby_schedule_has_todays_and_tomorrows_onsite_visits_with_initials_and
     assert_eq!(tomorrow[0]["id"], json!(d.david_onsite_tomorrow.0));
     assert_eq!(
         tomorrow[0]["pin_verifier"],
-        json!(verifier(days[1]["pin_key"].as_str().unwrap(), &d.david_onsite_tomorrow.1))
+        json!(verifier(
+            days[1]["pin_key"].as_str().unwrap(),
+            &d.david_onsite_tomorrow.1
+        ))
     );
     assert_ne!(days[0]["pin_key"], days[1]["pin_key"]);
 
@@ -162,18 +212,29 @@ async fn unit_terminal_sees_its_own_units_visits_with_short_names() {
     assert_eq!(today[1]["kind"], "remote");
     assert_eq!(today[0]["person_display"], "James S.");
     assert_eq!(today[0]["visitor_display"], json!(["Maria S."]));
-    assert!(sched["days"][1]["visits"].as_array().unwrap().is_empty(), "David is in Pod B");
+    assert!(
+        sched["days"][1]["visits"].as_array().unwrap().is_empty(),
+        "David is in Pod B"
+    );
     s.stop().await;
 }
 
 fn event(visit: Uuid, kind: Value) -> (Uuid, Value) {
     let id = Uuid::new_v4();
-    (id, json!({"id": id, "occurred_at": "2026-11-19T15:59:30Z", "visit_id": visit, "event": kind}))
+    (
+        id,
+        json!({"id": id, "occurred_at": "2026-11-19T15:59:30Z", "visit_id": visit, "event": kind}),
+    )
 }
 
 async fn post_events(s: &TestServer, credential: &str, events: &[&Value]) -> Value {
     let (st, body) = s
-        .send(Method::POST, "/api/v1/terminal/events", Some(credential), Some(&json!({ "events": events })))
+        .send(
+            Method::POST,
+            "/api/v1/terminal/events",
+            Some(credential),
+            Some(&json!({ "events": events })),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{body}");
     body["results"].clone()
@@ -201,10 +262,18 @@ async fn a_visit_from_check_in_to_end_is_recorded_once_and_in_order() {
     assert_eq!(r[0]["outcome"]["type"], "refused");
     let (_, sign_in) = event(visit, json!({"type": "sign_in", "person_number": "A-1001"}));
     let (_, started) = event(visit, json!({"type": "call_started"}));
-    let (_, cut) = event(visit, json!({"type": "call_interrupted", "reason": "network"}));
+    let (_, cut) = event(
+        visit,
+        json!({"type": "call_interrupted", "reason": "network"}),
+    );
     let (_, back) = event(visit, json!({"type": "call_recovered"}));
     let r = post_events(&s, &d.unit_a, &[&sign_in, &started, &cut, &back]).await;
-    let outcomes: Vec<_> = r.as_array().unwrap().iter().map(|x| x["outcome"]["type"].clone()).collect();
+    let outcomes: Vec<_> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["outcome"]["type"].clone())
+        .collect();
     assert_eq!(outcomes, vec![json!("applied"); 4]);
     assert_eq!(r[0]["visit_status"], "ready");
     assert_eq!(r[1]["visit_status"], "in_progress");
@@ -213,20 +282,45 @@ async fn a_visit_from_check_in_to_end_is_recorded_once_and_in_order() {
     s.wait_for_status(visit, "ended").await;
 
     let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
-    let events: Vec<_> = rec["history"].as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap().to_string()).collect();
+    let events: Vec<_> = rec["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(
         events,
-        ["booked", "check_in", "start_reached", "refused_sign_in", "sign_in", "call_started", "call_interrupted", "call_recovered", "end_reached"]
+        [
+            "booked",
+            "check_in",
+            "start_reached",
+            "refused_sign_in",
+            "sign_in",
+            "call_started",
+            "call_interrupted",
+            "call_recovered",
+            "end_reached"
+        ]
     );
     let h = rec["history"].as_array().unwrap();
     assert_eq!(h[1]["detail"]["event_id"], json!(check_in_id));
     assert_eq!(h[1]["detail"]["terminal_time"], "2026-11-19T15:59:30Z");
-    assert_eq!(h[1]["actor"], json!(format!("terminal:{}", d.f.lobbies[0].0)));
-    assert_eq!((h[4]["from_status"].clone(), h[4]["to_status"].clone()), (json!("pending"), json!("ready")));
+    assert_eq!(
+        h[1]["actor"],
+        json!(format!("terminal:{}", d.f.lobbies[0].0))
+    );
+    assert_eq!(
+        (h[4]["from_status"].clone(), h[4]["to_status"].clone()),
+        (json!("pending"), json!("ready"))
+    );
     assert_eq!(h[8]["to_status"], "ended");
     let stored: i64 = s
         .sql()
-        .query_row("SELECT count(*) FROM terminal_events WHERE id = ?1", [check_in_id.to_string()], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM terminal_events WHERE id = ?1",
+            [check_in_id.to_string()],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(stored, 1);
     s.stop().await;
@@ -237,16 +331,28 @@ async fn events_for_cancelled_or_foreign_visits_are_refused_but_acknowledged() {
     let s = TestServer::start().await;
     let d = a_day(&s).await;
     let (visit, _) = d.james_onsite;
-    s.admin_post(&format!("/api/v1/admin/visits/{visit}/cancel"), json!({"by": "facility", "reason": "lockdown"}))
-        .await;
+    s.admin_post(
+        &format!("/api/v1/admin/visits/{visit}/cancel"),
+        json!({"by": "facility", "reason": "lockdown"}),
+    )
+    .await;
     let (_, check_in) = event(visit, json!({"type": "check_in"}));
     let r = post_events(&s, &d.lobby, &[&check_in]).await;
     assert_eq!(r[0]["outcome"]["type"], "refused");
-    assert!(r[0]["outcome"]["reason"].as_str().unwrap().contains("cancelled"), "{r}");
+    assert!(
+        r[0]["outcome"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{r}"
+    );
     assert_eq!(r[0]["visit_status"], "cancelled");
     // Remote visits are not checked in at a lobby.
     let (_, remote) = event(d.james_remote.0, json!({"type": "check_in"}));
-    assert_eq!(post_events(&s, &d.lobby, &[&remote]).await[0]["outcome"]["type"], "refused");
+    assert_eq!(
+        post_events(&s, &d.lobby, &[&remote]).await[0]["outcome"]["type"],
+        "refused"
+    );
     // Unknown visit.
     let (_, ghost) = event(Uuid::new_v4(), json!({"type": "check_in"}));
     let r = post_events(&s, &d.lobby, &[&ghost]).await;
@@ -257,7 +363,12 @@ async fn events_for_cancelled_or_foreign_visits_are_refused_but_acknowledged() {
     let stranger = s.enrol(&other.lobbies[0].1).await;
     let (_, sneaky) = event(d.david_onsite_tomorrow.0, json!({"type": "check_in"}));
     let r = post_events(&s, &stranger, &[&sneaky]).await;
-    assert!(r[0]["outcome"]["reason"].as_str().unwrap().contains("another facility"));
+    assert!(
+        r[0]["outcome"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("another facility")
+    );
     s.stop().await;
 }
 
@@ -280,7 +391,9 @@ async fn heartbeat_returns_server_time_and_records_device_health() {
         .await;
     assert_eq!(st, StatusCode::OK, "{ack}");
     assert_eq!(ack["server_time"], json!(local(2026, 11, 19, 7, 0)));
-    let (_, t) = s.admin_get(&format!("/api/v1/admin/terminals/{}", d.f.lobbies[0].0)).await;
+    let (_, t) = s
+        .admin_get(&format!("/api/v1/admin/terminals/{}", d.f.lobbies[0].0))
+        .await;
     assert_eq!(t["software_version"], "0.1.0-test");
     assert_eq!(t["devices"][1]["state"], "missing");
     assert_eq!(t["last_seen_at"], json!(local(2026, 11, 19, 7, 0)));

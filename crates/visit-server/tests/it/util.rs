@@ -125,8 +125,13 @@ impl TestServer {
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(&self.admin.clone()), Some(&body))
-            .await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(&self.admin.clone()),
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
@@ -170,10 +175,16 @@ impl TestServer {
         let fid = id(&f);
         let unit = |name: &str| json!({ "name": name });
         let unit_a = id(&self
-            .create(&format!("/api/v1/admin/facilities/{fid}/housing-units"), unit("Pod A"))
+            .create(
+                &format!("/api/v1/admin/facilities/{fid}/housing-units"),
+                unit("Pod A"),
+            )
             .await);
         let unit_b = id(&self
-            .create(&format!("/api/v1/admin/facilities/{fid}/housing-units"), unit("Pod B"))
+            .create(
+                &format!("/api/v1/admin/facilities/{fid}/housing-units"),
+                unit("Pod B"),
+            )
             .await);
         let mut lobby_terms = Vec::new();
         for n in 0..lobbies {
@@ -200,7 +211,14 @@ impl TestServer {
         }
     }
 
-    pub async fn person(&self, f: &Facility, number: &str, name: &str, unit: Uuid, restrictions: Value) -> Uuid {
+    pub async fn person(
+        &self,
+        f: &Facility,
+        number: &str,
+        name: &str,
+        unit: Uuid,
+        restrictions: Value,
+    ) -> Uuid {
         id(&self
             .create(
                 &format!("/api/v1/admin/facilities/{}/persons", f.id),
@@ -235,7 +253,13 @@ impl TestServer {
         v
     }
 
-    pub async fn book(&self, person: Uuid, visitors: &[Uuid], kind: &str, start: DateTime<Utc>) -> (StatusCode, Value) {
+    pub async fn book(
+        &self,
+        person: Uuid,
+        visitors: &[Uuid],
+        kind: &str,
+        start: DateTime<Utc>,
+    ) -> (StatusCode, Value) {
         self.admin_post(
             "/api/v1/admin/visits",
             json!({"person_id": person, "visitor_ids": visitors, "kind": kind, "start": start}),
@@ -244,7 +268,13 @@ impl TestServer {
     }
 
     /// Booking that must succeed; returns (visit id, PIN).
-    pub async fn book_ok(&self, person: Uuid, visitors: &[Uuid], kind: &str, start: DateTime<Utc>) -> (Uuid, String) {
+    pub async fn book_ok(
+        &self,
+        person: Uuid,
+        visitors: &[Uuid],
+        kind: &str,
+        start: DateTime<Utc>,
+    ) -> (Uuid, String) {
         let (s, v) = self.book(person, visitors, kind, start).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         (id(&v["visit"]), v["pin"].as_str().unwrap().to_string())
@@ -266,7 +296,9 @@ impl TestServer {
 
     /// Wait (bounded) until the server's clock task has caught up with the clock.
     pub async fn visit_status(&self, visit: Uuid) -> String {
-        let (s, v) = self.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
+        let (s, v) = self
+            .admin_get(&format!("/api/v1/admin/visits/{visit}"))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v["visit"]["status"].as_str().unwrap().to_string()
     }
@@ -278,7 +310,10 @@ impl TestServer {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("visit {visit} never became {want}; it is {}", self.visit_status(visit).await);
+        panic!(
+            "visit {visit} never became {want}; it is {}",
+            self.visit_status(visit).await
+        );
     }
 }
 
