@@ -399,3 +399,60 @@ async fn heartbeat_returns_server_time_and_records_device_health() {
     assert_eq!(t["last_seen_at"], json!(local(2026, 11, 19, 7, 0)));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn staff_termination_and_no_shows_are_recorded_with_their_reasons() {
+    let s = TestServer::start().await;
+    let d = a_day(&s).await;
+    let (onsite, _) = d.james_onsite;
+    let (remote, _) = d.james_remote;
+
+    // Nothing to terminate before the visit begins.
+    let (st, body) = s
+        .admin_post(
+            &format!("/api/v1/admin/visits/{onsite}/terminate"),
+            json!({"reason": "dress code"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    s.clock.set(local(2026, 11, 19, 10, 5));
+    s.wait_for_status(onsite, "pending").await;
+    let (_, sign_in) = event(
+        onsite,
+        json!({"type": "sign_in", "person_number": "A-1001"}),
+    );
+    let (_, started) = event(onsite, json!({"type": "call_started"}));
+    post_events(&s, &d.unit_a, &[&sign_in, &started]).await;
+    let (st, v) = s
+        .admin_post(
+            &format!("/api/v1/admin/visits/{onsite}/terminate"),
+            json!({"reason": "use of a cell phone"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "terminated");
+    // The terminal's later account of the call is kept without changing the outcome.
+    let (_, ended) = event(
+        onsite,
+        json!({"type": "call_ended", "reason": "terminated"}),
+    );
+    let r = post_events(&s, &d.unit_a, &[&ended]).await;
+    assert_eq!(r[0]["visit_status"], "terminated");
+
+    // Nobody joined the remote visit: a no-show once its block is over.
+    s.clock.set(local(2026, 11, 19, 14, 30));
+    s.wait_for_status(remote, "no_show").await;
+
+    let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{onsite}")).await;
+    let h = rec["history"].as_array().unwrap();
+    let term = h.iter().find(|e| e["event"] == "terminated").unwrap();
+    assert_eq!(term["detail"]["reason"], "use of a cell phone");
+    assert_eq!(term["actor"], "admin:tester");
+    assert_eq!(
+        (term["from_status"].clone(), term["to_status"].clone()),
+        (json!("in_progress"), json!("terminated"))
+    );
+    assert_eq!(h.last().unwrap()["event"], "call_ended");
+    s.stop().await;
+}
