@@ -1,0 +1,316 @@
+//! The lobby check-in as a pure state machine: inputs in, effects out.
+//!
+//! No IO and no clock: every call gets `now` and the schedule to check
+//! against, and returns what the program must do (record a check-in). The
+//! same machine runs behind the touchscreen and in headless mode, online and
+//! offline alike, so a visitor sees the same thing whatever the network does.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use protocol::VisitStatus;
+use ui::{Lang, LobbyView, Message, Screen, StatusText, UiInput};
+use uuid::Uuid;
+
+use crate::schedule::ScheduleIndex;
+
+/// Tunables from the issue and the state policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Wrong PINs in a row before the pad locks.
+    pub max_attempts: u8,
+    /// First lock; each further lock doubles it.
+    pub lock_base: Duration,
+    /// No touch for this long: back to the attract screen, digits cleared.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            lock_base: Duration::seconds(60),
+            idle_timeout: Duration::seconds(60),
+        }
+    }
+}
+
+/// What happened, as the machine sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A touch on the screen (or its headless equivalent).
+    Ui(UiInput),
+    /// Time passes (idle timeout, lock countdown).
+    Tick,
+    /// The server reported a visit's status after an upload.
+    Status { visit: Uuid, status: VisitStatus },
+}
+
+/// What the program must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Record the check-in durably and send it to the server.
+    CheckIn { visit: Uuid, at: DateTime<Utc> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    TooEarly {
+        start: DateTime<Utc>,
+        opens: DateTime<Utc>,
+    },
+    Ended,
+    Cancelled,
+    Terminated,
+    CheckedIn {
+        visit: Uuid,
+        person: String,
+        status: VisitStatus,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    Attract,
+    Entering,
+    Showing(Outcome),
+}
+
+/// The lobby's check-in state.
+#[derive(Debug, Clone)]
+pub struct Checkin {
+    policy: Policy,
+    phase: Phase,
+    digits: String,
+    lang: Lang,
+    wrong_in_a_row: u8,
+    lockouts: u32,
+    locked_until: Option<DateTime<Utc>>,
+    /// Set after a wrong PIN until the next digit.
+    show_not_recognized: bool,
+    last_touch: DateTime<Utc>,
+}
+
+impl Checkin {
+    pub fn new(policy: Policy, lang: Lang, now: DateTime<Utc>) -> Self {
+        Self {
+            policy,
+            phase: Phase::Attract,
+            digits: String::new(),
+            lang,
+            wrong_in_a_row: 0,
+            lockouts: 0,
+            locked_until: None,
+            show_not_recognized: false,
+            last_touch: now,
+        }
+    }
+
+    fn locked(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|t| now < t)
+    }
+
+    fn back_to_attract(&mut self) {
+        self.phase = Phase::Attract;
+        self.digits.clear();
+        self.show_not_recognized = false;
+    }
+
+    /// Feed one input; returns the effects to carry out.
+    pub fn handle(
+        &mut self,
+        input: Input,
+        now: DateTime<Utc>,
+        schedule: Option<&ScheduleIndex>,
+    ) -> Vec<Effect> {
+        match input {
+            Input::Tick => {
+                if self.phase != Phase::Attract && now - self.last_touch >= self.policy.idle_timeout
+                {
+                    self.back_to_attract();
+                }
+                Vec::new()
+            }
+            Input::Status { visit, status } => {
+                if let Phase::Showing(Outcome::CheckedIn {
+                    visit: v,
+                    status: s,
+                    ..
+                }) = &mut self.phase
+                    && *v == visit
+                {
+                    *s = status;
+                }
+                Vec::new()
+            }
+            Input::Ui(ui) => {
+                self.last_touch = now;
+                self.on_touch(ui, now, schedule)
+            }
+        }
+    }
+
+    fn on_touch(
+        &mut self,
+        ui: UiInput,
+        now: DateTime<Utc>,
+        schedule: Option<&ScheduleIndex>,
+    ) -> Vec<Effect> {
+        let pin_length = schedule.map_or(6, ScheduleIndex::pin_length) as usize;
+        match (&self.phase, ui) {
+            (_, UiInput::Language(l)) => self.lang = l,
+            (Phase::Attract, UiInput::TouchStart | UiInput::Digit(_)) => {
+                self.phase = Phase::Entering;
+                if let UiInput::Digit(d) = ui {
+                    return self.on_touch(UiInput::Digit(d), now, schedule);
+                }
+            }
+            (Phase::Entering, UiInput::Digit(d)) if d <= 9 && !self.locked(now) => {
+                self.show_not_recognized = false;
+                if self.digits.len() < pin_length {
+                    self.digits.push(char::from(b'0' + d));
+                }
+            }
+            (Phase::Entering, UiInput::Backspace) => {
+                self.digits.pop();
+            }
+            (Phase::Entering, UiInput::Submit)
+                if !self.locked(now) && self.digits.len() == pin_length =>
+            {
+                let pin = std::mem::take(&mut self.digits);
+                return self.submit(&pin, now, schedule);
+            }
+            (Phase::Entering | Phase::Showing(_), UiInput::Cancel)
+            | (Phase::Showing(_), UiInput::TouchStart) => {
+                self.back_to_attract();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn submit(
+        &mut self,
+        pin: &str,
+        now: DateTime<Utc>,
+        schedule: Option<&ScheduleIndex>,
+    ) -> Vec<Effect> {
+        let found = schedule.and_then(|s| s.find(pin, now.with_timezone(&s.tz).date_naive()));
+        let Some(v) = found else {
+            self.wrong_in_a_row += 1;
+            if self.wrong_in_a_row >= self.policy.max_attempts {
+                let factor = 1i32 << self.lockouts.min(10);
+                self.locked_until = Some(now + self.policy.lock_base * factor);
+                self.lockouts += 1;
+                self.wrong_in_a_row = 0;
+                self.show_not_recognized = false;
+            } else {
+                self.show_not_recognized = true;
+            }
+            return Vec::new();
+        };
+        self.wrong_in_a_row = 0;
+        self.lockouts = 0;
+        let opens = v.start - v.visitor_early;
+        let (outcome, effects) = match v.status {
+            VisitStatus::Cancelled => (Outcome::Cancelled, vec![]),
+            VisitStatus::Terminated => (Outcome::Terminated, vec![]),
+            VisitStatus::Ended | VisitStatus::NoShow => (Outcome::Ended, vec![]),
+            _ if now >= v.end => (Outcome::Ended, vec![]),
+            _ if now < opens => (
+                Outcome::TooEarly {
+                    start: v.start,
+                    opens,
+                },
+                vec![],
+            ),
+            status => (
+                Outcome::CheckedIn {
+                    visit: v.id,
+                    person: v.person_display.clone(),
+                    status,
+                },
+                vec![Effect::CheckIn {
+                    visit: v.id,
+                    at: now,
+                }],
+            ),
+        };
+        self.phase = Phase::Showing(outcome);
+        effects
+    }
+
+    /// How long until the next `Tick` could change what is shown.
+    pub fn next_tick(&self) -> StdDuration {
+        StdDuration::from_millis(250)
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// What the screen shows now.
+    pub fn view(
+        &self,
+        now: DateTime<Utc>,
+        schedule: Option<&ScheduleIndex>,
+        offline: bool,
+    ) -> LobbyView {
+        let tz = schedule.map_or(chrono_tz::UTC, |s| s.tz);
+        let hhmm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+        let (screen, message) = match &self.phase {
+            Phase::Attract => (Screen::Attract, Message::None),
+            Phase::Entering => {
+                let message = match self.locked_until {
+                    Some(until) if now < until => Message::Locked {
+                        seconds_left: ((until - now).num_milliseconds() + 999).div_euclid(1000)
+                            as u32,
+                    },
+                    _ if self.show_not_recognized => Message::NotRecognized {
+                        attempts_left: self.policy.max_attempts - self.wrong_in_a_row,
+                    },
+                    _ => Message::None,
+                };
+                (Screen::PinEntry, message)
+            }
+            Phase::Showing(o) => (
+                Screen::Result,
+                match o {
+                    Outcome::TooEarly { start, opens } => Message::TooEarly {
+                        start: hhmm(*start),
+                        opens: hhmm(*opens),
+                    },
+                    Outcome::Ended => Message::Ended,
+                    Outcome::Cancelled => Message::Cancelled,
+                    Outcome::Terminated => Message::Terminated {
+                        reason: String::new(),
+                    },
+                    Outcome::CheckedIn { person, status, .. } => Message::CheckedIn {
+                        person: person.clone(),
+                        status: match status {
+                            VisitStatus::Pending => StatusText::Pending,
+                            VisitStatus::Ready => StatusText::Ready,
+                            VisitStatus::InProgress => StatusText::InProgress,
+                            _ => StatusText::Scheduled,
+                        },
+                    },
+                },
+            ),
+        };
+        LobbyView {
+            screen,
+            facility_name: schedule
+                .map(|s| s.facility_name().to_string())
+                .unwrap_or_default(),
+            clock: hhmm(now),
+            lang: self.lang,
+            pin_length: schedule.map_or(6, ScheduleIndex::pin_length),
+            digits_entered: self.digits.len() as u8,
+            message,
+            offline,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+//! Command line: run the terminal (touchscreen or headless) and render its
+//! screens to PNG.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::terminal::Terminal;
+
+#[derive(Debug, Parser)]
+#[command(name = "kiosk-app", version, about = "Video-visitation terminal")]
+pub struct Cli {
+    /// Configuration file (default /etc/kiosk/kiosk.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the terminal (the default).
+    Run {
+        /// No display: read touches from standard input, print each screen.
+        #[arg(long)]
+        headless: bool,
+    },
+    /// Render every lobby screen in each language at 1280x800 to PNG files in DIR.
+    Screenshots { dir: PathBuf },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command.unwrap_or(Command::Run { headless: false }) {
+        Command::Screenshots { dir } => {
+            let files = ui::screenshots::render_all(&dir)?;
+            for f in &files {
+                println!("{}", f.display());
+            }
+        }
+        Command::Run { headless } => {
+            let cfg = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+            let terminal = Terminal::start(&cfg)?;
+            if headless {
+                crate::headless::run(terminal, std::io::stdout())?;
+            } else {
+                crate::window::run(terminal)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! Headless mode: the lobby without a display, driven by the same inputs as
+//! the touchscreen, one command per line on standard input:
+//!
+//! ```text
+//! touch            the attract screen
+//! digit 5          one key        pin 123456   several keys
+//! ok | delete | cancel | lang es | lang en
+//! wait 1.5         let time pass (idle timeout, countdowns, sync)
+//! status           print the current view
+//! quit
+//! ```
+//!
+//! Each change of the view is printed as one line (see [`crate::describe`]).
+
+use std::io::BufRead;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use ui::{Lang, UiInput};
+
+use crate::describe::describe;
+use crate::terminal::Terminal;
+
+/// Parse one command line into touches, or a wait.
+pub enum Command {
+    Touches(Vec<UiInput>),
+    Wait(Duration),
+    Status,
+    Quit,
+}
+
+pub fn parse(line: &str) -> Result<Command, String> {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or("");
+    let arg = words.next();
+    Ok(match (verb, arg) {
+        ("", _) | ("status", _) => Command::Status,
+        ("quit", _) | ("exit", _) => Command::Quit,
+        ("touch", _) => Command::Touches(vec![UiInput::TouchStart]),
+        ("ok", _) | ("submit", _) => Command::Touches(vec![UiInput::Submit]),
+        ("delete", _) | ("backspace", _) => Command::Touches(vec![UiInput::Backspace]),
+        ("cancel", _) | ("done", _) => Command::Touches(vec![UiInput::Cancel]),
+        ("lang", Some("es")) => Command::Touches(vec![UiInput::Language(Lang::Es)]),
+        ("lang", Some("en")) => Command::Touches(vec![UiInput::Language(Lang::En)]),
+        ("digit", Some(d)) => match d.parse::<u8>() {
+            Ok(d) if d <= 9 => Command::Touches(vec![UiInput::Digit(d)]),
+            _ => return Err(format!("not a digit: {d}")),
+        },
+        ("pin", Some(p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+            Command::Touches(p.bytes().map(|b| UiInput::Digit(b - b'0')).collect())
+        }
+        ("wait", Some(s)) => match s.parse::<f64>() {
+            Ok(s) if (0.0..=3600.0).contains(&s) => Command::Wait(Duration::from_secs_f64(s)),
+            _ => return Err(format!("not a number of seconds: {s}")),
+        },
+        _ => return Err(format!("unknown command {line:?}")),
+    })
+}
+
+/// Run until standard input ends or `quit`.
+pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut last = String::new();
+    let mut print =
+        |text: String, force: bool, out: &mut dyn std::io::Write| -> std::io::Result<()> {
+            if force || text != last {
+                writeln!(out, "{text}")?;
+                out.flush()?;
+                last = text;
+            }
+            Ok(())
+        };
+    print(describe(&terminal.tick()), true, &mut out)?;
+    let mut wait_until: Option<Instant> = None;
+    loop {
+        let timeout = Duration::from_millis(200);
+        if wait_until.is_some_and(|t| Instant::now() < t) {
+            std::thread::sleep(timeout);
+            print(describe(&terminal.tick()), false, &mut out)?;
+            continue;
+        }
+        wait_until = None;
+        match rx.recv_timeout(timeout) {
+            Ok(line) => match parse(line.trim()) {
+                Ok(Command::Touches(ts)) => {
+                    for t in ts {
+                        let v = terminal.touch(t);
+                        print(describe(&v), false, &mut out)?;
+                    }
+                }
+                Ok(Command::Wait(d)) => wait_until = Some(Instant::now() + d),
+                Ok(Command::Status) => print(describe(&terminal.tick()), true, &mut out)?,
+                Ok(Command::Quit) => break,
+                Err(e) => writeln!(out, "error: {e}")?,
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                print(describe(&terminal.tick()), false, &mut out)?
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // Give the outbox a moment to drain before exiting on end of input.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while terminal.outbox_pending() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! kiosk-app: the program on a facility's terminals.
+//!
+//! A lobby terminal caches the day's schedule, checks visitors in by PIN
+//! (online or offline), and delivers what happened to visit-server from a
+//! durable outbox. The pieces: [`checkin`] (pure state machine), [`schedule`]
+//! (validated, indexed schedule), [`store`] (SQLite files), [`sync`]
+//! (background network), [`terminal`] (the wiring), and two faces for it:
+//! [`window`] (touchscreen) and [`headless`] (standard input).
+
+pub mod checkin;
+pub mod cli;
+pub mod config;
+pub mod describe;
+pub mod headless;
+pub mod identity;
+pub mod schedule;
+pub mod store;
+pub mod sync;
+pub mod terminal;
+pub mod window;

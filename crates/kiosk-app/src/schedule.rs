@@ -1,0 +1,258 @@
+//! The day schedule as the terminal holds it: validated whole, then indexed
+//! by PIN verifier so a typed PIN is checked with one HMAC per day and a
+//! hash lookup, with the network up or down.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use hmac::{Hmac, Mac};
+use protocol::terminal::Schedule;
+use protocol::{VisitKind, VisitStatus};
+use sha2::Sha256;
+use uuid::Uuid;
+
+/// A schedule the server sent that cannot be used; it is rejected whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid schedule: {0}")]
+pub struct InvalidSchedule(pub String);
+
+/// One visit a PIN can open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitEntry {
+    pub id: Uuid,
+    pub kind: VisitKind,
+    pub date: NaiveDate,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: VisitStatus,
+    pub person_display: String,
+    /// How early the visitor may check in.
+    pub visitor_early: Duration,
+}
+
+struct Day {
+    key: Vec<u8>,
+    by_verifier: HashMap<String, usize>,
+}
+
+/// A validated, indexed schedule.
+pub struct ScheduleIndex {
+    pub wire: Schedule,
+    pub tz: Tz,
+    days: Vec<Day>,
+    visits: Vec<VisitEntry>,
+}
+
+impl std::fmt::Debug for ScheduleIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScheduleIndex")
+            .field("version", &self.wire.version)
+            .field("visits", &self.visits.len())
+            .finish()
+    }
+}
+
+fn verifier(key: &[u8], pin: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(pin.as_bytes());
+    B64.encode(mac.finalize().into_bytes())
+}
+
+impl ScheduleIndex {
+    /// Check everything a terminal relies on; any fault rejects the whole schedule.
+    pub fn new(wire: Schedule) -> Result<Self, InvalidSchedule> {
+        let bad = |m: String| Err(InvalidSchedule(m));
+        let tz: Tz = match wire.facility.time_zone.parse() {
+            Ok(tz) => tz,
+            Err(_) => return bad(format!("unknown time zone {:?}", wire.facility.time_zone)),
+        };
+        if !(4..=10).contains(&wire.facility.pin_length) {
+            return bad(format!(
+                "PIN length {} out of range",
+                wire.facility.pin_length
+            ));
+        }
+        if wire.days.is_empty() || wire.days.len() > 2 {
+            return bad(format!(
+                "{} days instead of today and tomorrow",
+                wire.days.len()
+            ));
+        }
+        let early = |kind: VisitKind| {
+            wire.facility
+                .policies
+                .iter()
+                .find(|p| p.kind == kind)
+                .map(|p| Duration::minutes(i64::from(p.visitor_early_minutes)))
+        };
+        let mut days = Vec::new();
+        let mut visits = Vec::new();
+        for d in &wire.days {
+            let key = match B64.decode(&d.pin_key) {
+                Ok(k) if k.len() == 32 => k,
+                _ => return bad(format!("day {} has no usable PIN key", d.date)),
+            };
+            let mut by_verifier = HashMap::with_capacity(d.visits.len());
+            for v in &d.visits {
+                if v.end <= v.start {
+                    return bad(format!("visit {} ends before it starts", v.id));
+                }
+                if v.start.with_timezone(&tz).date_naive() != d.date {
+                    return bad(format!("visit {} is not on {}", v.id, d.date));
+                }
+                let Some(visitor_early) = early(v.kind) else {
+                    return bad(format!("no join policy for {:?} visits", v.kind));
+                };
+                if by_verifier
+                    .insert(v.pin_verifier.clone(), visits.len())
+                    .is_some()
+                {
+                    return bad(format!("two visits share a PIN on {}", d.date));
+                }
+                visits.push(VisitEntry {
+                    id: v.id,
+                    kind: v.kind,
+                    date: d.date,
+                    start: v.start,
+                    end: v.end,
+                    status: v.status,
+                    person_display: v.person_display.clone(),
+                    visitor_early,
+                });
+            }
+            days.push(Day { key, by_verifier });
+        }
+        Ok(Self {
+            wire,
+            tz,
+            days,
+            visits,
+        })
+    }
+
+    /// The visit this PIN opens: today's before tomorrow's.
+    pub fn find(&self, pin: &str, today: NaiveDate) -> Option<&VisitEntry> {
+        let mut found: Vec<&VisitEntry> = self
+            .days
+            .iter()
+            .filter_map(|d| d.by_verifier.get(&verifier(&d.key, pin)))
+            .map(|&i| &self.visits[i])
+            .collect();
+        found.sort_by_key(|v| v.date != today);
+        found.into_iter().next()
+    }
+
+    /// Update a visit's status from what the server reported after an upload.
+    pub fn set_status(&mut self, visit: Uuid, status: VisitStatus) {
+        if let Some(v) = self.visits.iter_mut().find(|v| v.id == visit) {
+            v.status = status;
+        }
+    }
+
+    pub fn facility_name(&self) -> &str {
+        &self.wire.facility.name
+    }
+
+    pub fn pin_length(&self) -> u8 {
+        self.wire.facility.pin_length
+    }
+
+    pub fn visit_count(&self) -> usize {
+        self.visits.len()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use protocol::terminal::{JoinPolicy, ScheduleDay, ScheduleFacility, ScheduledVisit};
+
+    pub const KEY: [u8; 32] = [9; 32];
+
+    /// A schedule for 2026-11-19 in Chicago with the given (pin, start hh:mm, status).
+    pub fn sample(visits: &[(&str, u32, u32, VisitStatus)]) -> Schedule {
+        let tz = chrono_tz::America::Chicago;
+        let date = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
+        Schedule {
+            version: "\"v1\"".into(),
+            generated_at: Utc::now(),
+            facility: ScheduleFacility {
+                id: Uuid::from_u128(1),
+                name: "Test County Jail".into(),
+                time_zone: "America/Chicago".into(),
+                pin_length: 6,
+                policies: vec![
+                    JoinPolicy {
+                        kind: VisitKind::Onsite,
+                        visitor_early_minutes: 1,
+                        person_early_minutes: 2,
+                    },
+                    JoinPolicy {
+                        kind: VisitKind::Remote,
+                        visitor_early_minutes: 1,
+                        person_early_minutes: 2,
+                    },
+                ],
+            },
+            days: vec![ScheduleDay {
+                date,
+                pin_key: B64.encode(KEY),
+                visits: visits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (pin, h, m, status))| {
+                        let start = tz
+                            .with_ymd_and_hms(2026, 11, 19, *h, *m, 0)
+                            .unwrap()
+                            .with_timezone(&Utc);
+                        ScheduledVisit {
+                            id: Uuid::from_u128(100 + i as u128),
+                            kind: VisitKind::Onsite,
+                            start,
+                            end: start + Duration::hours(2),
+                            status: *status,
+                            person_display: "J. S.".into(),
+                            visitor_display: vec!["M. S.".into()],
+                            pin_verifier: verifier(&KEY, pin),
+                        }
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn finds_a_visit_by_pin_and_nothing_for_a_wrong_one() {
+        let idx =
+            ScheduleIndex::new(sample(&[("123456", 10, 30, VisitStatus::Scheduled)])).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
+        assert_eq!(idx.find("123456", today).unwrap().id, Uuid::from_u128(100));
+        assert!(idx.find("123457", today).is_none());
+    }
+
+    #[test]
+    fn a_bad_schedule_is_rejected_whole() {
+        let mut s = sample(&[("123456", 10, 30, VisitStatus::Scheduled)]);
+        s.days[0].pin_key = "short".into();
+        assert!(ScheduleIndex::new(s).is_err());
+        let mut s = sample(&[
+            ("1", 10, 30, VisitStatus::Scheduled),
+            ("1", 12, 30, VisitStatus::Scheduled),
+        ]);
+        assert!(
+            ScheduleIndex::new(s.clone())
+                .unwrap_err()
+                .0
+                .contains("share a PIN")
+        );
+        s.facility.time_zone = "Nowhere/Land".into();
+        assert!(ScheduleIndex::new(s).is_err());
+        let mut s = sample(&[("123456", 10, 30, VisitStatus::Scheduled)]);
+        s.days[0].visits[0].end = s.days[0].visits[0].start;
+        assert!(ScheduleIndex::new(s).is_err());
+    }
+}

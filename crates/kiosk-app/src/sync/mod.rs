@@ -1,0 +1,234 @@
+//! Background sync with the server, on its own tokio runtime so the screen
+//! never waits for the network.
+//!
+//! Each round: a heartbeat when due (which also measures the clock offset),
+//! the schedule with its ETag, then the outbox in order until empty. Any
+//! failure marks the terminal offline and retries with a growing pause; the
+//! last good schedule stays in use, and a schedule that fails validation is
+//! rejected whole.
+
+pub mod client;
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use protocol::VisitStatus;
+use protocol::terminal::{EventOutcome, Heartbeat};
+use tokio::sync::{Notify, mpsc};
+use uuid::Uuid;
+
+use crate::schedule::ScheduleIndex;
+use crate::store::Store;
+use client::{Client, SyncError};
+
+/// What the sync task shares with the screen.
+#[derive(Default)]
+pub struct Shared {
+    schedule: Mutex<Option<ScheduleIndex>>,
+    online: AtomicBool,
+    offset_ms: AtomicI64,
+    /// Set to wake the sync task at once (a new event in the outbox).
+    pub wake: Notify,
+}
+
+impl Shared {
+    pub fn new(schedule: Option<ScheduleIndex>, offset_ms: i64) -> Arc<Self> {
+        let s = Self::default();
+        *s.schedule.lock().unwrap_or_else(|e| e.into_inner()) = schedule;
+        s.offset_ms.store(offset_ms, Ordering::Relaxed);
+        Arc::new(s)
+    }
+
+    /// Borrow the current schedule.
+    pub fn with_schedule<R>(&self, f: impl FnOnce(Option<&mut ScheduleIndex>) -> R) -> R {
+        let mut g = self.schedule.lock().unwrap_or_else(|e| e.into_inner());
+        f(g.as_mut())
+    }
+
+    pub fn online(&self) -> bool {
+        self.online.load(Ordering::Relaxed)
+    }
+
+    /// Server time as best known: the local clock corrected by the offset
+    /// measured at the last heartbeat.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Told to the screen: a visit's status as the server reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusReport {
+    pub visit: Uuid,
+    pub status: VisitStatus,
+}
+
+/// Timing of the sync loop.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub poll: Duration,
+    pub heartbeat: Duration,
+    pub max_backoff: Duration,
+}
+
+pub struct Sync {
+    pub client: Client,
+    pub store: Arc<Store>,
+    pub shared: Arc<Shared>,
+    pub reports: mpsc::UnboundedSender<StatusReport>,
+    pub timing: Timing,
+    pub terminal_id: Uuid,
+    pub started: Instant,
+}
+
+impl Sync {
+    async fn heartbeat(&self) -> Result<(), SyncError> {
+        let sent = Utc::now();
+        let hb = Heartbeat {
+            software_version: env!("CARGO_PKG_VERSION").to_string(),
+            uptime_secs: self.started.elapsed().as_secs(),
+            terminal_time: sent,
+            outbox_pending: self.store.pending_count().unwrap_or(0),
+            devices: vec![],
+        };
+        let ack = self.client.heartbeat(&hb).await?;
+        let received = Utc::now();
+        let midpoint = sent + (received - sent) / 2;
+        let offset = (ack.server_time - midpoint).num_milliseconds();
+        let old = self.shared.offset_ms.swap(offset, Ordering::Relaxed);
+        if (old - offset).abs() > 1000 {
+            tracing::info!(terminal_id = %self.terminal_id, offset_ms = offset, "server clock offset changed");
+        }
+        if let Err(e) = self.store.save_clock_offset(offset) {
+            tracing::warn!(error = %e, "cannot save the clock offset");
+        }
+        Ok(())
+    }
+
+    async fn schedule(&self) -> Result<(), SyncError> {
+        let etag = self
+            .shared
+            .with_schedule(|s| s.map(|s| s.wire.version.clone()));
+        let Some(fresh) = self.client.schedule(etag.as_deref()).await? else {
+            return Ok(());
+        };
+        let index =
+            ScheduleIndex::new(fresh.clone()).map_err(|e| SyncError::Malformed(e.to_string()))?;
+        if let Err(e) = self.store.save_schedule(&fresh) {
+            tracing::error!(error = %e, "cannot save the schedule; keeping it in memory");
+        }
+        tracing::info!(terminal_id = %self.terminal_id, version = %fresh.version, visits = index.visit_count(), "schedule updated");
+        *self
+            .shared
+            .schedule
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(index);
+        Ok(())
+    }
+
+    async fn push(&self) -> Result<(), SyncError> {
+        loop {
+            let pending = self
+                .store
+                .pending(100)
+                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let result = self.client.post_events(pending.clone()).await?;
+            let mut acked = Vec::new();
+            for r in &result.results {
+                if !pending.iter().any(|p| p.id == r.id) {
+                    continue;
+                }
+                acked.push(r.id);
+                let visit = pending.iter().find(|p| p.id == r.id).map(|p| p.visit_id);
+                match &r.outcome {
+                    EventOutcome::Refused { reason } => {
+                        tracing::warn!(terminal_id = %self.terminal_id, event_id = %r.id, visit_id = ?visit, reason, "server refused an event")
+                    }
+                    _ => {
+                        tracing::info!(terminal_id = %self.terminal_id, event_id = %r.id, visit_id = ?visit, "event delivered")
+                    }
+                }
+                if let (Some(visit), Some(status)) = (visit, r.visit_status) {
+                    self.shared
+                        .with_schedule(|s| s.map(|s| s.set_status(visit, status)));
+                    let _ = self.reports.send(StatusReport { visit, status });
+                }
+            }
+            if acked.is_empty() {
+                return Err(SyncError::Malformed(
+                    "the server acknowledged none of the events".into(),
+                ));
+            }
+            let outcome = |id: Uuid| {
+                result
+                    .results
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map(|r| format!("{:?}", r.outcome))
+                    .unwrap_or_default()
+            };
+            self.store
+                .acknowledge(&acked, outcome)
+                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+        }
+    }
+
+    fn set_online(&self, online: bool, why: Option<&SyncError>) {
+        let was = self.shared.online.swap(online, Ordering::Relaxed);
+        match (was, online, why) {
+            (false, true, _) => {
+                tracing::info!(terminal_id = %self.terminal_id, "server reachable again")
+            }
+            (true, false, Some(e)) => {
+                tracing::warn!(terminal_id = %self.terminal_id, error = %e, "working offline")
+            }
+            _ => {}
+        }
+    }
+
+    /// Run forever.
+    pub async fn run(self) {
+        let mut failures: u32 = 0;
+        let mut next_heartbeat = Instant::now();
+        loop {
+            let mut round = Ok(());
+            if Instant::now() >= next_heartbeat {
+                round = self.heartbeat().await;
+                if round.is_ok() {
+                    next_heartbeat = Instant::now() + self.timing.heartbeat;
+                }
+            }
+            if round.is_ok() {
+                round = self.schedule().await;
+            }
+            // Events go out even when the schedule answer was garbage.
+            let pushed = self.push().await;
+            let round = round.and(pushed);
+            let pause = match &round {
+                Ok(()) => {
+                    failures = 0;
+                    self.set_online(true, None);
+                    self.timing.poll
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    self.set_online(false, Some(e));
+                    tracing::debug!(error = %e, failures, "sync round failed");
+                    let backoff = Duration::from_millis(250u64 << failures.min(8));
+                    backoff
+                        .min(self.timing.max_backoff)
+                        .min(self.timing.poll.max(Duration::from_millis(250)))
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.shared.wake.notified() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The lobby terminal as one object: the check-in machine, the store, and
+//! the sync task, wired together. The screen (touch or headless) feeds it
+//! inputs and shows the views it returns.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use protocol::TerminalRole;
+use protocol::terminal::EnrolResponse;
+use tokio::sync::mpsc;
+use ui::{LobbyView, UiInput};
+
+use crate::checkin::{Checkin, Effect, Input, Policy};
+use crate::config::Config;
+use crate::identity;
+use crate::schedule::ScheduleIndex;
+use crate::store::Store;
+use crate::sync::client::Client;
+use crate::sync::{Shared, StatusReport, Sync, Timing};
+
+pub struct Terminal {
+    pub identity: EnrolResponse,
+    store: Arc<Store>,
+    shared: Arc<Shared>,
+    machine: Checkin,
+    reports: mpsc::UnboundedReceiver<StatusReport>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// Enrol with the configured code unless already enrolled.
+pub fn ensure_enrolled(
+    cfg: &Config,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<EnrolResponse> {
+    if let Some(e) = identity::load(&cfg.data_dir)? {
+        return Ok(e);
+    }
+    let Some(code) = cfg.enrolment_code.as_deref() else {
+        bail!(
+            "this terminal is not enrolled: put the one-time code in enrolment_code (or KIOSK_ENROLMENT_CODE) \
+             and start it again"
+        );
+    };
+    let client = Client::new(&cfg.server_url, None);
+    let e = runtime
+        .block_on(client.enrol(code, env!("CARGO_PKG_VERSION")))
+        .with_context(|| format!("enrolling with {}", cfg.server_url))?;
+    if e.role != cfg.role {
+        bail!(
+            "the code is for a {:?} terminal but this one is configured as {:?}",
+            e.role,
+            cfg.role
+        );
+    }
+    identity::save(&cfg.data_dir, &e)?;
+    tracing::info!(terminal_id = %e.terminal_id, facility_id = %e.facility_id, location = %e.location, "enrolled");
+    Ok(e)
+}
+
+fn cached_schedule(store: &Store) -> Option<ScheduleIndex> {
+    match store.load_schedule() {
+        Ok(Some(s)) => match ScheduleIndex::new(s) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                tracing::warn!(error = %e, "the cached schedule is unusable");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the cached schedule");
+            None
+        }
+    }
+}
+
+impl Terminal {
+    /// Open the store, enrol if needed, load the cached schedule and start syncing.
+    pub fn start(cfg: &Config) -> anyhow::Result<Terminal> {
+        if cfg.role != TerminalRole::Lobby {
+            bail!("this build runs lobby terminals; the unit terminal arrives with its own issue");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sync")
+            .enable_all()
+            .build()?;
+        let identity = ensure_enrolled(cfg, &runtime)?;
+        let store = Arc::new(Store::open(&cfg.data_dir)?);
+        let cached = cached_schedule(&store);
+        if let Some(s) = &cached {
+            tracing::info!(terminal_id = %identity.terminal_id, visits = s.visit_count(), version = %s.wire.version, "using the cached schedule");
+        }
+        let shared = Shared::new(cached, store.clock_offset().unwrap_or(0));
+        let (tx, reports) = mpsc::unbounded_channel();
+        let sync = Sync {
+            client: Client::new(&cfg.server_url, Some(identity.credential.clone())),
+            store: store.clone(),
+            shared: shared.clone(),
+            reports: tx,
+            timing: Timing {
+                poll: cfg.poll,
+                heartbeat: cfg.heartbeat,
+                max_backoff: std::time::Duration::from_secs(30),
+            },
+            terminal_id: identity.terminal_id,
+            started: Instant::now(),
+        };
+        runtime.spawn(sync.run());
+        let machine = Checkin::new(Policy::default(), cfg.language, shared.now());
+        Ok(Terminal {
+            identity,
+            store,
+            shared,
+            machine,
+            reports,
+            _runtime: runtime,
+        })
+    }
+
+    fn feed(&mut self, input: Input) {
+        let now = self.shared.now();
+        let effects = self
+            .shared
+            .with_schedule(|s| self.machine.handle(input, now, s.map(|s| &*s)));
+        for effect in effects {
+            match effect {
+                Effect::CheckIn { visit, at } => match self.store.record_check_in(visit, at) {
+                    Ok(Some(event)) => {
+                        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, event_id = %event.id, offline = !self.shared.online(), "visitor checked in");
+                        self.shared.wake.notify_one();
+                    }
+                    Ok(None) => {
+                        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visitor checked in again")
+                    }
+                    Err(e) => {
+                        // The visitor is told they are checked in; say loudly that it was not saved.
+                        tracing::error!(terminal_id = %self.identity.terminal_id, visit_id = %visit, error = %e, "check-in could not be saved")
+                    }
+                },
+            }
+        }
+    }
+
+    /// A touch (or its headless equivalent).
+    pub fn touch(&mut self, input: UiInput) -> LobbyView {
+        self.feed(Input::Ui(input));
+        self.view()
+    }
+
+    /// Time passes: idle timeout, countdowns, statuses from the server.
+    pub fn tick(&mut self) -> LobbyView {
+        while let Ok(r) = self.reports.try_recv() {
+            self.feed(Input::Status {
+                visit: r.visit,
+                status: r.status,
+            });
+        }
+        self.feed(Input::Tick);
+        self.view()
+    }
+
+    pub fn view(&self) -> LobbyView {
+        let now = self.shared.now();
+        let online = self.shared.online();
+        self.shared
+            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), !online))
+    }
+
+    pub fn outbox_pending(&self) -> u32 {
+        self.store.pending_count().unwrap_or(0)
+    }
+}

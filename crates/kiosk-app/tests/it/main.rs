@@ -1,0 +1,6 @@
+//! Integration tests: the real `kiosk-app` binary, headless, against a real
+//! visit-server on loopback (or a misbehaving fake one).
+
+mod bad_server;
+mod offline;
+mod util;

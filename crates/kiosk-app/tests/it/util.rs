@@ -1,0 +1,348 @@
+//! Fixtures: a restartable visit-server with a demo-like facility, and a
+//! headless kiosk-app process we can type into and read from.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use protocol::admin::{
+    NewApproval, NewFacility, NewHousingUnit, NewPerson, NewTerminal, NewVisit, NewVisitor,
+    VisitPurpose,
+};
+use protocol::{TerminalRole, VisitKind};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+use visit_server::clock::ManualClock;
+use visit_server::db::Db;
+use visit_server::keys::Keys;
+use visit_server::server::{AppState, ServerOptions, serve};
+use visit_server::service::{Ctx, facilities, people, terminals, visits};
+
+pub fn chicago(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    chrono_tz::America::Chicago
+        .with_ymd_and_hms(2026, 11, 19, h, m, s)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A visit-server whose database survives restarts on the same port.
+pub struct Server {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<ManualClock>,
+    runtime: tokio::runtime::Runtime,
+    stop: Option<(
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
+}
+
+pub struct Seeded {
+    pub lobby_code: String,
+    /// (visit id, PIN) of three on-site visits at 10:00 on Thursday.
+    pub visits: Vec<(Uuid, String)>,
+}
+
+impl Server {
+    /// Create a facility with three on-site visits at 10:00 and serve it,
+    /// with the server clock at Thursday 09:59:30.
+    pub fn seeded() -> (Server, Seeded) {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(&dir.path().join("server.key")).unwrap();
+        let db = Db::open(&dir.path().join("visits.db")).unwrap();
+        let mut conn = db.conn().unwrap();
+        let monday = chicago(9, 0, 0) - chrono::Duration::days(3);
+        let ctx = Ctx {
+            keys: &keys,
+            now: monday,
+            actor: "test",
+        };
+        let f = facilities::create(
+            &conn,
+            &ctx,
+            &NewFacility {
+                name: "Test County Jail".into(),
+                time_zone: "America/Chicago".into(),
+                pin_length: None,
+                max_visitors_per_visit: None,
+                onsite: None,
+                remote: None,
+            },
+        )
+        .unwrap();
+        let unit = facilities::create_housing_unit(
+            &conn,
+            &ctx,
+            f.id,
+            &NewHousingUnit {
+                name: "Pod A".into(),
+            },
+        )
+        .unwrap();
+        let mut lobby_code = String::new();
+        // Registered on the morning of the visits, so the codes are fresh.
+        let thursday = Ctx {
+            keys: &keys,
+            now: chicago(9, 0, 0),
+            actor: "test",
+        };
+        for n in 0..3 {
+            let t = terminals::create(
+                &conn,
+                &thursday,
+                f.id,
+                &NewTerminal {
+                    role: TerminalRole::Lobby,
+                    location: format!("Lobby {n}"),
+                    housing_unit_id: None,
+                },
+            )
+            .unwrap();
+            if n == 0 {
+                lobby_code = t.code;
+            }
+        }
+        let names = [
+            ("James Smith", "Maria Smith"),
+            ("Robert Johnson", "Linda Johnson"),
+            ("David Brown", "Jen Brown"),
+        ];
+        let mut booked = Vec::new();
+        for (i, (person, visitor)) in names.iter().enumerate() {
+            let p = people::create_person(
+                &conn,
+                &ctx,
+                f.id,
+                &NewPerson {
+                    number: format!("A-{i}"),
+                    name: (*person).into(),
+                    housing_unit_id: unit.id,
+                    pin: "2468".into(),
+                    restrictions: vec![],
+                },
+            )
+            .unwrap();
+            let v = people::create_visitor(
+                &conn,
+                &ctx,
+                &NewVisitor {
+                    name: (*visitor).into(),
+                    email: format!("v{i}@example.org"),
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                    photo_id_verified: true,
+                },
+            )
+            .unwrap();
+            people::approve(
+                &conn,
+                &ctx,
+                &NewApproval {
+                    person_id: p.id,
+                    visitor_id: v.id,
+                },
+            )
+            .unwrap();
+            let b = visits::book(
+                &mut conn,
+                &ctx,
+                &NewVisit {
+                    person_id: p.id,
+                    visitor_ids: vec![v.id],
+                    kind: VisitKind::Onsite,
+                    start: chicago(10, 0, 0),
+                    purpose: VisitPurpose::Social,
+                },
+            )
+            .unwrap();
+            booked.push((b.visit.id, b.pin));
+        }
+        drop(conn);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = runtime.block_on(async {
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        let mut server = Server {
+            port,
+            dir,
+            clock: Arc::new(ManualClock::new(chicago(9, 59, 30))),
+            runtime,
+            stop: None,
+        };
+        server.start();
+        (
+            server,
+            Seeded {
+                lobby_code,
+                visits: booked,
+            },
+        )
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn start(&mut self) {
+        assert!(self.stop.is_none());
+        let keys = Arc::new(Keys::load_or_create(&self.dir.path().join("server.key")).unwrap());
+        let db = Db::open(&self.dir.path().join("visits.db")).unwrap();
+        let state = AppState::new(db, keys, self.clock.clone());
+        let port = self.port;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = self.runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            let options = ServerOptions {
+                tick: Duration::from_millis(100),
+                smtp: None,
+            };
+            serve(listener, state, options, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        self.stop = Some((tx, task));
+    }
+
+    pub fn stop(&mut self) {
+        let (tx, task) = self.stop.take().expect("running");
+        let _ = tx.send(());
+        self.runtime.block_on(task).unwrap().unwrap();
+    }
+
+    /// How many times the server recorded a check-in for this visit.
+    pub fn check_ins(&self, visit: Uuid) -> i64 {
+        let c = rusqlite::Connection::open(self.dir.path().join("visits.db")).unwrap();
+        c.query_row(
+            "SELECT count(*) FROM visit_history WHERE visit_id = ?1 AND event = 'check_in'",
+            [visit.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// Wait (bounded) until `f` holds.
+    pub fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn() -> bool) {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+/// A headless kiosk-app process.
+pub struct Kiosk {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+pub fn kiosk_config(dir: &Path, server: &str, code: &str) -> PathBuf {
+    let cfg = dir.join("kiosk.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "server_url = \"{server}\"\nrole = \"lobby\"\ndata_dir = \"{}\"\nenrolment_code = \"{code}\"\n\
+             poll_seconds = 0.2\nheartbeat_seconds = 0.5\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+impl Kiosk {
+    pub fn start(config: &Path) -> Kiosk {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-app"))
+            .arg("--config")
+            .arg(config)
+            .args(["run", "--headless"])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Kiosk {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Wait (bounded) for a printed line containing all of `parts`.
+    pub fn expect(&mut self, parts: &[&str]) -> String {
+        let end = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if parts.iter().all(|p| line.contains(p)) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "kiosk never printed {parts:?}; it printed:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// Type a PIN at the attract screen and wait for the result line.
+    pub fn check_in(&mut self, pin: &str) -> String {
+        self.send("touch");
+        self.send(&format!("pin {pin}"));
+        self.send("ok");
+        let line = self.expect(&["[result]"]);
+        self.send("cancel");
+        self.expect(&["[attract]"]);
+        line
+    }
+
+    pub fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+
+    pub fn quit(mut self) {
+        self.send("quit");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}

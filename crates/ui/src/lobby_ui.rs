@@ -1,0 +1,179 @@
+//! [`LobbyUi`]: the window plus the translation between a [`LobbyView`] and
+//! the `Api` global, and between the `Api` callbacks and [`UiInput`].
+
+use std::rc::Rc;
+
+use slint::ComponentHandle;
+
+use crate::view::{Lang, LobbyView, Message, Screen, StatusText, UiInput};
+use crate::{Api, LobbyWindow, MessageKind, ScreenId, VisitStatus};
+
+/// The lobby window. Create it on the thread that runs the Slint event loop;
+/// other threads reach it through `slint::Weak::upgrade_in_event_loop` on
+/// [`LobbyUi::component`]`().as_weak()`.
+pub struct LobbyUi {
+    window: LobbyWindow,
+}
+
+impl LobbyUi {
+    /// Creates the window (not yet shown) with the platform Slint selects,
+    /// or the one set with `slint::platform::set_platform`.
+    pub fn new() -> Result<Self, slint::PlatformError> {
+        Ok(Self {
+            window: LobbyWindow::new()?,
+        })
+    }
+
+    /// Shows `v`: sets every `Api` property and selects the language.
+    /// Unchanged values cost nothing, so calling this on every clock tick is
+    /// fine.
+    pub fn show(&self, v: &LobbyView) {
+        let api = self.window.global::<Api>();
+        api.set_screen(match v.screen {
+            Screen::Attract => ScreenId::Attract,
+            Screen::PinEntry => ScreenId::PinEntry,
+            Screen::Result => ScreenId::Result,
+        });
+        api.set_facility_name(v.facility_name.as_str().into());
+        api.set_clock(v.clock.as_str().into());
+        api.set_pin_length(v.pin_length.into());
+        api.set_digits_entered(v.digits_entered.into());
+        api.set_offline(v.offline);
+
+        let p = MessageParams::from(&v.message);
+        api.set_message(p.kind);
+        api.set_message_count(p.count);
+        api.set_message_start(p.start.into());
+        api.set_message_opens(p.opens.into());
+        api.set_message_reason(p.reason.into());
+        api.set_message_person(p.person.into());
+        api.set_visit_status(p.status);
+
+        let code = lang_code(v.lang);
+        api.set_language(code.into());
+        // English is the source language ("" selects the original strings).
+        // This fails only if the Spanish catalogue was not bundled, which
+        // the screenshot test catches; the UI then stays in English.
+        let _ = slint::select_bundled_translation(if v.lang == Lang::En { "" } else { code });
+    }
+
+    /// Calls `f` for every touch that means something.
+    pub fn on_input(&self, f: impl Fn(UiInput) + 'static) {
+        let f: Rc<dyn Fn(UiInput)> = Rc::new(f);
+        let api = self.window.global::<Api>();
+        let send = |input: UiInput| {
+            let f = f.clone();
+            move || f(input)
+        };
+        api.on_touch_start(send(UiInput::TouchStart));
+        api.on_backspace(send(UiInput::Backspace));
+        api.on_submit(send(UiInput::Submit));
+        api.on_cancel(send(UiInput::Cancel));
+        let g = f.clone();
+        api.on_digit(move |d| {
+            // The pad only has keys 0-9; anything else would be a .slint bug.
+            if let Ok(d @ 0..=9) = u8::try_from(d) {
+                g(UiInput::Digit(d));
+            }
+        });
+        api.on_set_language(move |code| {
+            f(UiInput::Language(if code == "es" {
+                Lang::Es
+            } else {
+                Lang::En
+            }))
+        });
+    }
+
+    /// The Slint window, e.g. to set its size or take a snapshot.
+    pub fn window(&self) -> &slint::Window {
+        self.window.window()
+    }
+
+    /// The generated component, for `as_weak()` and UI tests.
+    pub fn component(&self) -> &LobbyWindow {
+        &self.window
+    }
+
+    /// Shows the window and runs the Slint event loop until it quits.
+    pub fn run(&self) -> Result<(), slint::PlatformError> {
+        self.window.run()
+    }
+}
+
+fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Es => "es",
+    }
+}
+
+/// A [`Message`] flattened into the `Api`'s `message-*` properties; fields
+/// a message does not use stay empty.
+struct MessageParams<'a> {
+    kind: MessageKind,
+    count: i32,
+    start: &'a str,
+    opens: &'a str,
+    reason: &'a str,
+    person: &'a str,
+    status: VisitStatus,
+}
+
+impl<'a> From<&'a Message> for MessageParams<'a> {
+    fn from(m: &'a Message) -> Self {
+        let none = MessageParams {
+            kind: MessageKind::None,
+            count: 0,
+            start: "",
+            opens: "",
+            reason: "",
+            person: "",
+            status: VisitStatus::Scheduled,
+        };
+        match m {
+            Message::None => none,
+            Message::NotRecognized { attempts_left } => MessageParams {
+                kind: MessageKind::NotRecognized,
+                count: (*attempts_left).into(),
+                ..none
+            },
+            Message::Locked { seconds_left } => MessageParams {
+                kind: MessageKind::Locked,
+                count: i32::try_from(*seconds_left).unwrap_or(i32::MAX),
+                ..none
+            },
+            Message::TooEarly { start, opens } => MessageParams {
+                kind: MessageKind::TooEarly,
+                start,
+                opens,
+                ..none
+            },
+            Message::Ended => MessageParams {
+                kind: MessageKind::Ended,
+                ..none
+            },
+            Message::Cancelled => MessageParams {
+                kind: MessageKind::Cancelled,
+                ..none
+            },
+            Message::Terminated { reason } => MessageParams {
+                kind: MessageKind::Terminated,
+                // The sentence adds its own full stop.
+                reason: reason.trim().trim_end_matches('.'),
+                ..none
+            },
+            Message::CheckedIn { person, status } => MessageParams {
+                kind: MessageKind::CheckedIn,
+                person,
+                status: match status {
+                    StatusText::Scheduled => VisitStatus::Scheduled,
+                    StatusText::Pending => VisitStatus::Pending,
+                    StatusText::Ready => VisitStatus::Ready,
+                    StatusText::InProgress => VisitStatus::InProgress,
+                },
+                ..none
+            },
+        }
+    }
+}

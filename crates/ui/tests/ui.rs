@@ -1,0 +1,246 @@
+//! The lobby UI driven through its accessibility tree with Slint's headless
+//! testing backend: what a touch or a screen reader does, and what reaches
+//! the state machine.
+//!
+//! Each test runs on its own thread, and `init_no_event_loop` gives each
+//! thread its own Slint platform, so the tests do not share a window.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
+use ui::screenshots::sample_views;
+use ui::{Lang, LobbyUi, LobbyView, Message, Screen, StatusText, UiInput};
+
+/// A lobby showing `view`, and the inputs it reported.
+struct Lobby {
+    ui: LobbyUi,
+    inputs: Rc<RefCell<Vec<UiInput>>>,
+}
+
+impl Lobby {
+    fn new(view: &LobbyView) -> Self {
+        i_slint_backend_testing::init_no_event_loop();
+        let ui = LobbyUi::new().expect("the lobby window opens on the testing backend");
+        let inputs = Rc::new(RefCell::new(Vec::new()));
+        let sink = inputs.clone();
+        ui.on_input(move |input| sink.borrow_mut().push(input));
+        ui.show(view);
+        Self { ui, inputs }
+    }
+
+    /// The one button labelled `label` (the text inside a button carries
+    /// the same label, hence the role filter).
+    fn button(&self, label: &str) -> ElementHandle {
+        let mut found: Vec<_> = ElementHandle::find_by_accessible_label(self.ui.component(), label)
+            .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+            .collect();
+        assert_eq!(found.len(), 1, "one button labelled {label:?}");
+        found.pop().unwrap()
+    }
+
+    fn press(&self, label: &str) {
+        self.button(label).invoke_accessible_default_action();
+    }
+
+    fn buttons(&self) -> Vec<ElementHandle> {
+        self.ui
+            .component()
+            .root_element()
+            .query_descendants()
+            .match_accessible_role(AccessibleRole::Button)
+            .find_all()
+    }
+
+    /// Whether some element, e.g. a Text, is labelled `label`.
+    fn shows(&self, label: &str) -> bool {
+        ElementHandle::find_by_accessible_label(self.ui.component(), label)
+            .next()
+            .is_some()
+    }
+
+    fn take_inputs(&self) -> Vec<UiInput> {
+        std::mem::take(&mut self.inputs.borrow_mut())
+    }
+}
+
+fn view(screen: Screen, message: Message) -> LobbyView {
+    LobbyView {
+        screen,
+        facility_name: "Jackson County Jail".into(),
+        clock: "10:29".into(),
+        message,
+        ..LobbyView::default()
+    }
+}
+
+#[test]
+fn pin_pad_keys_report_digits_delete_submit_and_cancel() {
+    let lobby = Lobby::new(&LobbyView {
+        digits_entered: 3,
+        ..view(Screen::PinEntry, Message::None)
+    });
+    for d in [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 0] {
+        lobby.press(&d.to_string());
+    }
+    lobby.press("Delete");
+    lobby.press("Check in");
+    lobby.press("Cancel");
+
+    let mut expected: Vec<_> = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 0].map(UiInput::Digit).into();
+    expected.extend([UiInput::Backspace, UiInput::Submit, UiInput::Cancel]);
+    assert_eq!(lobby.take_inputs(), expected);
+    assert!(lobby.shows("3 of 6 digits entered"));
+}
+
+#[test]
+fn attract_screen_starts_and_switches_language() {
+    let lobby = Lobby::new(&view(Screen::Attract, Message::None));
+    lobby.press("Touch to start");
+    lobby.press("Español");
+    lobby.press("English");
+    assert_eq!(
+        lobby.take_inputs(),
+        [
+            UiInput::TouchStart,
+            UiInput::Language(Lang::Es),
+            UiInput::Language(Lang::En)
+        ]
+    );
+    assert_eq!(lobby.button("English").accessible_checked(), Some(true));
+    assert_eq!(lobby.button("Español").accessible_checked(), Some(false));
+}
+
+#[test]
+fn done_on_a_result_goes_back() {
+    let lobby = Lobby::new(&view(
+        Screen::Result,
+        Message::CheckedIn {
+            person: "J. S.".into(),
+            status: StatusText::Ready,
+        },
+    ));
+    assert!(lobby.shows("Checked in. Waiting for J. S. to join."));
+    lobby.press("Done");
+    assert_eq!(lobby.take_inputs(), [UiInput::Cancel]);
+}
+
+#[test]
+fn a_lockout_disables_every_key_but_cancel() {
+    let lobby = Lobby::new(&view(
+        Screen::PinEntry,
+        Message::Locked { seconds_left: 45 },
+    ));
+    for label in ["5", "0", "Delete", "Check in"] {
+        assert_eq!(
+            lobby.button(label).accessible_enabled(),
+            Some(false),
+            "{label}"
+        );
+        lobby.press(label);
+    }
+    assert_eq!(lobby.take_inputs(), []);
+    lobby.press("Cancel");
+    assert_eq!(lobby.take_inputs(), [UiInput::Cancel]);
+}
+
+#[test]
+fn a_wrong_pin_says_how_many_attempts_are_left() {
+    let lobby = Lobby::new(&view(
+        Screen::PinEntry,
+        Message::NotRecognized { attempts_left: 2 },
+    ));
+    assert!(lobby.shows("PIN not recognized. 2 attempts left."));
+    lobby.ui.show(&view(
+        Screen::PinEntry,
+        Message::NotRecognized { attempts_left: 1 },
+    ));
+    assert!(lobby.shows("PIN not recognized. 1 attempt left."));
+    // Keys stay usable after a wrong PIN.
+    lobby.press("7");
+    assert_eq!(lobby.take_inputs(), [UiInput::Digit(7)]);
+}
+
+#[test]
+fn spanish_relabels_the_keys() {
+    let lobby = Lobby::new(&LobbyView {
+        lang: Lang::Es,
+        ..view(Screen::PinEntry, Message::None)
+    });
+    lobby.press("Borrar");
+    lobby.press("Aceptar");
+    lobby.press("Cancelar");
+    assert_eq!(
+        lobby.take_inputs(),
+        [UiInput::Backspace, UiInput::Submit, UiInput::Cancel]
+    );
+    assert!(lobby.shows("Escriba su PIN"));
+}
+
+#[test]
+fn offline_mark_shows_on_every_screen() {
+    let lobby = Lobby::new(&view(Screen::Attract, Message::None));
+    assert!(!lobby.shows("Offline"));
+    for (name, v) in sample_views() {
+        lobby.ui.show(&LobbyView { offline: true, ..v });
+        assert!(lobby.shows("Offline"), "{name}");
+    }
+}
+
+#[test]
+fn every_touch_target_has_a_label() {
+    let lobby = Lobby::new(&LobbyView::default());
+    for lang in [Lang::En, Lang::Es] {
+        for (name, v) in sample_views() {
+            lobby.ui.show(&LobbyView { lang, ..v });
+            let buttons = lobby.buttons();
+            assert!(!buttons.is_empty(), "{name}: no buttons");
+            for b in &buttons {
+                let label = b.accessible_label().unwrap_or_default();
+                assert!(
+                    !label.trim().is_empty(),
+                    "{name} ({lang:?}): a button without a label"
+                );
+            }
+            // Every TouchArea belongs to exactly one of those labelled buttons.
+            let touch_areas = lobby
+                .ui
+                .component()
+                .root_element()
+                .query_descendants()
+                .match_type_name("TouchArea")
+                .find_all();
+            assert_eq!(touch_areas.len(), buttons.len(), "{name} ({lang:?})");
+        }
+    }
+}
+
+/// Every `@tr("...")` in the .slint sources has a Spanish entry; a missing
+/// one would silently show English on the Spanish screens.
+#[test]
+fn every_string_has_a_spanish_translation() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let po = std::fs::read_to_string(dir.join("translations/es/LC_MESSAGES/ui.po")).unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir.join("ui")).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (at, tr) in source.match_indices("@tr(\"") {
+            let rest = &source[at + tr.len()..];
+            let msgid = &rest[..rest.find('"').unwrap()];
+            let msgid = msgid.replace("\\u{a0}", "\u{a0}");
+            let entry = format!("msgid \"{msgid}\"\n");
+            let at = po
+                .find(&entry)
+                .unwrap_or_else(|| panic!("{}: no msgid {msgid:?}", path.display()));
+            let translated = po[at + entry.len()..]
+                .lines()
+                .find(|l| l.starts_with("msgstr"))
+                .unwrap();
+            assert!(!translated.ends_with("\"\""), "{msgid:?} is not translated");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "found only {checked} strings");
+}
