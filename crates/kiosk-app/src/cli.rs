@@ -29,6 +29,19 @@ pub enum Command {
     },
     /// Render every lobby screen in each language at 1280x800 to PNG files in DIR.
     Screenshots { dir: PathBuf },
+    /// A lobby terminal for `visit-server demo`: a window where there is a
+    /// display, otherwise a scripted check-in and screenshots.
+    Demo {
+        /// The summary `visit-server demo --summary` wrote.
+        #[arg(long, default_value = "target/visit-demo/summary.json")]
+        summary: PathBuf,
+        /// Where the terminal keeps its data and screenshots (cleared first).
+        #[arg(long, default_value = "target/kiosk-demo")]
+        dir: PathBuf,
+        /// Run the scripted check-in even where there is a display.
+        #[arg(long)]
+        headless: bool,
+    },
 }
 
 fn init_logging() {
@@ -49,6 +62,17 @@ pub fn run() -> anyhow::Result<ExitCode> {
             for f in &files {
                 println!("{}", f.display());
             }
+        }
+        Command::Demo {
+            summary,
+            dir,
+            headless,
+        } => {
+            crate::demo::run(
+                &summary,
+                &dir,
+                !headless && crate::demo::display_available(),
+            )?;
         }
         Command::Run { headless } => {
             let cfg = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;

@@ -10,6 +10,7 @@
 pub mod checkin;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod describe;
 pub mod headless;
 pub mod identity;

@@ -10,6 +10,7 @@
 //! local dates (`YYYY-MM-DD`), because "today" at a jail is the jail's today.
 
 pub mod admin;
+pub mod demo;
 pub mod error;
 pub mod terminal;
 pub mod visit;

@@ -49,6 +49,9 @@ pub enum Command {
         /// Set up, print, and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Also write the codes and PINs as JSON here, for `kiosk-app demo`.
+        #[arg(long)]
+        summary: Option<PathBuf>,
     },
     /// Create an administrator token (shown once).
     AdminToken {
@@ -138,9 +141,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
         data_dir,
         listen,
         no_serve,
+        summary,
     } = &cli.command
     {
-        return crate::demo::run(data_dir, *listen, !*no_serve).map(|_| ExitCode::SUCCESS);
+        return crate::demo::run(data_dir, *listen, !*no_serve, summary.as_deref())
+            .map(|_| ExitCode::SUCCESS);
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     let (db, keys) = open(&settings)?;

@@ -371,8 +371,57 @@ pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
     }
 }
 
+/// The summary `kiosk-app demo` reads.
+pub fn summary(d: &DemoFacility, server_url: &str) -> protocol::demo::DemoSummary {
+    protocol::demo::DemoSummary {
+        server_url: server_url.to_string(),
+        facility: d.name.clone(),
+        time_zone: d.time_zone.name().to_string(),
+        terminals: d
+            .terminals
+            .iter()
+            .map(|(location, role, code)| protocol::demo::DemoTerminal {
+                location: location.clone(),
+                role: *role,
+                code: code.clone(),
+            })
+            .collect(),
+        visits: d
+            .visits
+            .iter()
+            .map(|v| protocol::demo::DemoVisit {
+                id: v.id,
+                kind: v.kind,
+                start: v.start,
+                end: v.end,
+                person: initials(&v.person),
+                pin: v.pin.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 /// `visit-server demo`.
-pub fn run(data_dir: &Path, listen: SocketAddr, serve: bool) -> anyhow::Result<()> {
+pub fn run(
+    data_dir: &Path,
+    listen: SocketAddr,
+    serve: bool,
+    summary_path: Option<&Path>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let db_path = data_dir.join("visits.db");
@@ -395,7 +444,12 @@ pub fn run(data_dir: &Path, listen: SocketAddr, serve: bool) -> anyhow::Result<(
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen} (is another demo running?)"))?;
-        print(&demo, Some(listener.local_addr()?));
+        let addr = listener.local_addr()?;
+        print(&demo, Some(addr));
+        if let Some(p) = summary_path {
+            let s = summary(&demo, &format!("http://{addr}"));
+            write_private(p, &serde_json::to_string_pretty(&s)?)?;
+        }
         println!("\nServing until Ctrl-C.");
         let state = AppState::new(db, keys, Arc::new(SystemClock));
         server::serve(

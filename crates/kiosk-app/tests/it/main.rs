@@ -3,4 +3,5 @@
 
 mod bad_server;
 mod offline;
+mod screenshots;
 mod util;
