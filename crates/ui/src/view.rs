@@ -100,3 +100,41 @@ pub enum UiInput {
     /// English / Español.
     Language(Lang),
 }
+
+/// Why enrolment did not work, shown on the technician screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnrolMessage {
+    #[default]
+    None,
+    /// The server does not know this code (typo, or already used).
+    Invalid,
+    /// The code is too old; ask for a new one.
+    Expired,
+    /// The server cannot be reached; check the network and try again.
+    Unreachable,
+    /// The code is for another kind of terminal (lobby vs housing unit).
+    WrongRole,
+    /// Enrolling now (keys disabled).
+    Working,
+}
+
+/// The technician screen shown until the terminal is enrolled.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnrolView {
+    /// The digits typed so far (up to 12; shown in groups of four).
+    pub code: String,
+    /// Where the terminal will enrol, e.g. "https://visits.jail.example".
+    pub server_url: String,
+    /// "Lobby terminal" or "Housing-unit terminal", as configured.
+    pub role_label: String,
+    pub message: EnrolMessage,
+    pub lang: Lang,
+}
+
+/// A touch on the technician screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolInput {
+    Digit(u8),
+    Backspace,
+    Submit,
+}
