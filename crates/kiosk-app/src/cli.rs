@@ -76,11 +76,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Run { headless } => {
             let cfg = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
-            let terminal = Terminal::start(&cfg)?;
             if headless {
-                crate::headless::run(terminal, std::io::stdout())?;
+                crate::headless::run(Terminal::start(&cfg)?, std::io::stdout())?;
             } else {
-                crate::window::run(terminal)?;
+                crate::window::run(&cfg)?;
             }
         }
     }

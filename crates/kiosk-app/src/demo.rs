@@ -46,15 +46,18 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         poll: Duration::from_secs(2),
         heartbeat: Duration::from_secs(10),
     };
+    if window {
+        println!(
+            "Opening {} of {}; close the window to stop.",
+            lobby.location, summary.facility
+        );
+        return crate::window::run(&cfg);
+    }
     let mut terminal = Terminal::start(&cfg)?;
     println!(
         "{} enrolled to {} ({}).",
         lobby.location, summary.facility, summary.server_url
     );
-    if window {
-        println!("Opening the lobby screen; close the window to stop.");
-        return crate::window::run(terminal);
-    }
     let deadline = Instant::now() + Duration::from_secs(15);
     while terminal.view().facility_name.is_empty() || terminal.view().offline {
         if Instant::now() > deadline {

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::identity;
 use crate::schedule::ScheduleIndex;
 use crate::store::Store;
-use crate::sync::client::Client;
+use crate::sync::client::{Client, SyncError};
 use crate::sync::{Shared, StatusReport, Sync, Timing};
 
 pub struct Terminal {
@@ -26,6 +26,47 @@ pub struct Terminal {
     machine: Checkin,
     reports: mpsc::UnboundedReceiver<StatusReport>,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// Why a typed or configured enrolment code did not work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrolError {
+    #[error("the enrolment code is not valid (typo, or already used)")]
+    Invalid,
+    #[error("the enrolment code has expired; ask the administrator for a new one")]
+    Expired,
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the code is for a {0:?} terminal, but this one is configured as {1:?}")]
+    WrongRole(TerminalRole, TerminalRole),
+    #[error("enrolment failed: {0}")]
+    Other(String),
+}
+
+/// Trade a one-time code for a credential and save it (mode 0600).
+pub fn enrol(
+    cfg: &Config,
+    code: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<EnrolResponse, EnrolError> {
+    let client = Client::new(&cfg.server_url, None);
+    let e = runtime
+        .block_on(client.enrol(code, env!("CARGO_PKG_VERSION")))
+        .map_err(|e| match e {
+            SyncError::Unreachable(m) => EnrolError::Unreachable(m),
+            SyncError::Server {
+                status: 401,
+                message,
+            } if message.contains("expired") => EnrolError::Expired,
+            SyncError::Server { status: 401, .. } => EnrolError::Invalid,
+            other => EnrolError::Other(other.to_string()),
+        })?;
+    if e.role != cfg.role {
+        return Err(EnrolError::WrongRole(e.role, cfg.role));
+    }
+    identity::save(&cfg.data_dir, &e).map_err(|e| EnrolError::Other(format!("{e:#}")))?;
+    tracing::info!(terminal_id = %e.terminal_id, facility_id = %e.facility_id, location = %e.location, "enrolled");
+    Ok(e)
 }
 
 /// Enrol with the configured code unless already enrolled.
@@ -38,24 +79,11 @@ pub fn ensure_enrolled(
     }
     let Some(code) = cfg.enrolment_code.as_deref() else {
         bail!(
-            "this terminal is not enrolled: put the one-time code in enrolment_code (or KIOSK_ENROLMENT_CODE) \
-             and start it again"
+            "this terminal is not enrolled: put the one-time code in enrolment_code (or KIOSK_ENROLMENT_CODE), \
+             or type it on the touchscreen"
         );
     };
-    let client = Client::new(&cfg.server_url, None);
-    let e = runtime
-        .block_on(client.enrol(code, env!("CARGO_PKG_VERSION")))
-        .with_context(|| format!("enrolling with {}", cfg.server_url))?;
-    if e.role != cfg.role {
-        bail!(
-            "the code is for a {:?} terminal but this one is configured as {:?}",
-            e.role,
-            cfg.role
-        );
-    }
-    identity::save(&cfg.data_dir, &e)?;
-    tracing::info!(terminal_id = %e.terminal_id, facility_id = %e.facility_id, location = %e.location, "enrolled");
-    Ok(e)
+    enrol(cfg, code, runtime).with_context(|| format!("enrolling with {}", cfg.server_url))
 }
 
 fn cached_schedule(store: &Store) -> Option<ScheduleIndex> {

@@ -1,38 +1,150 @@
 //! The touchscreen: the Slint lobby UI driven by the terminal.
 //!
-//! Touches come in through `LobbyUi::on_input`; a 250 ms timer moves time
-//! along (idle timeout, lock countdown, clock, statuses from the server).
-//! Everything runs on the UI thread; the network lives on the sync runtime.
+//! An enrolled terminal (or one with a code in its configuration) starts on
+//! the attract screen. Otherwise the technician screen comes first: the code
+//! is typed there, traded for a credential on a worker thread, and the lobby
+//! starts once it is saved.
+//!
+//! Everything runs on the UI thread; the network lives on the sync runtime
+//! (and, during enrolment, on the worker thread). A 250 ms timer moves time
+//! along (idle timeout, lock countdown, clock, statuses from the server) and
+//! collects the enrolment result.
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::terminal::Terminal;
+use protocol::TerminalRole;
+use ui::{EnrolInput, EnrolMessage, EnrolView, LobbyUi};
 
-pub fn run(terminal: Terminal) -> anyhow::Result<()> {
-    let ui = Rc::new(ui::LobbyUi::new()?);
-    let terminal = Rc::new(RefCell::new(terminal));
-    ui.show(&terminal.borrow().view());
+use crate::config::Config;
+use crate::identity;
+use crate::terminal::{EnrolError, Terminal, enrol};
+
+fn enrol_message(e: &EnrolError) -> EnrolMessage {
+    match e {
+        EnrolError::Invalid => EnrolMessage::Invalid,
+        EnrolError::Expired => EnrolMessage::Expired,
+        EnrolError::Unreachable(_) => EnrolMessage::Unreachable,
+        EnrolError::WrongRole(..) => EnrolMessage::WrongRole,
+        EnrolError::Other(_) => EnrolMessage::Unreachable,
+    }
+}
+
+pub fn run(cfg: &Config) -> anyhow::Result<()> {
+    let ui = Rc::new(LobbyUi::new()?);
+    let terminal: Rc<RefCell<Option<Terminal>>> = Rc::new(RefCell::new(None));
+    let enrolled = identity::load(&cfg.data_dir)?.is_some();
+    let mut first_message = EnrolMessage::None;
+    if enrolled || cfg.enrolment_code.is_some() {
+        match Terminal::start(cfg) {
+            Ok(t) => *terminal.borrow_mut() = Some(t),
+            Err(e) if !enrolled => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "the configured enrolment code did not work"
+                );
+                first_message = e
+                    .downcast_ref::<EnrolError>()
+                    .map_or(EnrolMessage::Invalid, enrol_message);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    let enrol_view = Rc::new(RefCell::new(EnrolView {
+        code: String::new(),
+        server_url: cfg.server_url.clone(),
+        role_label: match cfg.role {
+            TerminalRole::Lobby => "Lobby terminal".into(),
+            TerminalRole::Unit => "Housing-unit terminal".into(),
+        },
+        message: first_message,
+        lang: cfg.language,
+    }));
+    match terminal.borrow().as_ref() {
+        Some(t) => ui.show(&t.view()),
+        None => ui.show_enrolment(&enrol_view.borrow()),
+    }
+
+    let (done_tx, done_rx) = mpsc::channel::<Result<(), EnrolError>>();
+    {
+        let (ui2, view, cfg) = (Rc::downgrade(&ui), enrol_view.clone(), cfg.clone());
+        ui.on_enrol_input(move |input| {
+            let mut v = view.borrow_mut();
+            if v.message == EnrolMessage::Working {
+                return;
+            }
+            match input {
+                EnrolInput::Digit(d) if d <= 9 && v.code.len() < 12 => {
+                    v.code.push(char::from(b'0' + d));
+                    v.message = EnrolMessage::None;
+                }
+                EnrolInput::Backspace => {
+                    v.code.pop();
+                }
+                EnrolInput::Submit if v.code.len() == 12 => {
+                    v.message = EnrolMessage::Working;
+                    let (cfg, code, tx) = (cfg.clone(), v.code.clone(), done_tx.clone());
+                    std::thread::spawn(move || {
+                        let result = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .map_err(|e| EnrolError::Other(e.to_string()))
+                            .and_then(|rt| enrol(&cfg, &code, &rt).map(|_| ()));
+                        let _ = tx.send(result);
+                    });
+                }
+                _ => {}
+            }
+            if let Some(ui) = ui2.upgrade() {
+                ui.show_enrolment(&v);
+            }
+        });
+    }
     {
         let (ui2, t) = (Rc::downgrade(&ui), terminal.clone());
         ui.on_input(move |input| {
-            let view = t.borrow_mut().touch(input);
-            if let Some(ui) = ui2.upgrade() {
-                ui.show(&view);
+            if let Some(term) = t.borrow_mut().as_mut() {
+                let view = term.touch(input);
+                if let Some(ui) = ui2.upgrade() {
+                    ui.show(&view);
+                }
             }
         });
     }
     let timer = slint::Timer::default();
     {
-        let (ui2, t) = (Rc::downgrade(&ui), terminal.clone());
+        let (ui2, t, view, cfg) = (
+            Rc::downgrade(&ui),
+            terminal.clone(),
+            enrol_view.clone(),
+            cfg.clone(),
+        );
         timer.start(
             slint::TimerMode::Repeated,
             Duration::from_millis(250),
             move || {
-                let view = t.borrow_mut().tick();
-                if let Some(ui) = ui2.upgrade() {
-                    ui.show(&view);
+                let Some(ui) = ui2.upgrade() else { return };
+                if let Ok(result) = done_rx.try_recv() {
+                    let mut v = view.borrow_mut();
+                    match result
+                        .map_err(|e| (enrol_message(&e), anyhow::Error::from(e)))
+                        .and_then(|()| {
+                            Terminal::start(&cfg).map_err(|e| (EnrolMessage::Unreachable, e))
+                        }) {
+                        Ok(term) => *t.borrow_mut() = Some(term),
+                        Err((message, e)) => {
+                            tracing::warn!(error = format!("{e:#}"), "enrolment failed");
+                            v.message = message;
+                            v.code.clear();
+                            ui.show_enrolment(&v);
+                        }
+                    }
+                }
+                if let Some(term) = t.borrow_mut().as_mut() {
+                    ui.show(&term.tick());
                 }
             },
         );

@@ -7,6 +7,11 @@
 //! [`UiInput`] through [`LobbyUi::on_input`]. Between the two sits the `Api`
 //! global of `ui/api.slint`, the only part of the .slint code Rust touches.
 //!
+//! Until the terminal is enrolled, the same window shows the technician's
+//! enrolment screen instead: [`LobbyUi::show_enrolment`] with an
+//! [`EnrolView`], touches arriving as [`EnrolInput`] through
+//! [`LobbyUi::on_enrol_input`], kept apart from the check-in's.
+//!
 //! Spanish strings are compiled in from `translations/es/LC_MESSAGES/ui.po`
 //! (see `build.rs`), so switching language needs no files on the device.
 //!

@@ -1,12 +1,19 @@
-//! [`LobbyUi`]: the window plus the translation between a [`LobbyView`] and
-//! the `Api` global, and between the `Api` callbacks and [`UiInput`].
+//! [`LobbyUi`]: the window plus the translation between a [`LobbyView`] (or
+//! an [`EnrolView`]) and the `Api` global, and between the `Api` callbacks
+//! and [`UiInput`] (or [`EnrolInput`]).
 
 use std::rc::Rc;
 
 use slint::ComponentHandle;
 
-use crate::view::{Lang, LobbyView, Message, Screen, StatusText, UiInput};
-use crate::{Api, LobbyWindow, MessageKind, ScreenId, VisitStatus};
+use crate::view::{
+    EnrolInput, EnrolMessage, EnrolView, Lang, LobbyView, Message, Screen, StatusText, UiInput,
+};
+use crate::{Api, EnrolMessageKind, LobbyWindow, MessageKind, ScreenId, VisitStatus};
+
+/// Digits in an enrolment code; `ui/enrol.slint` enables "Enrol" at this
+/// many.
+const ENROL_CODE_LEN: usize = 12;
 
 /// The lobby window. Create it on the thread that runs the Slint event loop;
 /// other threads reach it through `slint::Weak::upgrade_in_event_loop` on
@@ -49,12 +56,38 @@ impl LobbyUi {
         api.set_message_person(p.person.into());
         api.set_visit_status(p.status);
 
-        let code = lang_code(v.lang);
-        api.set_language(code.into());
+        self.select_language(v.lang);
+    }
+
+    /// Shows the technician's enrolment screen for `v`, in `v.lang`. The
+    /// lobby's own properties are left alone, so a later [`LobbyUi::show`]
+    /// brings the lobby back as it was.
+    pub fn show_enrolment(&self, v: &EnrolView) {
+        let api = self.window.global::<Api>();
+        api.set_screen(ScreenId::Enrolment);
+        let (shown, typed) = grouped_code(&v.code);
+        api.set_enrol_code(shown.into());
+        api.set_enrol_digits(typed as i32);
+        api.set_enrol_role(v.role_label.as_str().into());
+        api.set_enrol_server_url(v.server_url.as_str().into());
+        api.set_enrol_message(match v.message {
+            EnrolMessage::None => EnrolMessageKind::None,
+            EnrolMessage::Invalid => EnrolMessageKind::Invalid,
+            EnrolMessage::Expired => EnrolMessageKind::Expired,
+            EnrolMessage::Unreachable => EnrolMessageKind::Unreachable,
+            EnrolMessage::WrongRole => EnrolMessageKind::WrongRole,
+            EnrolMessage::Working => EnrolMessageKind::Working,
+        });
+        self.select_language(v.lang);
+    }
+
+    fn select_language(&self, lang: Lang) {
+        let code = lang_code(lang);
+        self.window.global::<Api>().set_language(code.into());
         // English is the source language ("" selects the original strings).
         // This fails only if the Spanish catalogue was not bundled, which
         // the screenshot test catches; the UI then stays in English.
-        let _ = slint::select_bundled_translation(if v.lang == Lang::En { "" } else { code });
+        let _ = slint::select_bundled_translation(if lang == Lang::En { "" } else { code });
     }
 
     /// Calls `f` for every touch that means something.
@@ -85,6 +118,23 @@ impl LobbyUi {
         });
     }
 
+    /// Calls `f` for every key pressed on the enrolment screen. Kept apart
+    /// from [`LobbyUi::on_input`] so that a technician's digit can never
+    /// reach the check-in state machine, nor a visitor's the enrolment.
+    pub fn on_enrol_input(&self, f: impl Fn(EnrolInput) + 'static) {
+        let f: Rc<dyn Fn(EnrolInput)> = Rc::new(f);
+        let api = self.window.global::<Api>();
+        let g = f.clone();
+        api.on_enrol_backspace(move || g(EnrolInput::Backspace));
+        let g = f.clone();
+        api.on_enrol_submit(move || g(EnrolInput::Submit));
+        api.on_enrol_digit(move |d| {
+            if let Ok(d @ 0..=9) = u8::try_from(d) {
+                f(EnrolInput::Digit(d));
+            }
+        });
+    }
+
     /// The Slint window, e.g. to set its size or take a snapshot.
     pub fn window(&self) -> &slint::Window {
         self.window.window()
@@ -106,6 +156,24 @@ fn lang_code(lang: Lang) -> &'static str {
         Lang::En => "en",
         Lang::Es => "es",
     }
+}
+
+/// `code`'s digits (at most [`ENROL_CODE_LEN`]) in groups of four, with `_`
+/// for each digit still to type ("4821 09__ ____"), and how many were typed.
+fn grouped_code(code: &str) -> (String, usize) {
+    let digits: Vec<char> = code
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(ENROL_CODE_LEN)
+        .collect();
+    let mut shown = String::with_capacity(ENROL_CODE_LEN + 2);
+    for i in 0..ENROL_CODE_LEN {
+        if i > 0 && i % 4 == 0 {
+            shown.push(' ');
+        }
+        shown.push(digits.get(i).copied().unwrap_or('_'));
+    }
+    (shown, digits.len())
 }
 
 /// A [`Message`] flattened into the `Api`'s `message-*` properties; fields

@@ -1,5 +1,6 @@
-//! Every lobby screen rendered to PNG with no display and no GPU, for
-//! reviewing the layout and the translations (`kiosk-app screenshots DIR`).
+//! Every lobby screen, and the technician's enrolment screen, rendered to
+//! PNG with no display and no GPU, for reviewing the layout and the
+//! translations (`kiosk-app screenshots DIR`).
 //!
 //! Rendering installs a software-only Slint platform with
 //! `slint::platform::set_platform`. A platform can be set only once and
@@ -19,7 +20,7 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 
 use crate::LobbyUi;
-use crate::view::{Lang, LobbyView, Message, Screen, StatusText};
+use crate::view::{EnrolMessage, EnrolView, Lang, LobbyView, Message, Screen, StatusText};
 
 /// Every screen and message of the lobby, named for the file it becomes.
 pub fn sample_views() -> Vec<(&'static str, LobbyView)> {
@@ -93,8 +94,31 @@ pub fn sample_views() -> Vec<(&'static str, LobbyView)> {
     ]
 }
 
-/// Renders each of [`sample_views`] in English and Spanish at 1280x800 to
-/// `dir/{lang}-{name}.png` (`dir` is created) and returns the paths.
+/// The enrolment screen, half typed and after a wrong code, named for the
+/// file it becomes.
+pub fn sample_enrol_views() -> Vec<(&'static str, EnrolView)> {
+    let base = EnrolView {
+        code: "482109".into(),
+        server_url: "https://visits.jail.example".into(),
+        role_label: "Lobby terminal".into(),
+        ..EnrolView::default()
+    };
+    vec![
+        ("enrol", base.clone()),
+        (
+            "enrol-invalid",
+            EnrolView {
+                code: "482109375561".into(),
+                message: EnrolMessage::Invalid,
+                ..base
+            },
+        ),
+    ]
+}
+
+/// Renders each of [`sample_views`] and [`sample_enrol_views`] in English
+/// and Spanish at 1280x800 to `dir/{lang}-{name}.png` (`dir` is created)
+/// and returns the paths.
 pub fn render_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     render_all_at(dir, 1280, 800)
 }
@@ -105,14 +129,21 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
     let renderer = Renderer::new(width, height)?;
     let mut paths = Vec::new();
     for lang in [Lang::En, Lang::Es] {
-        for (name, view) in sample_views() {
-            let rgb = renderer.render(&LobbyView { lang, ..view })?;
-            let code = match lang {
-                Lang::En => "en",
-                Lang::Es => "es",
-            };
+        let code = match lang {
+            Lang::En => "en",
+            Lang::Es => "es",
+        };
+        let lobby = sample_views().into_iter().map(|(name, view)| {
+            let rgb = renderer.render(|ui| ui.show(&LobbyView { lang, ..view }));
+            (name, rgb)
+        });
+        let enrol = sample_enrol_views().into_iter().map(|(name, view)| {
+            let rgb = renderer.render(|ui| ui.show_enrolment(&EnrolView { lang, ..view }));
+            (name, rgb)
+        });
+        for (name, rgb) in lobby.chain(enrol) {
             let path = dir.join(format!("{code}-{name}.png"));
-            write_png(&path, width, height, &rgb)?;
+            write_png(&path, width, height, &rgb?)?;
             paths.push(path);
         }
     }
@@ -122,7 +153,7 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
 /// Renders `view` (in `view.lang`) at `width` x `height` and returns the
 /// pixels as RGB, 3 bytes each, row by row.
 pub fn render_to_rgb(view: &LobbyView, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
-    Renderer::new(width, height)?.render(view)
+    Renderer::new(width, height)?.render(|ui| ui.show(view))
 }
 
 thread_local! {
@@ -173,8 +204,9 @@ impl Renderer {
         })
     }
 
-    fn render(&self, view: &LobbyView) -> anyhow::Result<Vec<u8>> {
-        self.ui.show(view);
+    /// Renders what `show` puts up, e.g. `|ui| ui.show(&view)`.
+    fn render(&self, show: impl FnOnce(&LobbyUi)) -> anyhow::Result<Vec<u8>> {
+        show(&self.ui);
         slint::platform::update_timers_and_animations();
         self.ui.window().request_redraw();
         let (w, h) = (self.width as usize, self.height as usize);

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use ui::screenshots::{render_all, sample_views};
+use ui::screenshots::{render_all, sample_enrol_views, sample_views};
 
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     let file = std::fs::File::open(path).unwrap();
@@ -26,9 +26,14 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
 fn every_screen_renders_in_english_and_spanish() {
     let dir = tempfile::tempdir().unwrap();
     let paths = render_all(dir.path()).unwrap();
-    let names: Vec<_> = sample_views().into_iter().map(|(name, _)| name).collect();
-    assert_eq!(names.len(), 10);
-    assert_eq!(paths.len(), 20);
+    let names: Vec<_> = sample_views()
+        .into_iter()
+        .map(|(name, _)| name)
+        .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
+        .collect();
+    assert_eq!(names.len(), 12);
+    assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
+    assert_eq!(paths.len(), 24);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));

@@ -10,13 +10,18 @@ use std::path::Path;
 use std::rc::Rc;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
-use ui::screenshots::sample_views;
-use ui::{Lang, LobbyUi, LobbyView, Message, Screen, StatusText, UiInput};
+use ui::screenshots::{sample_enrol_views, sample_views};
+use ui::{
+    EnrolInput, EnrolMessage, EnrolView, Lang, LobbyUi, LobbyView, Message, Screen, StatusText,
+    UiInput,
+};
 
-/// A lobby showing `view`, and the inputs it reported.
+/// A lobby showing `view`, and the inputs it reported, lobby and enrolment
+/// apart.
 struct Lobby {
     ui: LobbyUi,
     inputs: Rc<RefCell<Vec<UiInput>>>,
+    enrol_inputs: Rc<RefCell<Vec<EnrolInput>>>,
 }
 
 impl Lobby {
@@ -26,8 +31,22 @@ impl Lobby {
         let inputs = Rc::new(RefCell::new(Vec::new()));
         let sink = inputs.clone();
         ui.on_input(move |input| sink.borrow_mut().push(input));
+        let enrol_inputs = Rc::new(RefCell::new(Vec::new()));
+        let sink = enrol_inputs.clone();
+        ui.on_enrol_input(move |input| sink.borrow_mut().push(input));
         ui.show(view);
-        Self { ui, inputs }
+        Self {
+            ui,
+            inputs,
+            enrol_inputs,
+        }
+    }
+
+    /// A lobby showing the enrolment screen for `view`.
+    fn enrolling(view: &EnrolView) -> Self {
+        let lobby = Self::new(&LobbyView::default());
+        lobby.ui.show_enrolment(view);
+        lobby
     }
 
     /// The one button labelled `label` (the text inside a button carries
@@ -62,6 +81,39 @@ impl Lobby {
 
     fn take_inputs(&self) -> Vec<UiInput> {
         std::mem::take(&mut self.inputs.borrow_mut())
+    }
+
+    fn take_enrol_inputs(&self) -> Vec<EnrolInput> {
+        std::mem::take(&mut self.enrol_inputs.borrow_mut())
+    }
+
+    /// Every button has a non-empty label, and every TouchArea belongs to
+    /// one of them.
+    fn assert_touch_targets_labelled(&self, what: &str) {
+        let buttons = self.buttons();
+        assert!(!buttons.is_empty(), "{what}: no buttons");
+        for b in &buttons {
+            let label = b.accessible_label().unwrap_or_default();
+            assert!(!label.trim().is_empty(), "{what}: a button without a label");
+        }
+        let touch_areas = self
+            .ui
+            .component()
+            .root_element()
+            .query_descendants()
+            .match_type_name("TouchArea")
+            .find_all();
+        assert_eq!(touch_areas.len(), buttons.len(), "{what}");
+    }
+}
+
+fn enrol_view(code: &str, message: EnrolMessage) -> EnrolView {
+    EnrolView {
+        code: code.into(),
+        server_url: "https://visits.jail.example".into(),
+        role_label: "Lobby terminal".into(),
+        message,
+        lang: Lang::En,
     }
 }
 
@@ -194,26 +246,121 @@ fn every_touch_target_has_a_label() {
     for lang in [Lang::En, Lang::Es] {
         for (name, v) in sample_views() {
             lobby.ui.show(&LobbyView { lang, ..v });
-            let buttons = lobby.buttons();
-            assert!(!buttons.is_empty(), "{name}: no buttons");
-            for b in &buttons {
-                let label = b.accessible_label().unwrap_or_default();
-                assert!(
-                    !label.trim().is_empty(),
-                    "{name} ({lang:?}): a button without a label"
-                );
-            }
-            // Every TouchArea belongs to exactly one of those labelled buttons.
-            let touch_areas = lobby
-                .ui
-                .component()
-                .root_element()
-                .query_descendants()
-                .match_type_name("TouchArea")
-                .find_all();
-            assert_eq!(touch_areas.len(), buttons.len(), "{name} ({lang:?})");
+            lobby.assert_touch_targets_labelled(&format!("{name} ({lang:?})"));
+        }
+        for (name, v) in sample_enrol_views() {
+            lobby.ui.show_enrolment(&EnrolView { lang, ..v });
+            lobby.assert_touch_targets_labelled(&format!("{name} ({lang:?})"));
         }
     }
+}
+
+#[test]
+fn enrolment_keys_report_to_their_own_closure() {
+    let lobby = Lobby::enrolling(&enrol_view("482109375561", EnrolMessage::None));
+    let digits = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    for d in digits {
+        lobby.press(&d.to_string());
+    }
+    lobby.press("Delete");
+    lobby.press("Enrol");
+
+    let mut expected: Vec<_> = digits.map(EnrolInput::Digit).into();
+    expected.extend([EnrolInput::Backspace, EnrolInput::Submit]);
+    assert_eq!(lobby.take_enrol_inputs(), expected);
+    assert_eq!(lobby.take_inputs(), [], "nothing reached the check-in");
+}
+
+#[test]
+fn enrolment_shows_the_code_in_groups_of_four() {
+    let lobby = Lobby::enrolling(&enrol_view("482109", EnrolMessage::None));
+    let code =
+        ElementHandle::find_by_accessible_label(lobby.ui.component(), "6 of 12 digits entered")
+            .next()
+            .expect("the code says how far along it is");
+    assert_eq!(code.accessible_value().as_deref(), Some("4821 09__ ____"));
+    assert!(lobby.shows("Set up this terminal"));
+    assert!(lobby.shows("Lobby terminal"));
+    assert!(lobby.shows("Server: https://visits.jail.example"));
+}
+
+#[test]
+fn enrol_is_enabled_only_with_twelve_digits() {
+    let lobby = Lobby::enrolling(&enrol_view("48210937556", EnrolMessage::None));
+    assert_eq!(lobby.button("Enrol").accessible_enabled(), Some(false));
+    lobby.press("Enrol");
+    assert_eq!(lobby.take_enrol_inputs(), []);
+
+    lobby
+        .ui
+        .show_enrolment(&enrol_view("482109375561", EnrolMessage::None));
+    assert_eq!(lobby.button("Enrol").accessible_enabled(), Some(true));
+    lobby.press("Enrol");
+    assert_eq!(lobby.take_enrol_inputs(), [EnrolInput::Submit]);
+}
+
+#[test]
+fn while_enrolling_every_key_is_disabled() {
+    let lobby = Lobby::enrolling(&enrol_view("482109375561", EnrolMessage::Working));
+    assert!(lobby.shows("Enrolling…"));
+    for label in ["1", "0", "Delete", "Enrol"] {
+        assert_eq!(
+            lobby.button(label).accessible_enabled(),
+            Some(false),
+            "{label}"
+        );
+        lobby.press(label);
+    }
+    assert_eq!(lobby.take_enrol_inputs(), []);
+}
+
+#[test]
+fn enrolment_explains_each_failure() {
+    let lobby = Lobby::enrolling(&enrol_view("482109375561", EnrolMessage::None));
+    for (message, text) in [
+        (
+            EnrolMessage::Invalid,
+            "This code is not valid. Check it, or ask for a new one.",
+        ),
+        (
+            EnrolMessage::Expired,
+            "This code has expired. Ask the administrator for a new one.",
+        ),
+        (
+            EnrolMessage::Unreachable,
+            "Cannot reach the server. Check the network cable and try again.",
+        ),
+        (
+            EnrolMessage::WrongRole,
+            "This code is for another kind of terminal.",
+        ),
+    ] {
+        lobby
+            .ui
+            .show_enrolment(&enrol_view("482109375561", message));
+        assert!(lobby.shows(text), "{message:?}");
+        // A failed attempt leaves the keys usable.
+        assert_eq!(lobby.button("Enrol").accessible_enabled(), Some(true));
+    }
+    lobby.ui.show_enrolment(&EnrolView {
+        lang: Lang::Es,
+        ..enrol_view("482109375561", EnrolMessage::Invalid)
+    });
+    assert!(lobby.shows("Este código no es válido. Revíselo o pida uno nuevo."));
+    lobby.press("Aceptar");
+    assert_eq!(lobby.take_enrol_inputs(), [EnrolInput::Submit]);
+}
+
+#[test]
+fn showing_the_lobby_after_enrolment_switches_back() {
+    let lobby = Lobby::enrolling(&enrol_view("4821", EnrolMessage::None));
+    lobby.ui.show(&view(Screen::PinEntry, Message::None));
+    assert!(!lobby.shows("Set up this terminal"));
+    assert!(lobby.shows("Enter your PIN"));
+    lobby.press("3");
+    lobby.press("Check in");
+    assert_eq!(lobby.take_inputs(), [UiInput::Digit(3), UiInput::Submit]);
+    assert_eq!(lobby.take_enrol_inputs(), []);
 }
 
 /// Every `@tr("...")` in the .slint sources has a Spanish entry; a missing

@@ -30,6 +30,8 @@ fn screenshots_command_writes_every_screen_in_both_languages() {
         "cancelled",
         "terminated",
         "checked-in",
+        "enrol",
+        "enrol-invalid",
     ];
     for lang in ["en", "es"] {
         for screen in screens {
