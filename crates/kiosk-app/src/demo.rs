@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use protocol::demo::DemoSummary;
 use protocol::{TerminalRole, VisitKind};
 use ui::{LobbyView, UiInput};
@@ -77,7 +76,8 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         "type 000000, a wrong PIN, and OK",
         terminal.touch(UiInput::Submit),
     );
-    let now = Utc::now();
+    // The server's clock, which the demo may have moved to an open lobby hour.
+    let now = terminal.now();
     let onsite: Vec<_> = summary
         .visits
         .iter()
@@ -104,6 +104,21 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             std::thread::sleep(Duration::from_millis(300));
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
+            // A visit of a later block: too early to check in.
+            if let Some(later) = onsite
+                .iter()
+                .find(|l| l.start - chrono::Duration::minutes(1) > now)
+            {
+                terminal.touch(UiInput::TouchStart);
+                for b in later.pin.bytes() {
+                    terminal.touch(UiInput::Digit(b - b'0'));
+                }
+                show(
+                    &format!("type {} ({}'s later visit)", later.pin, later.person),
+                    terminal.touch(UiInput::Submit),
+                );
+                terminal.touch(UiInput::Cancel);
+            }
         }
         None => println!(
             "  (no on-site visit today or tomorrow: the county jail has on-site hours Monday to Friday, \

@@ -189,6 +189,11 @@ impl Terminal {
         self.view()
     }
 
+    /// Server time as this terminal knows it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.now()
+    }
+
     pub fn view(&self) -> LobbyView {
         let now = self.shared.now();
         let online = self.shared.online();

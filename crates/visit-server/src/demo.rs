@@ -20,9 +20,10 @@ use protocol::admin::{
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::db::Db;
 use crate::domain::names::initials;
+use crate::domain::policy::{KindPolicy, default_onsite_rules};
 use crate::keys::Keys;
 use crate::server::{self, AppState, ServerOptions};
 use crate::service::{Ctx, Error, admin_tokens, facilities, people, terminals, visits};
@@ -39,6 +40,8 @@ pub struct DemoFacility {
     pub visits: Vec<DemoVisit>,
     /// (what was tried, what the rules said)
     pub refusals: Vec<(String, String)>,
+    /// The shifted time the demo runs at, when it is not the real time.
+    pub demo_clock: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -55,6 +58,30 @@ pub struct DemoVisit {
 struct People {
     persons: Vec<(Uuid, String)>,
     visitors: Vec<(Uuid, String)>,
+}
+
+/// The county jail's time zone (Jackson County, Missouri).
+pub const DEMO_TZ: chrono_tz::Tz = chrono_tz::America::Chicago;
+
+/// The time the demo lives at: now, if an on-site visit block is under way
+/// at the county jail (weekdays 08:00-18:00), otherwise one minute into the
+/// next on-site block. Its hours stay seed 001's; the demo moves in time
+/// instead, so a lobby check-in can be tried at any hour. Terminals follow
+/// the server's clock through the offset they measure at each heartbeat.
+pub fn demo_now(real: DateTime<Utc>) -> DateTime<Utc> {
+    let policy = KindPolicy::from_wire(&default_onsite_rules()).expect("the seed rules are valid");
+    let today = real.with_timezone(&DEMO_TZ).date_naive();
+    let slots = (0..8).flat_map(|d| policy.slots_on(DEMO_TZ, today + Days::new(d)));
+    for start in slots {
+        // Under way with at least half an hour left: use the real time.
+        if start <= real && real < start + policy.block - Duration::minutes(30) {
+            return real;
+        }
+        if start > real {
+            return start + Duration::minutes(1);
+        }
+    }
+    real
 }
 
 /// Fill an empty database with the demo facility. `now` is the real time;
@@ -75,7 +102,7 @@ pub fn seed(
         &ctx,
         &NewFacility {
             name: "Jackson County Detention Center".into(),
-            time_zone: "America/Chicago".into(),
+            time_zone: DEMO_TZ.name().into(),
             pin_length: None,
             max_visitors_per_visit: None,
             onsite: None,
@@ -326,12 +353,19 @@ pub fn seed(
         terminals: terminal_codes,
         visits: booked,
         refusals,
+        demo_clock: None,
     })
 }
 
 /// Print what a person trying the demo needs.
 pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
     println!("Demo facility: {} ({})", d.name, d.time_zone.name());
+    if let Some(at) = d.demo_clock {
+        println!(
+            "Demo clock:    {} (no on-site visits are under way now, so the demo runs from the next on-site block)",
+            at.with_timezone(&d.time_zone).format("%a %d %b %H:%M")
+        );
+    }
     if let Some(addr) = listen {
         println!("API:           http://{addr}/api/v1  (OpenAPI: http://{addr}/openapi.json)");
     }
@@ -434,7 +468,13 @@ pub fn run(
     }
     let keys = Arc::new(Keys::load_or_create(&data_dir.join("server.key"))?);
     let db = Db::open(&db_path)?;
-    let demo = seed(&mut *db.conn()?, &keys, SystemClock.now())?;
+    let real = SystemClock.now();
+    let now = demo_now(real);
+    let clock = ShiftedClock { shift: now - real };
+    let mut demo = seed(&mut *db.conn()?, &keys, now)?;
+    if (now - real).num_minutes().abs() > 1 {
+        demo.demo_clock = Some(now);
+    }
     if !serve {
         print(&demo, None);
         return Ok(());
@@ -451,7 +491,7 @@ pub fn run(
             write_private(p, &serde_json::to_string_pretty(&s)?)?;
         }
         println!("\nServing until Ctrl-C.");
-        let state = AppState::new(db, keys, Arc::new(SystemClock));
+        let state = AppState::new(db, keys, Arc::new(clock));
         server::serve(
             listener,
             state,
@@ -460,4 +500,28 @@ pub fn run(
         )
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn chicago(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        DEMO_TZ
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_demo_lives_when_the_lobby_is_open() {
+        // Thursday 09:00: the 08:00 block is under way.
+        assert_eq!(demo_now(chicago(19, 9, 0)), chicago(19, 9, 0));
+        // Thursday 09:45: too little of it left; one minute into the 10:00 block.
+        assert_eq!(demo_now(chicago(19, 9, 45)), chicago(19, 10, 1));
+        // Friday evening and Saturday: Monday morning.
+        assert_eq!(demo_now(chicago(20, 19, 0)), chicago(23, 8, 1));
+        assert_eq!(demo_now(chicago(21, 15, 0)), chicago(23, 8, 1));
+    }
 }
