@@ -5,8 +5,6 @@
 //! same machine runs behind the touchscreen and in headless mode, online and
 //! offline alike, so a visitor sees the same thing whatever the network does.
 
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
 use ui::{Lang, LobbyView, Message, Screen, StatusText, UiInput};
@@ -238,11 +236,6 @@ impl Checkin {
         };
         self.phase = Phase::Showing(outcome);
         effects
-    }
-
-    /// How long until the next `Tick` could change what is shown.
-    pub fn next_tick(&self) -> StdDuration {
-        StdDuration::from_millis(250)
     }
 
     pub fn lang(&self) -> Lang {

@@ -51,6 +51,9 @@ impl Status {
         Status::InProgress,
     ];
 
+    /// The active statuses as an SQL list, for `status IN ...`.
+    pub const ACTIVE_SQL: &'static str = "('scheduled', 'pending', 'ready', 'in_progress')";
+
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
     }
@@ -211,6 +214,15 @@ mod tests {
     fn a_call_cannot_start_before_the_person_signed_in() {
         assert!(Pending.next(CallStarted).is_err());
         assert!(Scheduled.next(CallStarted).is_err());
+    }
+
+    #[test]
+    fn the_sql_list_of_active_statuses_matches_the_enum() {
+        let listed: Vec<String> = Status::ACTIVE
+            .iter()
+            .map(|s| format!("'{}'", s.as_db()))
+            .collect();
+        assert_eq!(Status::ACTIVE_SQL, format!("({})", listed.join(", ")));
     }
 
     #[test]

@@ -124,17 +124,6 @@ pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
     .ok_or_else(|| Error::not_found("facility", id))
 }
 
-/// Current schedule version of a facility (the cheap part of an ETag check).
-pub fn schedule_version(conn: &Connection, id: Uuid) -> Result<i64> {
-    conn.query_row(
-        "SELECT schedule_version FROM facilities WHERE id = ?1",
-        [id.to_string()],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("facility", id))
-}
-
 /// Mark the facility's schedule as changed; call inside the changing transaction.
 pub fn bump_schedule(conn: &Connection, id: Uuid) -> Result<()> {
     conn.execute(

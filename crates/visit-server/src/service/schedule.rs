@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{Days, NaiveDate};
 use protocol::TerminalRole;
 use protocol::terminal::{JoinPolicy, Schedule, ScheduleDay, ScheduleFacility, ScheduledVisit};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::terminals::TerminalIdentity;
@@ -40,16 +40,19 @@ pub fn etag(t: &TerminalIdentity, version: i64, today: NaiveDate) -> String {
     format!("\"{}\"", &B64.encode(digest)[..22])
 }
 
-/// The current ETag without building the schedule (the poll fast path).
+/// The current ETag without building the schedule (the poll fast path):
+/// one indexed read of the facility's version and time zone.
 pub fn current_etag(conn: &Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Result<String> {
-    let version = facilities::schedule_version(conn, t.facility_id)?;
-    let tz = conn
+    let (version, tz): (i64, String) = conn
         .query_row(
-            "SELECT time_zone FROM facilities WHERE id = ?1",
+            "SELECT schedule_version, time_zone FROM facilities WHERE id = ?1",
             [t.facility_id.to_string()],
-            |r| r.get::<_, String>(0),
-        )?
-        .parse::<chrono_tz::Tz>()
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("facility", t.facility_id))?;
+    let tz: chrono_tz::Tz = tz
+        .parse()
         .map_err(|_| Error::Invalid("the facility's time zone is not valid".into()))?;
     Ok(etag(t, version, local_today(tz, ctx)))
 }

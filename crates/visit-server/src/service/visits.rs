@@ -221,20 +221,14 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
         .map_err(refused)?;
 
     // First come, first served: nobody may be in two visits at once.
-    let active = Status::ACTIVE.map(Status::as_db);
+    let active = Status::ACTIVE_SQL;
     let person_busy = tx
         .query_row(
-            "SELECT 1 FROM visits WHERE person_id = ?1 AND status IN (?2, ?3, ?4, ?5)
-               AND starts_at < ?6 AND ends_at > ?7",
-            params![
-                person.id.to_string(),
-                active[0],
-                active[1],
-                active[2],
-                active[3],
-                ts(end),
-                ts(req.start)
-            ],
+            &format!(
+                "SELECT 1 FROM visits WHERE person_id = ?1 AND status IN {active}
+                   AND starts_at < ?2 AND ends_at > ?3"
+            ),
+            params![person.id.to_string(), ts(end), ts(req.start)],
             |_| Ok(()),
         )
         .optional()?
@@ -245,18 +239,12 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
     for &vid in &req.visitor_ids {
         let busy = tx
             .query_row(
-                "SELECT 1 FROM visit_visitors vv JOIN visits v ON v.id = vv.visit_id
-                 WHERE vv.visitor_id = ?1 AND v.status IN (?2, ?3, ?4, ?5)
-                   AND v.starts_at < ?6 AND v.ends_at > ?7",
-                params![
-                    vid.to_string(),
-                    active[0],
-                    active[1],
-                    active[2],
-                    active[3],
-                    ts(end),
-                    ts(req.start)
-                ],
+                &format!(
+                    "SELECT 1 FROM visit_visitors vv JOIN visits v ON v.id = vv.visit_id
+                     WHERE vv.visitor_id = ?1 AND v.status IN {active}
+                       AND v.starts_at < ?2 AND v.ends_at > ?3"
+                ),
+                params![vid.to_string(), ts(end), ts(req.start)],
                 |_| Ok(()),
             )
             .optional()?
@@ -270,22 +258,14 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
         if lobbies == 0 {
             return Err(refused(Refusal::NoLobbyTerminals));
         }
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare(&format!(
             "SELECT starts_at, ends_at FROM visits
-             WHERE facility_id = ?1 AND kind = 'onsite' AND status IN (?2, ?3, ?4, ?5)
-               AND starts_at < ?6 AND ends_at > ?7",
-        )?;
+             WHERE facility_id = ?1 AND kind = 'onsite' AND status IN {active}
+               AND starts_at < ?2 AND ends_at > ?3"
+        ))?;
         let others = stmt
             .query_map(
-                params![
-                    facility.id.to_string(),
-                    active[0],
-                    active[1],
-                    active[2],
-                    active[3],
-                    ts(end),
-                    ts(req.start)
-                ],
+                params![facility.id.to_string(), ts(end), ts(req.start)],
                 |r| Ok((from_ts(r.get(0)?), from_ts(r.get(1)?))),
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -584,8 +564,8 @@ pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
     let mut changed = 0;
     let ending = {
         let mut stmt = tx.prepare(&format!(
-            "SELECT {VISIT_COLUMNS} FROM visits
-             WHERE status IN ('scheduled', 'pending', 'ready', 'in_progress') AND ends_at <= ?1"
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE status IN {} AND ends_at <= ?1",
+            Status::ACTIVE_SQL
         ))?;
         stmt.query_map([now], visit_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?
