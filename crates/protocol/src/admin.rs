@@ -79,6 +79,9 @@ pub struct NewFacility {
     pub onsite: Option<KindRules>,
     /// Remote rules; default: 30-minute blocks at $7.95 and the county jail's hours.
     pub remote: Option<KindRules>,
+    /// STUN/TURN servers handed to calls; default none (host candidates only).
+    #[serde(default)]
+    pub ice_servers: Vec<crate::signal::IceServer>,
 }
 
 /// A facility and its rules.
@@ -99,6 +102,8 @@ pub struct Facility {
     pub onsite: KindRules,
     /// Remote rules.
     pub remote: KindRules,
+    /// STUN/TURN servers handed to calls.
+    pub ice_servers: Vec<crate::signal::IceServer>,
 }
 
 /// `POST /api/v1/admin/facilities/{id}/housing-units`.

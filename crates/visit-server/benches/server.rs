@@ -104,6 +104,7 @@ fn prepare(dir: tempfile::TempDir) -> anyhow::Result<Fixture> {
         max_visitors_per_visit: None,
         onsite: None,
         remote: None,
+        ice_servers: vec![],
     };
     let facility = facilities::create(&conn, &ctx, &new)?.id;
     let mut units = Vec::new();

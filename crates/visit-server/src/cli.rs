@@ -187,6 +187,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     max_visitors_per_visit: None,
                     onsite: None,
                     remote: None,
+                    ice_servers: vec![],
                 },
             )?;
             print_json(&f)?;

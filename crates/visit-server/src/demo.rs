@@ -107,6 +107,7 @@ pub fn seed(
             max_visitors_per_visit: None,
             onsite: None,
             remote: None,
+            ice_servers: vec![],
         },
     )?;
     let fid = facility.id;

@@ -18,5 +18,6 @@ pub mod demo;
 pub mod domain;
 pub mod keys;
 pub mod mail;
+pub mod rooms;
 pub mod server;
 pub mod service;

@@ -18,6 +18,7 @@ use crate::config::SmtpConfig;
 use crate::db::Db;
 use crate::keys::Keys;
 use crate::mail;
+use crate::rooms::Rooms;
 use crate::service::{self, Ctx, visits};
 
 /// A built schedule body, shared by every terminal with the same scope.
@@ -33,6 +34,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Keyed by facility and scope; replaced when the ETag changes.
     schedules: Mutex<HashMap<String, CachedSchedule>>,
+    rooms: Rooms,
 }
 
 /// What every request handler can reach.
@@ -49,6 +51,7 @@ impl AppState {
                 keys,
                 clock,
                 schedules: Mutex::new(HashMap::new()),
+                rooms: Rooms::default(),
             }),
         }
     }
@@ -76,6 +79,16 @@ impl AppState {
             ApiError::internal()
         })?
         .map_err(ApiError::from)
+    }
+
+    /// The calls under way.
+    pub fn rooms(&self) -> Rooms {
+        self.inner.rooms.clone()
+    }
+
+    /// Server time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
     }
 
     pub fn cached_schedule(&self, key: &str) -> Option<CachedSchedule> {
@@ -129,6 +142,10 @@ pub async fn serve(
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
+            // Calls first: both sides hear "time is up" at the scheduled end.
+            for visit in clock_state.rooms().tick(clock_state.now()) {
+                tracing::info!(visit_id = %visit, "call ended at its scheduled time");
+            }
             if let Err(e) = clock_state.run("clock", visits::advance_clock).await {
                 tracing::warn!(error = %e.message, "could not advance visit statuses");
             }

@@ -71,6 +71,7 @@ impl Server {
                 max_visitors_per_visit: None,
                 onsite: None,
                 remote: None,
+                ice_servers: vec![],
             },
         )
         .unwrap();

@@ -324,12 +324,16 @@ pub async fn terminate_visit(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<TerminateVisit>,
 ) -> Found<Visit> {
-    Ok(Json(
-        st.run(admin.actor(), move |c, ctx| {
+    let reason = req.reason.trim().to_string();
+    let visit = st
+        .run(admin.actor(), move |c, ctx| {
             visits::terminate(c, ctx, id, &req)
         })
-        .await?,
-    ))
+        .await?;
+    // Both sides of a call under way are told at once, with the reason.
+    st.rooms()
+        .end(id, protocol::signal::EndReason::Terminated { reason });
+    Ok(Json(visit))
 }
 
 /// Sanction a visitor: 90 days for a first offense, permanent for a second.

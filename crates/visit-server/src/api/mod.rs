@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod signal;
 pub mod terminal;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::schedule))
         .routes(routes!(terminal::events))
         .routes(routes!(terminal::heartbeat))
+        .routes(routes!(signal::signal))
         .routes(routes!(admin::create_facility))
         .routes(routes!(admin::get_facility))
         .routes(routes!(admin::create_housing_unit))

@@ -153,6 +153,10 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // 2: STUN/TURN configuration per facility (none by default).
+    r#"
+    ALTER TABLE facilities ADD COLUMN ice_servers TEXT NOT NULL DEFAULT '[]';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -50,6 +50,8 @@ pub enum Refusal {
     NoLobbyTerminals,
     #[error("No free PIN is left for that day; raise the facility's PIN length.")]
     NoPinAvailable,
+    #[error("It is too early to join this call; it opens at {}.", opens.format("%H:%M UTC"))]
+    TooEarlyToJoin { opens: DateTime<Utc> },
     #[error("The visit is {status} and can no longer be {action}.")]
     InvalidTransition {
         status: &'static str,
@@ -77,6 +79,7 @@ impl Refusal {
             Self::LobbyFull => "lobby_full",
             Self::NoLobbyTerminals => "no_lobby_terminals",
             Self::NoPinAvailable => "no_pin_available",
+            Self::TooEarlyToJoin { .. } => "too_early_to_join",
             Self::InvalidTransition { .. } => "invalid_status_transition",
         }
     }

@@ -20,6 +20,7 @@ pub struct FacilityRow {
     pub onsite: KindPolicy,
     pub remote: KindPolicy,
     pub schedule_version: i64,
+    pub ice_servers: Vec<protocol::signal::IceServer>,
 }
 
 impl FacilityRow {
@@ -39,6 +40,7 @@ impl FacilityRow {
             max_visitors_per_visit: self.max_visitors,
             onsite: self.onsite.to_wire(),
             remote: self.remote.to_wire(),
+            ice_servers: self.ice_servers.clone(),
         }
     }
 }
@@ -74,8 +76,8 @@ pub fn create(conn: &Connection, ctx: &Ctx<'_>, req: &NewFacility) -> Result<Fac
     let id = Uuid::new_v4();
     conn.execute(
         "INSERT INTO facilities (id, name, time_zone, pin_length, max_visitors_per_visit,
-            onsite_rules, remote_rules, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            onsite_rules, remote_rules, created_at, ice_servers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             id.to_string(),
             name,
@@ -84,7 +86,8 @@ pub fn create(conn: &Connection, ctx: &Ctx<'_>, req: &NewFacility) -> Result<Fac
             max_visitors,
             serde_json::to_string(&onsite_p.to_wire()).expect("rules serialise"),
             serde_json::to_string(&remote_p.to_wire()).expect("rules serialise"),
-            ts(ctx.now)
+            ts(ctx.now),
+            serde_json::to_string(&req.ice_servers).expect("ICE servers serialise")
         ],
     )?;
     tracing::info!(facility_id = %id, name, actor = ctx.actor, "facility created");
@@ -94,7 +97,7 @@ pub fn create(conn: &Connection, ctx: &Ctx<'_>, req: &NewFacility) -> Result<Fac
 pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
     conn.query_row(
         "SELECT id, name, time_zone, pin_length, max_visitors_per_visit, onsite_rules,
-                remote_rules, schedule_version
+                remote_rules, schedule_version, ice_servers
          FROM facilities WHERE id = ?1",
         [id.to_string()],
         |r| {
@@ -117,6 +120,7 @@ pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
                 onsite: KindPolicy::from_wire(&onsite).map_err(|e| bad(5, e.0))?,
                 remote: KindPolicy::from_wire(&remote).map_err(|e| bad(6, e.0))?,
                 schedule_version: r.get(7)?,
+                ice_servers: json_at(r, 8)?,
             })
         },
     )

@@ -7,5 +7,6 @@ mod cli;
 mod errors;
 mod mail;
 mod openapi;
+mod signal;
 mod terminal;
 mod util;
