@@ -1,7 +1,7 @@
 //! A lobby view as one line of English text: what headless mode prints, and
 //! what the demo shows when there is no display.
 
-use ui::{LobbyView, Message, Screen, StatusText};
+use ui::{CallEnd, LobbyView, Message, Quality, Screen, StatusText};
 
 pub fn describe(v: &LobbyView) -> String {
     let status = |s: &StatusText| match s {
@@ -38,6 +38,45 @@ pub fn describe(v: &LobbyView) -> String {
             )
         }
         (Screen::Result, _) => "[result]".into(),
+        (Screen::Waiting, _) => {
+            let c = &v.call;
+            format!(
+                "[waiting] Visit with {} {}-{} ({}){}{}",
+                c.peer,
+                c.starts_at,
+                c.ends_at,
+                c.status.as_ref().map_or("not started", status),
+                if c.connecting { " Connecting…" } else { "" },
+                if c.can_join { " [Join]" } else { "" },
+            )
+        }
+        (Screen::InCall, _) => {
+            let c = &v.call;
+            let mut s = format!("[call] with {}, {} min left", c.peer, c.minutes_left);
+            if c.connecting {
+                s.push_str(", connecting");
+            }
+            match c.quality {
+                Quality::Good => {}
+                Quality::Fair => s.push_str(", quality fair"),
+                Quality::Poor => s.push_str(", quality poor"),
+                Quality::Reconnecting => s.push_str(", reconnecting"),
+            }
+            if let Some(m) = c.warning {
+                s.push_str(&format!(", warning: {m} min left"));
+            }
+            if c.confirm_end {
+                s.push_str(", End the visit? [End visit] [Keep talking]");
+            }
+            s
+        }
+        (Screen::CallEnded, _) => match &v.call.ended {
+            Some(CallEnd::ByStaff { reason }) => format!("[ended] Visit ended by staff: {reason}"),
+            Some(CallEnd::HungUpHere) => "[ended] You ended the visit.".into(),
+            Some(CallEnd::HungUpOther) => format!("[ended] {} ended the visit.", v.call.peer),
+            Some(CallEnd::Failed) => "[ended] The visit could not continue.".into(),
+            Some(CallEnd::TimeUp) | None => "[ended] Visit ended. Time is up.".into(),
+        },
     };
     if v.offline {
         format!("{text} (offline)")

@@ -6,6 +6,17 @@
 //! presence into the visit status, warns before the scheduled end and ends
 //! the call at it (a late start is not extended), and relays a staff
 //! termination. Messages are JSON text frames, tagged by `type`.
+//!
+//! Who may connect: a terminal with its credential (`Authorization: Bearer`),
+//! or a remote visitor with the visit's join token (`?token=` in the URL,
+//! since browsers cannot set headers on a WebSocket). A connected socket is
+//! *waiting*: it receives the visit's status changes. It takes part in the
+//! call only after it sends [`ClientMessage::Join`], which the server accepts
+//! from the side's early log-in window (person 2 minutes, visitor 1 minute
+//! before the start). The person's join makes the visit Ready; both joined
+//! makes it InProgress. The person's side always makes the offer; every new
+//! offer starts a fresh session (this is also how a call recovers from a
+//! network cut).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,7 +59,7 @@ pub enum SdpKind {
 }
 
 /// From a participant to the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// A session description for the other side.
@@ -65,10 +76,57 @@ pub enum ClientMessage {
         /// Its m-line index.
         sdp_mline_index: u32,
     },
-    /// Media flows both ways on this side (used for the visit record).
+    /// Take part in the call (the "Join" button). Refused with an `Error`
+    /// before the side's join window opens.
+    Join,
+    /// Media flows both ways on this side (recorded in the visit's history).
     MediaFlowing,
+    /// No media from the other side for a while (recorded; the call tries to recover).
+    MediaInterrupted,
+    /// This side's call statistics, sent when the call ends on it (recorded).
+    CallReport {
+        /// The summary.
+        report: CallReport,
+    },
     /// This side hangs up (the red X).
     HangUp,
+}
+
+/// One interruption of the media during a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Interruption {
+    /// When no more media arrived.
+    pub from: DateTime<Utc>,
+    /// How long until it flowed again (milliseconds); absent if it never did.
+    pub duration_ms: Option<u64>,
+}
+
+/// What one side measured during a call, sampled each second: enough to
+/// answer "the visit never worked" with facts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallReport {
+    /// Time with media flowing from the other side (milliseconds).
+    pub connected_ms: u64,
+    /// From joining to the first remote frame (milliseconds), if one came.
+    pub setup_ms: Option<u64>,
+    /// Every gap in the media.
+    pub interruptions: Vec<Interruption>,
+    /// Sessions set up (1 without interruptions; more after recoveries).
+    pub sessions: u32,
+    /// Video frames decoded from the other side.
+    pub frames_decoded: u64,
+    /// Median received video bitrate (kbit/s).
+    pub median_video_kbps: u32,
+    /// Median round-trip time (milliseconds), if measured.
+    pub median_rtt_ms: Option<u32>,
+    /// Fraction of packets lost from the other side (0..1).
+    pub loss: f32,
+    /// Video codec used ("H264", "VP8").
+    pub video_codec: String,
+    /// Audio packets received from the other side.
+    pub audio_packets: u64,
 }
 
 /// Why a call ended.
@@ -97,8 +155,8 @@ pub enum ServerMessage {
     Welcome {
         /// Your side.
         side: Side,
-        /// Whether the other side is already here (then it waits for your offer
-        /// if you are the visitor, or sends one if you are the person).
+        /// Whether the other side has already joined (only meaningful once
+        /// you join: see `PeerJoined`).
         peer_present: bool,
         /// STUN/TURN servers to use (empty: host candidates only).
         ice_servers: Vec<IceServer>,
@@ -106,6 +164,11 @@ pub enum ServerMessage {
         ends_at: DateTime<Utc>,
         /// The visit's status now.
         status: VisitStatus,
+    },
+    /// You joined (the server accepted your `Join`): media may start.
+    Joined {
+        /// Whether the other side has joined too (then the person offers).
+        peer_present: bool,
     },
     /// The other side joined (or rejoined after a network cut).
     PeerJoined {

@@ -40,6 +40,8 @@ impl LobbyUi {
             Screen::Attract => ScreenId::Attract,
             Screen::PinEntry => ScreenId::PinEntry,
             Screen::Result => ScreenId::Result,
+            // The call screens arrive with the visit issue's UI work.
+            Screen::Waiting | Screen::InCall | Screen::CallEnded => ScreenId::Result,
         });
         api.set_facility_name(v.facility_name.as_str().into());
         api.set_clock(v.clock.as_str().into());

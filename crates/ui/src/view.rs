@@ -20,6 +20,76 @@ pub enum Screen {
     PinEntry,
     /// The outcome of a PIN: checked in, too early, ended, cancelled...
     Result,
+    /// Before the call: who, when, the status, and "Join" once it may start.
+    Waiting,
+    /// The call: remote video full screen, self-view, minutes left, red X.
+    InCall,
+    /// "Visit ended" / "Visit ended by staff: reason", then back to attract.
+    CallEnded,
+}
+
+/// How the call is doing, as a small mark on the in-call screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quality {
+    #[default]
+    Good,
+    Fair,
+    Poor,
+    /// No media for a moment: "Reconnecting…" over the frozen picture.
+    Reconnecting,
+}
+
+/// Why the call screen closed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CallEnd {
+    /// "Visit ended. Time is up."
+    #[default]
+    TimeUp,
+    /// "Visit ended by staff: <reason>."
+    ByStaff { reason: String },
+    /// "You ended the visit."
+    HungUpHere,
+    /// "<name> ended the visit."
+    HungUpOther,
+    /// "The visit could not continue." (the server went away for good)
+    Failed,
+}
+
+/// The waiting, in-call and ended screens. The video itself is not here: it
+/// goes to the window as frames (`LobbyUi::set_remote_frame`, `set_self_frame`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallView {
+    /// The other side as shown: "J. S." in the lobby, "Maria G." at a unit.
+    pub peer: String,
+    /// Scheduled start and end, local, e.g. "10:30" and "11:00".
+    pub starts_at: String,
+    pub ends_at: String,
+    /// The visit status (waiting screen).
+    pub status: Option<StatusText>,
+    /// "Join" is offered (the waiting screen, once the visit may start).
+    pub can_join: bool,
+    /// Joined, the picture has not arrived yet: "Connecting…".
+    pub connecting: bool,
+    /// Whole minutes left (in-call), rounded up.
+    pub minutes_left: u32,
+    /// A banner: "5 minutes left" / "1 minute left".
+    pub warning: Option<u32>,
+    /// The red X was touched: "End the visit?" with "End visit" / "Keep talking".
+    pub confirm_end: bool,
+    pub quality: Quality,
+    /// Set on the CallEnded screen.
+    pub ended: Option<CallEnd>,
+    /// The other side's microphone or camera is not working (a notice).
+    pub peer_notice: Option<PeerNotice>,
+}
+
+/// A notice about the other side's devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerNotice {
+    /// "Their camera is not available." (their picture is a placeholder)
+    CameraUnavailable,
+    /// "Their microphone is not working."
+    MicrophoneUnavailable,
 }
 
 /// The visit status as the server last reported it, for the checked-in screen.
@@ -67,6 +137,8 @@ pub struct LobbyView {
     pub message: Message,
     /// The server could not be reached lately (a discreet mark).
     pub offline: bool,
+    /// The waiting, in-call and ended screens.
+    pub call: CallView,
 }
 
 impl Default for LobbyView {
@@ -80,6 +152,7 @@ impl Default for LobbyView {
             digits_entered: 0,
             message: Message::None,
             offline: false,
+            call: CallView::default(),
         }
     }
 }
@@ -99,6 +172,14 @@ pub enum UiInput {
     Cancel,
     /// English / Español.
     Language(Lang),
+    /// "Join" on the waiting screen.
+    Join,
+    /// The red X on the in-call screen (asks for confirmation).
+    EndCall,
+    /// "End visit" in the confirmation.
+    ConfirmEnd,
+    /// "Keep talking" in the confirmation.
+    KeepCall,
 }
 
 /// Why enrolment did not work, shown on the technician screen.

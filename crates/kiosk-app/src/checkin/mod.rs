@@ -301,6 +301,7 @@ impl Checkin {
             digits_entered: self.digits.len() as u8,
             message,
             offline,
+            call: Default::default(),
         }
     }
 }

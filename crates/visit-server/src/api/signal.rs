@@ -105,7 +105,12 @@ async fn session(st: AppState, a: Admission, actor: String, socket: WebSocket) {
                 candidate,
                 sdp_mline_index,
             }),
-            Ok(ClientMessage::MediaFlowing) => None,
+            Ok(
+                ClientMessage::MediaFlowing
+                | ClientMessage::Join
+                | ClientMessage::MediaInterrupted
+                | ClientMessage::CallReport { .. },
+            ) => None,
             Ok(ClientMessage::HangUp) => {
                 hung_up = true;
                 break;
