@@ -8,10 +8,24 @@
 //! enrolment_code = "1234-5678-9012"   # first start only; may be typed instead
 //! poll_seconds = 10
 //! heartbeat_seconds = 30
+//!
+//! [call]
+//! devices = "real"               # or "simulated" (no camera or sound card)
+//! width = 1280                   # capture and send size
+//! height = 720
+//! fps = 30
+//! latency_ms = 50                # receive jitter buffer; ~50 suits a LAN
+//! max_kbps = 2500                # video bitrate ceiling (congestion control goes below)
+//! video_codec = "auto"           # "h264" (constrained baseline), "vp8", or auto
+//! local_addresses = []           # limit ICE to these addresses (tests: ["127.0.0.1"])
+//! stamp_frames = false           # write a timestamp into sent frames (latency bench)
 //! ```
 //!
+//! STUN and TURN servers are not configured here: the facility's
+//! configuration on the server hands them out with each call (none by default).
+//!
 //! Environment: `KIOSK_SERVER_URL`, `KIOSK_ROLE`, `KIOSK_DATA_DIR`,
-//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`.
+//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +47,50 @@ struct File {
     enrolment_code: Option<String>,
     poll_seconds: Option<f64>,
     heartbeat_seconds: Option<f64>,
+    #[serde(default)]
+    call: CallConfig,
+}
+
+/// How calls are made: devices, sizes, latency, codec.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallConfig {
+    pub devices: hal::Backend,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub latency_ms: u32,
+    pub max_kbps: u32,
+    pub video_codec: VideoCodecChoice,
+    pub local_addresses: Vec<String>,
+    pub stamp_frames: bool,
+}
+
+/// Which video codec a call sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoCodecChoice {
+    /// H.264 where an encoder exists (hardware first, then x264), else VP8.
+    #[default]
+    Auto,
+    H264,
+    Vp8,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        CallConfig {
+            devices: hal::Backend::Real,
+            width: 1280,
+            height: 720,
+            fps: 30,
+            latency_ms: 50,
+            max_kbps: 2500,
+            video_codec: VideoCodecChoice::Auto,
+            local_addresses: Vec::new(),
+            stamp_frames: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +102,7 @@ pub struct Config {
     pub enrolment_code: Option<String>,
     pub poll: Duration,
     pub heartbeat: Duration,
+    pub call: CallConfig,
 }
 
 fn parse_role(s: &str) -> anyhow::Result<TerminalRole> {
@@ -111,6 +170,20 @@ impl Config {
             enrolment_code: env("KIOSK_ENROLMENT_CODE").or(file.enrolment_code),
             poll: secs(file.poll_seconds, 10.0),
             heartbeat: secs(file.heartbeat_seconds, 30.0),
+            call: {
+                let mut c = file.call;
+                if let Some(d) = env("KIOSK_DEVICES") {
+                    c.devices = match d.as_str() {
+                        "real" => hal::Backend::Real,
+                        "simulated" => hal::Backend::Simulated,
+                        _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {d:?}"),
+                    };
+                }
+                if !(16..=3840).contains(&c.width) || !(16..=2160).contains(&c.height) || !(1..=60).contains(&c.fps) {
+                    bail!("[call] width/height/fps out of range: {}x{}@{}", c.width, c.height, c.fps);
+                }
+                c
+            },
         })
     }
 }

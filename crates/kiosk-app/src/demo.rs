@@ -44,6 +44,10 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         enrolment_code: Some(lobby.code.clone()),
         poll: Duration::from_secs(2),
         heartbeat: Duration::from_secs(10),
+        call: crate::config::CallConfig {
+            devices: hal::Backend::Simulated,
+            ..Default::default()
+        },
     };
     if window {
         println!(

@@ -7,6 +7,7 @@
 //! (background network), [`terminal`] (the wiring), and two faces for it:
 //! [`window`] (touchscreen) and [`headless`] (standard input).
 
+pub mod call;
 pub mod checkin;
 pub mod cli;
 pub mod config;

@@ -1,0 +1,635 @@
+//! One media session of a call: a GStreamer pipeline around `webrtcbin`.
+//!
+//! Sending: camera (from `hal`) -> I420 at the configured size -> [latency
+//! stamp] -> tee -> self-view and encoder (H.264 constrained baseline, or
+//! VP8) -> RTP -> webrtcbin; microphone -> Opus -> RTP -> webrtcbin.
+//! Receiving: webrtcbin -> decodebin -> video to an appsink whose frames go
+//! to the screen (and are counted), audio to the speaker (counted).
+//! Max-bundle, a jitter buffer of `latency_ms`, STUN/TURN only as the
+//! server hands them out.
+//!
+//! A session never outlives its negotiation: a new offer means a new
+//! session (that is how a call recovers after a network cut).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, anyhow, bail};
+use gst::prelude::*;
+use protocol::signal::{IceServer, SdpKind};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::nice;
+use super::stamp;
+use crate::config::{CallConfig, VideoCodecChoice};
+
+/// A decoded picture for the screen: RGB, 3 bytes a pixel.
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub data: gst::MappedBuffer<gst::buffer::Readable>,
+}
+
+/// Where pictures go (the window); headless terminals pass none.
+pub type FrameSink = Arc<dyn Fn(Frame) + Send + Sync>;
+
+/// The two picture outputs of a session.
+#[derive(Clone, Default)]
+pub struct Screens {
+    pub remote: Option<FrameSink>,
+    pub own: Option<FrameSink>,
+}
+
+/// Something the session needs the call task to do or know.
+#[derive(Debug)]
+pub enum MediaEvent {
+    /// Send this description to the other side.
+    LocalSdp { kind: SdpKind, sdp: String },
+    /// Send this candidate to the other side.
+    LocalIce { candidate: String, mline: u32 },
+    /// A glass-to-glass latency measurement (stamped frames only).
+    Latency(u64),
+    /// The pipeline failed.
+    Error(String),
+}
+
+/// The video codec a session sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    H264,
+    Vp8,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "H264",
+            Codec::Vp8 => "VP8",
+        }
+    }
+}
+
+/// H.264 encoders in order of preference: hardware first.
+const H264_ENCODERS: [&str; 3] = ["v4l2h264enc", "vaapih264enc", "x264enc"];
+
+fn h264_encoder() -> Option<&'static str> {
+    H264_ENCODERS
+        .into_iter()
+        .find(|e| gst::ElementFactory::find(e).is_some())
+}
+
+/// The codec to offer, from the configuration and the encoders present.
+pub fn offer_codec(choice: VideoCodecChoice) -> Codec {
+    match choice {
+        VideoCodecChoice::Vp8 => Codec::Vp8,
+        VideoCodecChoice::H264 | VideoCodecChoice::Auto if h264_encoder().is_some() => Codec::H264,
+        _ => Codec::Vp8,
+    }
+}
+
+/// The codec to answer an offer with: the offer's H.264 if we can encode it
+/// (and are allowed to), else VP8.
+pub fn answer_codec(choice: VideoCodecChoice, offer_sdp: &str) -> Codec {
+    let offers_h264 = offer_sdp.lines().any(|l| l.starts_with("a=rtpmap:") && l.contains(" H264/"));
+    if offers_h264 && choice != VideoCodecChoice::Vp8 && h264_encoder().is_some() {
+        Codec::H264
+    } else {
+        Codec::Vp8
+    }
+}
+
+/// Counters the call task reads.
+#[derive(Default)]
+pub struct Counters {
+    pub frames: AtomicU64,
+    pub audio: AtomicU64,
+}
+
+pub struct MediaSession {
+    pipeline: gst::Pipeline,
+    webrtc: gst::Element,
+    encoder: gst::Element,
+    codec: Codec,
+    pub counters: Arc<Counters>,
+    offerer: bool,
+    events: UnboundedSender<MediaEvent>,
+}
+
+fn make(factory: &str) -> anyhow::Result<gst::Element> {
+    gst::ElementFactory::make(factory)
+        .build()
+        .with_context(|| format!("GStreamer element {factory} is missing (see scripts/deps)"))
+}
+
+fn caps_filter(caps: &str) -> anyhow::Result<gst::Element> {
+    let caps: gst::Caps = caps.parse().map_err(|_| anyhow!("bad caps {caps}"))?;
+    Ok(gst::ElementFactory::make("capsfilter")
+        .property("caps", caps)
+        .build()?)
+}
+
+fn queue_leaky(buffers: u32) -> anyhow::Result<gst::Element> {
+    Ok(gst::ElementFactory::make("queue")
+        .property("max-size-buffers", buffers)
+        .property("max-size-bytes", 0u32)
+        .property("max-size-time", 0u64)
+        .property_from_str("leaky", "downstream")
+        .build()?)
+}
+
+/// `stun:host:port` -> `stun://host:port`; `turn:host:port` with its
+/// credentials -> `turn://user:pass@host:port`.
+fn ice_urls(servers: &[IceServer]) -> (Option<String>, Vec<String>) {
+    let mut stun = None;
+    let mut turn = Vec::new();
+    for s in servers {
+        for u in &s.urls {
+            if let Some(rest) = u.strip_prefix("stun:") {
+                stun.get_or_insert_with(|| format!("stun://{}", rest.trim_start_matches("//")));
+            } else if let Some((scheme, rest)) = u.split_once(':') {
+                if scheme == "turn" || scheme == "turns" {
+                    let enc = |v: &Option<String>| {
+                        v.as_deref()
+                            .unwrap_or("")
+                            .replace('%', "%25")
+                            .replace(':', "%3A")
+                            .replace('@', "%40")
+                    };
+                    turn.push(format!(
+                        "{scheme}://{}:{}@{}",
+                        enc(&s.username),
+                        enc(&s.credential),
+                        rest.trim_start_matches("//")
+                    ));
+                }
+            }
+        }
+    }
+    (stun, turn)
+}
+
+impl MediaSession {
+    /// Build and start a session. The offerer creates its offer as soon as
+    /// webrtcbin asks for negotiation; the answerer waits for [`Self::set_remote`].
+    pub fn start(
+        cfg: &CallConfig,
+        devices: &hal::Devices,
+        codec: Codec,
+        offerer: bool,
+        ice_servers: &[IceServer],
+        screens: Screens,
+        events: UnboundedSender<MediaEvent>,
+    ) -> anyhow::Result<MediaSession> {
+        gst::init()?;
+        let pipeline = gst::Pipeline::with_name("call");
+        let webrtc = gst::ElementFactory::make("webrtcbin")
+            .name("webrtc")
+            .property_from_str("bundle-policy", "max-bundle")
+            .property("latency", cfg.latency_ms)
+            .build()
+            .context("webrtcbin is missing (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")?;
+        let (stun, turns) = ice_urls(ice_servers);
+        if let Some(s) = stun {
+            webrtc.set_property("stun-server", s);
+        }
+        for t in turns {
+            let _ = webrtc.emit_by_name::<bool>("add-turn-server", &[&t]);
+        }
+        nice::use_local_addresses(&webrtc, &cfg.local_addresses)?;
+        pipeline.add(&webrtc)?;
+
+        // Video out.
+        let mode = hal::VideoMode {
+            width: cfg.width,
+            height: cfg.height,
+            fps: cfg.fps,
+        };
+        let cam = devices.camera.source(mode)?;
+        let conv = make("videoconvert")?;
+        let scale = make("videoscale")?;
+        let raw = caps_filter(&format!(
+            "video/x-raw,format=I420,width={},height={}",
+            cfg.width, cfg.height
+        ))?;
+        let tee = make("tee")?;
+        let enc_q = queue_leaky(2)?;
+        let kbps = cfg.max_kbps.min(2000);
+        let (encoder, enc_caps, pay, rtp_caps) = match codec {
+            Codec::H264 => {
+                let name = h264_encoder().context("no H.264 encoder")?;
+                let enc = make(name)?;
+                if name == "x264enc" {
+                    enc.set_property_from_str("tune", "zerolatency");
+                    enc.set_property_from_str("speed-preset", "ultrafast");
+                    enc.set_property("bitrate", kbps);
+                    enc.set_property("key-int-max", cfg.fps * 2);
+                    enc.set_property("threads", 2u32);
+                }
+                let pay = gst::ElementFactory::make("rtph264pay")
+                    .property("config-interval", -1i32)
+                    .property_from_str("aggregate-mode", "zero-latency")
+                    .property("pt", 96u32)
+                    .build()?;
+                (
+                    enc,
+                    "video/x-h264,profile=constrained-baseline,stream-format=byte-stream",
+                    pay,
+                    "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f",
+                )
+            }
+            Codec::Vp8 => {
+                let enc = gst::ElementFactory::make("vp8enc")
+                    .property("deadline", 1i64)
+                    .property("lag-in-frames", 0i32)
+                    .property("target-bitrate", (kbps * 1000) as i32)
+                    .property("keyframe-max-dist", (cfg.fps * 2) as i32)
+                    .property("cpu-used", 8i32)
+                    .property_from_str("error-resilient", "partitions")
+                    .build()
+                    .context("vp8enc is missing (gstreamer1.0-plugins-good)")?;
+                let pay = gst::ElementFactory::make("rtpvp8pay")
+                    .property("pt", 96u32)
+                    .property_from_str("picture-id-mode", "15-bit")
+                    .build()?;
+                (
+                    enc,
+                    "video/x-vp8",
+                    pay,
+                    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
+                )
+            }
+        };
+        let enc_caps = caps_filter(enc_caps)?;
+        let rtp_caps = caps_filter(rtp_caps)?;
+        pipeline.add_many([&cam, &conv, &scale, &raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
+        gst::Element::link_many([&cam, &conv, &scale, &raw, &tee])?;
+        gst::Element::link_many([&tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
+        if cfg.stamp_frames {
+            let pad = raw.static_pad("src").context("capsfilter src")?;
+            let (w, h) = (cfg.width as usize, cfg.height as usize);
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if let Some(buffer) = info.buffer_mut() {
+                    let b = buffer.make_mut();
+                    if let Ok(mut map) = b.map_writable() {
+                        // I420: the luma plane comes first, `w` bytes a row.
+                        stamp::write(map.as_mut_slice(), w, w, h, stamp::now_micros());
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+        if let Some(own) = screens.own.clone() {
+            let q = queue_leaky(1)?;
+            let s = make("videoscale")?;
+            let c = make("videoconvert")?;
+            let sink = rgb_appsink(320, 180, own, None)?;
+            pipeline.add_many([&q, &s, &c, &sink])?;
+            gst::Element::link_many([&tee, &q, &s, &c, &sink])?;
+        }
+        link_to_webrtc(&rtp_caps, &webrtc)?;
+
+        // Audio out.
+        let mic = devices.microphone.source()?;
+        let aconv = make("audioconvert")?;
+        let ares = make("audioresample")?;
+        let aq = queue_leaky(10)?;
+        let opus = gst::ElementFactory::make("opusenc")
+            .property("bitrate", 32000i32)
+            .property_from_str("frame-size", "20")
+            .build()
+            .context("opusenc is missing (gstreamer1.0-plugins-base)")?;
+        let apay = gst::ElementFactory::make("rtpopuspay").property("pt", 111u32).build()?;
+        let acaps = caps_filter(
+            "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
+        )?;
+        pipeline.add_many([&mic, &aconv, &ares, &aq, &opus, &apay, &acaps])?;
+        gst::Element::link_many([&mic, &aconv, &ares, &aq, &opus, &apay, &acaps])?;
+        link_to_webrtc(&acaps, &webrtc)?;
+
+        let counters = Arc::new(Counters::default());
+        let session = MediaSession {
+            pipeline,
+            webrtc,
+            encoder,
+            codec,
+            counters,
+            offerer,
+            events,
+        };
+        session.wire(devices, cfg, screens)?;
+        session
+            .pipeline
+            .set_state(gst::State::Playing)
+            .context("the call pipeline did not start")?;
+        Ok(session)
+    }
+
+    fn wire(&self, devices: &hal::Devices, cfg: &CallConfig, screens: Screens) -> anyhow::Result<()> {
+        let events = self.events.clone();
+        self.webrtc.connect("on-ice-candidate", false, move |v| {
+            let mline = v[1].get::<u32>().unwrap_or(0);
+            if let Ok(candidate) = v[2].get::<String>() {
+                let _ = events.send(MediaEvent::LocalIce { candidate, mline });
+            }
+            None
+        });
+        if self.offerer {
+            let events = self.events.clone();
+            self.webrtc.connect("on-negotiation-needed", false, move |v| {
+                let Ok(webrtc) = v[0].get::<gst::Element>() else {
+                    return None;
+                };
+                let events = events.clone();
+                let w = webrtc.clone();
+                let promise = gst::Promise::with_change_func(move |reply| {
+                    match description(reply, "offer") {
+                        Ok(offer) => {
+                            w.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
+                            let sdp = offer.sdp().as_text().unwrap_or_default();
+                            let _ = events.send(MediaEvent::LocalSdp { kind: SdpKind::Offer, sdp });
+                        }
+                        Err(e) => {
+                            let _ = events.send(MediaEvent::Error(format!("no offer: {e}")));
+                        }
+                    }
+                });
+                webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+                None
+            });
+        }
+
+        // Incoming streams: decode, then picture or sound.
+        let pipeline = self.pipeline.downgrade();
+        let counters = self.counters.clone();
+        let speaker = Arc::new(std::sync::Mutex::new(Some(devices.speaker.sink()?)));
+        let events = self.events.clone();
+        let stamped = cfg.stamp_frames;
+        self.webrtc.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let Some(pipeline) = pipeline.upgrade() else { return };
+            let Ok(decode) = make("decodebin") else { return };
+            let counters = counters.clone();
+            let speaker = speaker.clone();
+            let remote = screens.remote.clone();
+            let events = events.clone();
+            let p2 = pipeline.downgrade();
+            decode.connect_pad_added(move |_, dpad| {
+                let Some(pipeline) = p2.upgrade() else { return };
+                let caps = dpad.current_caps().or_else(|| Some(dpad.query_caps(None)));
+                let name = caps
+                    .as_ref()
+                    .and_then(|c| c.structure(0).map(|s| s.name().to_string()))
+                    .unwrap_or_default();
+                let r = if name.starts_with("video/") {
+                    link_remote_video(&pipeline, dpad, &counters, remote.clone(), stamped, events.clone())
+                } else if name.starts_with("audio/") {
+                    let sink = speaker.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    match sink {
+                        Some(sink) => link_remote_audio(&pipeline, dpad, sink, &counters),
+                        None => Ok(()),
+                    }
+                } else {
+                    Ok(())
+                };
+                if let Err(e) = r {
+                    let _ = events.send(MediaEvent::Error(format!("cannot play the incoming {name}: {e:#}")));
+                }
+            });
+            if pipeline.add(&decode).is_err() {
+                return;
+            }
+            let _ = decode.sync_state_with_parent();
+            if let Some(sink) = decode.static_pad("sink") {
+                let _ = pad.link(&sink);
+            }
+        });
+
+        // Errors on the bus end the session (the call task decides what next).
+        let events = self.events.clone();
+        let bus = self.pipeline.bus().context("pipeline bus")?;
+        bus.set_sync_handler(move |_, msg| {
+            if let gst::MessageView::Error(e) = msg.view() {
+                let _ = events.send(MediaEvent::Error(format!(
+                    "{} ({})",
+                    e.error(),
+                    e.debug().map(|d| d.to_string()).unwrap_or_default()
+                )));
+            }
+            gst::BusSyncReply::Drop
+        });
+        Ok(())
+    }
+
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// The other side's description: an answer to our offer, or an offer we answer.
+    pub fn set_remote(&self, kind: SdpKind, sdp: &str) -> anyhow::Result<()> {
+        let msg = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
+            .map_err(|_| anyhow!("the other side sent an unreadable SDP"))?;
+        let t = match kind {
+            SdpKind::Offer => gst_webrtc::WebRTCSDPType::Offer,
+            SdpKind::Answer => gst_webrtc::WebRTCSDPType::Answer,
+        };
+        let desc = gst_webrtc::WebRTCSessionDescription::new(t, msg);
+        if kind == SdpKind::Answer {
+            if !self.offerer {
+                bail!("an answer came, but this side made no offer");
+            }
+            self.webrtc
+                .emit_by_name::<()>("set-remote-description", &[&desc, &None::<gst::Promise>]);
+            return Ok(());
+        }
+        if self.offerer {
+            bail!("an offer came, but this side is the offerer");
+        }
+        let webrtc = self.webrtc.clone();
+        let events = self.events.clone();
+        let promise = gst::Promise::with_change_func(move |_| {
+            let w = webrtc.clone();
+            let events = events.clone();
+            let answer = gst::Promise::with_change_func(move |reply| match description(reply, "answer") {
+                Ok(answer) => {
+                    w.emit_by_name::<()>("set-local-description", &[&answer, &None::<gst::Promise>]);
+                    let sdp = answer.sdp().as_text().unwrap_or_default();
+                    let _ = events.send(MediaEvent::LocalSdp { kind: SdpKind::Answer, sdp });
+                }
+                Err(e) => {
+                    let _ = events.send(MediaEvent::Error(format!("no answer: {e}")));
+                }
+            });
+            webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &answer]);
+        });
+        self.webrtc
+            .emit_by_name::<()>("set-remote-description", &[&desc, &promise]);
+        Ok(())
+    }
+
+    /// A candidate from the other side.
+    pub fn add_ice(&self, candidate: &str, mline: u32) {
+        self.webrtc
+            .emit_by_name::<()>("add-ice-candidate", &[&mline, &candidate]);
+    }
+
+    /// Set the video encoder's bitrate (kbit/s).
+    pub fn set_video_kbps(&self, kbps: u32) {
+        let e = &self.encoder;
+        if e.find_property("bitrate").is_some() && e.property_type("bitrate") == Some(u32::static_type()) {
+            // x264enc: kbit/s.
+            e.set_property("bitrate", kbps);
+        } else if e.find_property("target-bitrate").is_some() {
+            // vp8enc: bit/s.
+            e.set_property("target-bitrate", (kbps * 1000) as i32);
+        }
+    }
+
+    /// webrtcbin's statistics, summed over streams.
+    pub fn stats(&self) -> Option<super::stats::Sample> {
+        let promise = gst::Promise::new();
+        self.webrtc
+            .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
+        let reply = match promise.wait() {
+            gst::PromiseResult::Replied => promise.get_reply()?,
+            _ => return None,
+        };
+        Some(super::stats_gst::sample(reply))
+    }
+
+    /// Stop and release the devices.
+    pub fn stop(self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+        if let Some(bus) = self.pipeline.bus() {
+            bus.unset_sync_handler();
+        }
+    }
+}
+
+fn description(
+    reply: Result<Option<&gst::StructureRef>, gst::PromiseError>,
+    field: &str,
+) -> anyhow::Result<gst_webrtc::WebRTCSessionDescription> {
+    let s = reply
+        .map_err(|e| anyhow!("{e:?}"))?
+        .ok_or_else(|| anyhow!("empty reply"))?;
+    s.get::<gst_webrtc::WebRTCSessionDescription>(field)
+        .map_err(|e| anyhow!("{e}"))
+}
+
+fn link_to_webrtc(from: &gst::Element, webrtc: &gst::Element) -> anyhow::Result<()> {
+    let src = from.static_pad("src").context("src pad")?;
+    let sink = webrtc
+        .request_pad_simple("sink_%u")
+        .context("webrtcbin gave no sink pad")?;
+    src.link(&sink)?;
+    Ok(())
+}
+
+fn rgb_appsink(
+    width: u32,
+    height: u32,
+    to: FrameSink,
+    counter: Option<(Arc<Counters>, bool, UnboundedSender<MediaEvent>)>,
+) -> anyhow::Result<gst::Element> {
+    let mut caps = gst::Caps::builder("video/x-raw").field("format", "RGB");
+    if width > 0 {
+        caps = caps.field("width", width as i32).field("height", height as i32);
+    }
+    let sink = gst_app::AppSink::builder()
+        .caps(&caps.build())
+        .sync(false)
+        .max_buffers(2)
+        .drop(true)
+        .build();
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |s| {
+                let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let Some(info) = sample
+                    .caps()
+                    .and_then(|c| gst_video::VideoInfo::from_caps(c).ok())
+                else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Some(buffer) = sample.buffer_owned() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Ok(map) = buffer.into_mapped_buffer_readable() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let stride = info.stride()[0] as usize;
+                if let Some((counters, stamped, events)) = &counter {
+                    counters.frames.fetch_add(1, Ordering::Relaxed);
+                    if *stamped {
+                        if let Some(t) = stamp::read_rgb(map.as_slice(), stride, info.width() as usize, info.height() as usize) {
+                            let _ = events.send(MediaEvent::Latency(stamp::age_micros(t, stamp::now_micros())));
+                        }
+                    }
+                }
+                to(Frame {
+                    width: info.width(),
+                    height: info.height(),
+                    stride,
+                    data: map,
+                });
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    Ok(sink.upcast())
+}
+
+fn link_remote_video(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    counters: &Arc<Counters>,
+    remote: Option<FrameSink>,
+    stamped: bool,
+    events: UnboundedSender<MediaEvent>,
+) -> anyhow::Result<()> {
+    let q = make("queue")?;
+    let conv = make("videoconvert")?;
+    let to: FrameSink = remote.unwrap_or_else(|| Arc::new(|_| {}));
+    let sink = rgb_appsink(0, 0, to, Some((counters.clone(), stamped, events)))?;
+    pipeline.add_many([&q, &conv, &sink])?;
+    gst::Element::link_many([&q, &conv, &sink])?;
+    for e in [&q, &conv, &sink] {
+        e.sync_state_with_parent()?;
+    }
+    pad.link(&q.static_pad("sink").context("queue sink")?)?;
+    Ok(())
+}
+
+fn link_remote_audio(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    speaker: gst::Element,
+    counters: &Arc<Counters>,
+) -> anyhow::Result<()> {
+    let q = make("queue")?;
+    let conv = make("audioconvert")?;
+    let res = make("audioresample")?;
+    pipeline.add_many([&q, &conv, &res, &speaker])?;
+    gst::Element::link_many([&q, &conv, &res, &speaker])?;
+    let c = counters.clone();
+    res.static_pad("src")
+        .context("audioresample src")?
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            c.audio.fetch_add(1, Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        });
+    for e in [&q, &conv, &res, &speaker] {
+        e.sync_state_with_parent()?;
+    }
+    pad.link(&q.static_pad("sink").context("queue sink")?)?;
+    Ok(())
+}

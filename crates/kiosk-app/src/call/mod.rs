@@ -1,0 +1,140 @@
+//! The call: signalling with visit-server over a WebSocket, and the media
+//! sessions (GStreamer `webrtcbin`) it negotiates.
+//!
+//! One call runs on its own thread (a current-thread tokio runtime), so the
+//! blocking parts of GStreamer never stall the schedule sync. The terminal
+//! talks to it through [`CallHandle`]: commands in, [`CallEvent`]s out, and
+//! a [`Snapshot`] of the figures for `stats` and the benchmark.
+//!
+//! - [`flow`]: what the screen shows (pure state machine).
+//! - [`media`]: one `webrtcbin` session; [`nice`]: ICE local addresses.
+//! - [`stats`]: interruptions and medians for the visit record (pure);
+//!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
+//! - [`stamp`]: the latency timestamp written into pixels.
+
+pub mod bitrate;
+pub mod flow;
+pub mod media;
+mod nice;
+pub mod stamp;
+pub mod stats;
+mod stats_gst;
+mod task;
+
+use std::sync::{Arc, Mutex};
+
+use protocol::VisitStatus;
+use protocol::signal::{EndReason, Side};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::config::CallConfig;
+pub use media::{Frame, FrameSink, Screens};
+
+/// What the call tells the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    /// Connected to the server (again): our side and the visit's status.
+    Connected { side: Side, status: VisitStatus },
+    /// The server cannot be reached; retrying.
+    ConnectionLost,
+    Status(VisitStatus),
+    /// The server accepted our Join.
+    Joined,
+    /// The server refused our Join (too early...).
+    JoinRefused(String),
+    PeerJoined,
+    PeerLeft,
+    /// Remote media flows (first time, or again after a gap).
+    Flowing,
+    /// No remote media for a second.
+    Interrupted,
+    Quality(ui::Quality),
+    Warning(u32),
+    Ended(EndReason),
+    /// The server refused this terminal for the visit, for good.
+    Failed(String),
+}
+
+/// What the terminal asks of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallCommand {
+    Join,
+    HangUp,
+}
+
+/// Figures for `stats` (headless) and the benchmark.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Snapshot {
+    pub joined: bool,
+    pub flowing: bool,
+    pub fps: u32,
+    pub frames: u64,
+    pub audio_buffers: u64,
+    pub setup_ms: Option<u64>,
+    pub sessions: u32,
+    pub interruptions: usize,
+    pub codec: String,
+    pub video_kbps_target: u32,
+    pub latency_samples: usize,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+}
+
+/// Everything a call needs to start.
+#[derive(Clone)]
+pub struct CallParams {
+    pub server_url: String,
+    pub credential: String,
+    pub terminal_id: Uuid,
+    pub visit_id: Uuid,
+    pub cfg: CallConfig,
+    pub screens: Screens,
+}
+
+/// A running call. Dropping it leaves the call (the thread winds down).
+pub struct CallHandle {
+    commands: mpsc::UnboundedSender<CallCommand>,
+    events: mpsc::UnboundedReceiver<CallEvent>,
+    pub snapshot: Arc<Mutex<Snapshot>>,
+    pub visit_id: Uuid,
+}
+
+impl CallHandle {
+    pub fn start(p: CallParams) -> CallHandle {
+        let (ctx, crx) = mpsc::unbounded_channel();
+        let (etx, erx) = mpsc::unbounded_channel();
+        let snapshot = Arc::new(Mutex::new(Snapshot::default()));
+        let visit_id = p.visit_id;
+        let snap = snapshot.clone();
+        std::thread::Builder::new()
+            .name("call".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the call");
+                rt.block_on(task::run(p, crx, etx, snap));
+            })
+            .expect("a thread for the call");
+        CallHandle {
+            commands: ctx,
+            events: erx,
+            snapshot,
+            visit_id,
+        }
+    }
+
+    pub fn send(&self, c: CallCommand) {
+        let _ = self.commands.send(c);
+    }
+
+    pub fn try_event(&mut self) -> Option<CallEvent> {
+        self.events.try_recv().ok()
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
