@@ -167,6 +167,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 let options = ServerOptions {
                     tick: settings.tick,
                     smtp: settings.smtp.clone(),
+                    public_url: settings.public_url.clone(),
                 };
                 server::serve(listener, state, options, shutdown_signal()).await
             })?;

@@ -5,6 +5,7 @@
 //! database = "/var/lib/visit-server/visits.db"
 //! key_file = "/var/lib/visit-server/server.key"
 //! tick_seconds = 5
+//! public_url = "https://visits.jail.example"   # base of remote visitors' join links
 //! [smtp]                              # optional: send confirmations by mail
 //! host = "127.0.0.1"
 //! port = 25
@@ -12,7 +13,7 @@
 //! ```
 //!
 //! Environment: `VISIT_SERVER_LISTEN`, `VISIT_SERVER_DATABASE`,
-//! `VISIT_SERVER_KEY_FILE`. Under systemd the key is read from the
+//! `VISIT_SERVER_KEY_FILE`, `VISIT_SERVER_PUBLIC_URL`. Under systemd the key is read from the
 //! credential `server-key` (`LoadCredential=`) when present, so it can live
 //! encrypted outside the data directory.
 
@@ -31,6 +32,7 @@ struct File {
     database: Option<PathBuf>,
     key_file: Option<PathBuf>,
     tick_seconds: Option<u64>,
+    public_url: Option<String>,
     smtp: Option<SmtpConfig>,
 }
 
@@ -55,6 +57,8 @@ pub struct Settings {
     pub database: PathBuf,
     pub key_file: PathBuf,
     pub tick: Duration,
+    /// Where visitors reach this server; join links in mail start with it.
+    pub public_url: String,
     pub smtp: Option<SmtpConfig>,
 }
 
@@ -101,7 +105,11 @@ impl Settings {
             .or(credential)
             .or(file.key_file)
             .unwrap_or_else(|| Path::new(DEFAULT_DATA).join("server.key"));
+        let public_url = env("VISIT_SERVER_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
         Ok(Settings {
+            public_url,
             listen,
             database,
             key_file,

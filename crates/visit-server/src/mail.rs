@@ -35,7 +35,7 @@ async fn send(
 }
 
 /// Deliver due messages every few seconds, forever.
-pub async fn run(state: AppState, smtp: SmtpConfig) {
+pub async fn run(state: AppState, smtp: SmtpConfig, public_url: String) {
     let from: Mailbox = match smtp.from.parse() {
         Ok(f) => f,
         Err(e) => {
@@ -48,8 +48,9 @@ pub async fn run(state: AppState, smtp: SmtpConfig) {
         .timeout(Some(Duration::from_secs(10)))
         .build();
     loop {
+        let base = public_url.clone();
         let due = state
-            .run("mail", |c, ctx| outbox::due(c, ctx, 20))
+            .run("mail", move |c, ctx| outbox::due(c, ctx, 20, &base))
             .await
             .unwrap_or_default();
         for m in &due {

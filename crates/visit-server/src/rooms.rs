@@ -1,9 +1,16 @@
 //! The calls under way: for each visit, the two sides' sockets (as message
-//! queues), so the server can relay between them, warn before the end, end
-//! the call at its scheduled time and relay a staff termination.
+//! queues), so the server can relay between them, tell them of status
+//! changes, warn before the end, end the call at its scheduled time and
+//! relay a staff termination.
+//!
+//! A socket is *waiting* when it connects and *joined* once the server has
+//! accepted its `Join`. Every socket hears status changes, warnings and the
+//! end; only joined sockets exchange SDP and ICE and hear of each other
+//! (`PeerJoined`, `PeerLeft`).
 //!
 //! A side that reconnects (after a network cut) replaces its old socket;
-//! the connection id tells a stale socket's departure from the new one's.
+//! the connection id tells a stale socket's messages and departure from the
+//! new one's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +22,7 @@ use uuid::Uuid;
 
 struct Peer {
     conn: u64,
+    joined: bool,
     tx: UnboundedSender<ServerMessage>,
 }
 
@@ -32,6 +40,14 @@ impl Room {
             Side::Visitor => &mut self.visitor,
         }
     }
+    /// The side's socket if it is `conn` (not a replaced one).
+    fn current(&mut self, side: Side, conn: u64) -> Option<&mut Peer> {
+        self.slot(side).as_mut().filter(|p| p.conn == conn)
+    }
+    /// The side's socket if it has joined.
+    fn joined(&mut self, side: Side) -> Option<&mut Peer> {
+        self.slot(side).as_mut().filter(|p| p.joined)
+    }
     fn send_all(&self, m: &ServerMessage) {
         for p in [&self.person, &self.visitor].into_iter().flatten() {
             let _ = p.tx.send(m.clone());
@@ -39,11 +55,32 @@ impl Room {
     }
 }
 
-fn other(side: Side) -> Side {
+pub fn other(side: Side) -> Side {
     match side {
         Side::Person => Side::Visitor,
         Side::Visitor => Side::Person,
     }
+}
+
+/// A socket seated in its room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connected {
+    /// Its connection id.
+    pub conn: u64,
+    /// Whether the other side has joined.
+    pub peer_joined: bool,
+    /// Whether it replaced a joined socket of the same side (a reconnect
+    /// mid-call: that socket has left the call).
+    pub replaced_joined: bool,
+}
+
+/// Where a socket stands in its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    /// Replaced by a newer socket of its side, or the call is over.
+    Gone,
+    Waiting,
+    Joined,
 }
 
 /// Every call under way.
@@ -57,14 +94,15 @@ impl Rooms {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Seat a side; returns its connection id and whether the other side is present.
-    pub fn join(
+    /// Seat a side's new socket, waiting. A socket it replaces is forgotten;
+    /// if that one had joined, the other side (if joined) hears `PeerLeft`.
+    pub fn connect(
         &self,
         visit: Uuid,
         side: Side,
         ends_at: DateTime<Utc>,
         tx: UnboundedSender<ServerMessage>,
-    ) -> (u64, bool) {
+    ) -> Connected {
         let mut g = self.lock();
         g.0 += 1;
         let conn = g.0;
@@ -74,56 +112,88 @@ impl Rooms {
             visitor: None,
             warned: Vec::new(),
         });
-        if let Some(old) = room.slot(side).replace(Peer { conn, tx }) {
-            // A reconnect: the old socket is told nothing; it is simply dropped.
-            drop(old);
+        let old = room.slot(side).replace(Peer {
+            conn,
+            joined: false,
+            tx,
+        });
+        let replaced_joined = old.is_some_and(|p| p.joined);
+        let peer = room.joined(other(side));
+        if let (true, Some(p)) = (replaced_joined, &peer) {
+            let _ = p.tx.send(ServerMessage::PeerLeft { side });
         }
-        let peer = room.slot(other(side)).as_ref();
-        if let Some(p) = peer {
-            let _ = p.tx.send(ServerMessage::PeerJoined { side });
+        Connected {
+            conn,
+            peer_joined: peer.is_some(),
+            replaced_joined,
         }
-        (conn, peer.is_some())
     }
 
-    /// Relay a message to the other side, if it is there.
-    pub fn relay(&self, visit: Uuid, from: Side, m: ServerMessage) -> bool {
+    /// Where socket `conn` of `side` stands.
+    pub fn seat(&self, visit: Uuid, side: Side, conn: u64) -> Seat {
+        let mut g = self.lock();
+        match g.1.get_mut(&visit).and_then(|r| r.current(side, conn)) {
+            None => Seat::Gone,
+            Some(p) if p.joined => Seat::Joined,
+            Some(_) => Seat::Waiting,
+        }
+    }
+
+    /// Mark a side's socket joined and tell the other side if it has joined.
+    /// Returns whether the other side has joined, or `None` if `conn` is no
+    /// longer the side's socket.
+    pub fn join(&self, visit: Uuid, side: Side, conn: u64) -> Option<bool> {
+        let mut g = self.lock();
+        let room = g.1.get_mut(&visit)?;
+        room.current(side, conn)?.joined = true;
+        let peer = room.joined(other(side));
+        if let Some(p) = &peer {
+            let _ = p.tx.send(ServerMessage::PeerJoined { side });
+        }
+        Some(peer.is_some())
+    }
+
+    /// Relay a message from a joined socket to the other side, if it has
+    /// joined. Returns false if the sender has not joined (or was replaced).
+    pub fn relay(&self, visit: Uuid, from: Side, conn: u64, m: ServerMessage) -> bool {
         let mut g = self.lock();
         let Some(room) = g.1.get_mut(&visit) else {
             return false;
         };
-        match room.slot(other(from)) {
-            Some(p) => p.tx.send(m).is_ok(),
-            None => false,
+        if !room.current(from, conn).is_some_and(|p| p.joined) {
+            return false;
         }
+        if let Some(p) = room.joined(other(from)) {
+            let _ = p.tx.send(m);
+        }
+        true
     }
 
-    /// Tell both sides something (a status change).
+    /// Tell every socket of the visit, waiting or joined (a status change).
     pub fn broadcast(&self, visit: Uuid, m: &ServerMessage) {
         if let Some(room) = self.lock().1.get(&visit) {
             room.send_all(m);
         }
     }
 
-    /// A socket closed. Returns true if it was the side's current socket.
-    pub fn leave(&self, visit: Uuid, side: Side, conn: u64) -> bool {
+    /// A socket closed. Returns `None` if it was not the side's current
+    /// socket (replaced, or the call ended), else whether it had joined; a
+    /// joined side's departure is told to the other side if it has joined.
+    pub fn leave(&self, visit: Uuid, side: Side, conn: u64) -> Option<bool> {
         let mut g = self.lock();
-        let Some(room) = g.1.get_mut(&visit) else {
-            return false;
-        };
-        if room.slot(side).as_ref().is_none_or(|p| p.conn != conn) {
-            return false;
-        }
+        let room = g.1.get_mut(&visit)?;
+        let joined = room.current(side, conn)?.joined;
         *room.slot(side) = None;
-        if let Some(p) = room.slot(other(side)) {
+        if let (true, Some(p)) = (joined, room.joined(other(side))) {
             let _ = p.tx.send(ServerMessage::PeerLeft { side });
         }
         if room.person.is_none() && room.visitor.is_none() {
             g.1.remove(&visit);
         }
-        true
+        Some(joined)
     }
 
-    /// End a call: tell both sides why, and forget it (their sockets close).
+    /// End a call: tell every socket why, and forget it (their sockets close).
     pub fn end(&self, visit: Uuid, reason: EndReason) {
         if let Some(room) = self.lock().1.remove(&visit) {
             room.send_all(&ServerMessage::Ended { reason });
@@ -160,5 +230,76 @@ impl Rooms {
             g.1.remove(v);
         }
         ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+    fn socket() -> (
+        UnboundedSender<ServerMessage>,
+        UnboundedReceiver<ServerMessage>,
+    ) {
+        unbounded_channel()
+    }
+
+    fn drain(rx: &mut UnboundedReceiver<ServerMessage>) -> Vec<ServerMessage> {
+        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    }
+
+    fn sdp() -> ServerMessage {
+        ServerMessage::Sdp {
+            kind: protocol::signal::SdpKind::Offer,
+            sdp: "v=0".into(),
+        }
+    }
+
+    #[test]
+    fn only_joined_sides_relay_and_hear_of_each_other() {
+        let rooms = Rooms::default();
+        let v = Uuid::from_u128(1);
+        let end = DateTime::<Utc>::MAX_UTC;
+        let (ptx, mut prx) = socket();
+        let (vtx, mut vrx) = socket();
+        let p = rooms.connect(v, Side::Person, end, ptx);
+        let w = rooms.connect(v, Side::Visitor, end, vtx);
+        assert!(!w.peer_joined);
+        assert_eq!(rooms.join(v, Side::Person, p.conn), Some(false));
+        assert!(
+            drain(&mut vrx).is_empty(),
+            "a waiting side hears no PeerJoined"
+        );
+        assert!(!rooms.relay(v, Side::Visitor, w.conn, sdp()));
+        assert!(drain(&mut prx).is_empty());
+        assert_eq!(rooms.join(v, Side::Visitor, w.conn), Some(true));
+        assert_eq!(
+            drain(&mut prx),
+            [ServerMessage::PeerJoined {
+                side: Side::Visitor
+            }]
+        );
+        assert!(rooms.relay(v, Side::Visitor, w.conn, sdp()));
+        assert_eq!(drain(&mut prx), [sdp()]);
+
+        // The visitor reconnects: the person hears it left; the stale socket
+        // can no longer relay, and its close changes nothing.
+        let (v2tx, _v2rx) = socket();
+        let w2 = rooms.connect(v, Side::Visitor, end, v2tx);
+        assert!(w2.replaced_joined && w2.peer_joined);
+        assert_eq!(
+            drain(&mut prx),
+            [ServerMessage::PeerLeft {
+                side: Side::Visitor
+            }]
+        );
+        assert_eq!(rooms.seat(v, Side::Visitor, w.conn), Seat::Gone);
+        assert!(!rooms.relay(v, Side::Visitor, w.conn, sdp()));
+        assert_eq!(rooms.leave(v, Side::Visitor, w.conn), None);
+        assert_eq!(rooms.seat(v, Side::Visitor, w2.conn), Seat::Waiting);
+        // A waiting side's departure is not news to the person.
+        assert_eq!(rooms.leave(v, Side::Visitor, w2.conn), Some(false));
+        assert!(drain(&mut prx).is_empty());
     }
 }

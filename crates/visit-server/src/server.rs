@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use protocol::signal::{EndReason, ServerMessage};
 use rusqlite::Connection;
 use tokio::net::TcpListener;
 
@@ -117,6 +118,8 @@ pub struct ServerOptions {
     pub tick: Duration,
     /// Where confirmations go by mail, if anywhere.
     pub smtp: Option<SmtpConfig>,
+    /// The base of join links in mail (`{public_url}/join/{visit}?token=`).
+    pub public_url: String,
 }
 
 impl Default for ServerOptions {
@@ -124,6 +127,7 @@ impl Default for ServerOptions {
         Self {
             tick: Duration::from_secs(5),
             smtp: None,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -146,13 +150,35 @@ pub async fn serve(
             for visit in clock_state.rooms().tick(clock_state.now()) {
                 tracing::info!(visit_id = %visit, "call ended at its scheduled time");
             }
-            if let Err(e) = clock_state.run("clock", visits::advance_clock).await {
-                tracing::warn!(error = %e.message, "could not advance visit statuses");
+            match clock_state.run("clock", visits::advance_clock).await {
+                // Sockets waiting for (or in) these calls hear the new
+                // status; a visit the clock ended ends its call (if the
+                // rooms' tick above read the clock just before the end).
+                Ok(changed) => {
+                    let rooms = clock_state.rooms();
+                    for (visit, status) in changed {
+                        if status.is_active() {
+                            rooms.broadcast(
+                                visit,
+                                &ServerMessage::Status {
+                                    status: status.to_wire(),
+                                },
+                            );
+                        } else {
+                            rooms.end(visit, EndReason::TimeExpired);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e.message, "could not advance visit statuses"),
             }
         }
     }));
     if let Some(smtp) = options.smtp.clone() {
-        tasks.push(tokio::spawn(mail::run(state.clone(), smtp)));
+        tasks.push(tokio::spawn(mail::run(
+            state.clone(),
+            smtp,
+            options.public_url.clone(),
+        )));
     }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "visit-server listening");

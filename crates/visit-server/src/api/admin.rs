@@ -306,12 +306,19 @@ pub async fn cancel_visit(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CancelVisit>,
 ) -> Found<Visit> {
-    Ok(Json(
-        st.run(admin.actor(), move |c, ctx| {
+    let visit = st
+        .run(admin.actor(), move |c, ctx| {
             visits::cancel(c, ctx, id, &req)
         })
-        .await?,
-    ))
+        .await?;
+    // Sockets waiting for this call learn it will not happen.
+    st.rooms().broadcast(
+        id,
+        &protocol::signal::ServerMessage::Status {
+            status: visit.status,
+        },
+    );
+    Ok(Json(visit))
 }
 
 /// End a visit for a rule violation, with the reason both sides will see.

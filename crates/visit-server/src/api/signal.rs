@@ -1,39 +1,94 @@
 //! The signalling WebSocket: `GET /api/v1/signal/{visit_id}`.
 //!
-//! Admission (participant, join window) is checked before the upgrade, so a
-//! refusal is an ordinary JSON error. After it, the socket relays SDP and ICE
-//! to the other side and carries the server's status changes, warnings and
-//! the end of the call. Message types: `protocol::signal`.
+//! Admission (a participant of an active visit that is not over) is checked
+//! before the upgrade, so a refusal is an ordinary JSON error. The socket
+//! then *waits*: it hears the visit's status changes, the warnings and the
+//! end. After the server accepts its `Join` (from the side's early window),
+//! it relays SDP and ICE to the other joined side, and its media events and
+//! call report go into the visit's history. Message types: `protocol::signal`.
+//!
+//! Abuse limits, per socket: a text message over 64 KiB is refused unread;
+//! one call report is recorded (later ones are refused); `media_flowing` and
+//! `media_interrupted` are recorded only when they change the side's state,
+//! and at most 100 times.
 
-use axum::extract::State;
 use axum::extract::ws::{
     Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
 };
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
 use protocol::signal::{ClientMessage, EndReason, ServerMessage};
+use serde::Deserialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::auth::TerminalAuth;
-use super::error::{ApiError, ApiPath};
+use super::error::{ApiError, ApiPath, ApiQuery};
+use crate::rooms::Seat;
 use crate::server::AppState;
-use crate::service::calls::{self, Admission};
+use crate::service::calls::{self, Admission, CallEvent, Caller};
 
-/// Join a visit's call (WebSocket). Terminals authenticate with their credential.
+/// Largest text message read; a call report is a few KiB, an SDP ~10 KiB.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// Largest message the WebSocket layer buffers before giving up on the socket.
+const MAX_WS_MESSAGE_BYTES: usize = 256 * 1024;
+/// Media events recorded per socket at most.
+const MAX_MEDIA_EVENTS: u32 = 100;
+
+/// `?token=`: a remote visitor's join token (never logged).
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// A terminal's credential (`Authorization: Bearer`) or, without that
+/// header, a remote visitor's join token (`?token=`), which browsers must
+/// use because they cannot set headers on a WebSocket.
+pub struct SignalAuth(Caller);
+
+impl FromRequestParts<AppState> for SignalAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let TerminalAuth(t) = TerminalAuth::from_request_parts(parts, state).await?;
+            return Ok(SignalAuth(Caller::Terminal(t)));
+        }
+        let ApiQuery(q) = ApiQuery::<TokenQuery>::from_request_parts(parts, state).await?;
+        match q.token.filter(|t| !t.is_empty() && t.len() <= 256) {
+            Some(token) => Ok(SignalAuth(Caller::Token(token))),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this endpoint needs `Authorization: Bearer <credential>` or the join link's `?token=`",
+            )),
+        }
+    }
+}
+
+/// Connect to a visit's call (WebSocket). Terminals authenticate with their
+/// credential; a remote visitor's browser with the join token from its
+/// confirmation. The socket waits until it sends `join`.
 #[utoipa::path(get, path = "/api/v1/signal/{visit_id}", tag = "terminal",
-    security(("terminal" = [])),
-    params(("visit_id" = Uuid, Path)),
+    security(("terminal" = []), ("join_token" = [])),
+    params(("visit_id" = Uuid, Path),
+        ("token" = Option<String>, Query,
+         description = "A remote visitor's join token, from the confirmation's join link; \
+                        used only without an Authorization header")),
     responses(
         (status = 101, description = "WebSocket of JSON `protocol::signal` messages"),
         (status = 400, body = ErrorBody, description = "Not a WebSocket upgrade"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Not a participant"),
-        (status = 422, body = ErrorBody, description = "Too early, or the visit is over")))]
+        (status = 401, body = ErrorBody, description = "No, or a wrong, credential or join token (a token also fails for another visit or once the visit has ended)"),
+        (status = 403, body = ErrorBody, description = "Not a participant"),
+        (status = 404, body = ErrorBody, description = "No such visit"),
+        (status = 422, body = ErrorBody, description = "The visit is over or was cancelled")))]
 pub async fn signal(
     State(st): State<AppState>,
-    TerminalAuth(t): TerminalAuth,
+    SignalAuth(caller): SignalAuth,
     ApiPath(visit_id): ApiPath<Uuid>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -44,40 +99,162 @@ pub async fn signal(
             "this endpoint speaks WebSocket only",
         )
     })?;
-    let actor = format!("terminal:{}", t.id);
+    let actor = match &caller {
+        Caller::Terminal(t) => format!("terminal:{}", t.id),
+        Caller::Token(_) => "visitor".to_string(),
+    };
     let admission = st
-        .run(actor.clone(), move |c, ctx| {
-            calls::admit(c, ctx, &t, visit_id)
-        })
+        .run(actor, move |c, ctx| calls::admit(c, ctx, &caller, visit_id))
         .await?;
-    Ok(ws.on_upgrade(move |socket| session(st, admission, actor, socket)))
+    Ok(ws
+        .max_message_size(MAX_WS_MESSAGE_BYTES)
+        .on_upgrade(move |socket| session(st, admission, socket)))
 }
 
-async fn session(st: AppState, a: Admission, actor: String, socket: WebSocket) {
+/// One socket's state beyond its seat in the room.
+struct Session {
+    st: AppState,
+    a: Admission,
+    actor: String,
+    conn: u64,
+    tx: mpsc::UnboundedSender<ServerMessage>,
+    reported: bool,
+    media_flowing: Option<bool>,
+    media_events: u32,
+}
+
+impl Session {
+    fn reply(&self, m: ServerMessage) {
+        let _ = self.tx.send(m);
+    }
+
+    fn error(&self, message: impl Into<String>) {
+        self.reply(ServerMessage::Error {
+            message: message.into(),
+        });
+    }
+
+    fn seat(&self) -> Seat {
+        self.st
+            .rooms()
+            .seat(self.a.visit_id, self.a.side, self.conn)
+    }
+
+    /// `Join`: check the window, record it, seat the socket as joined, tell
+    /// the other side, and move the visit along (Ready, then InProgress).
+    async fn join(&self) {
+        match self.seat() {
+            Seat::Gone => return,
+            Seat::Joined => return self.error("you have already joined this call"),
+            Seat::Waiting => {}
+        }
+        let a = self.a.clone();
+        let (before, after) = match self
+            .st
+            .run(self.actor.clone(), move |c, ctx| calls::join(c, ctx, &a))
+            .await
+        {
+            Ok(change) => change,
+            Err(e) => return self.error(e.message),
+        };
+        let rooms = self.st.rooms();
+        let v = self.a.visit_id;
+        let Some(peer_present) = rooms.join(v, self.a.side, self.conn) else {
+            return;
+        };
+        self.reply(ServerMessage::Joined { peer_present });
+        if after != before {
+            rooms.broadcast(
+                v,
+                &ServerMessage::Status {
+                    status: after.to_wire(),
+                },
+            );
+        }
+        if peer_present {
+            let both = self
+                .st
+                .run(self.actor.clone(), move |c, ctx| {
+                    calls::both_present(c, ctx, v)
+                })
+                .await;
+            match both {
+                Ok((status, true)) => rooms.broadcast(
+                    v,
+                    &ServerMessage::Status {
+                        status: status.to_wire(),
+                    },
+                ),
+                Ok((_, false)) => {}
+                Err(e) => {
+                    tracing::warn!(visit_id = %v, error = %e.message, "could not start the call")
+                }
+            }
+        }
+    }
+
+    /// Media events and the call report of a joined side, within the limits.
+    async fn record(&mut self, event: CallEvent) {
+        if self.seat() != Seat::Joined {
+            return self.error("join the call first");
+        }
+        match &event {
+            CallEvent::Report(_) if self.reported => {
+                return self.error("this connection's call report is already recorded");
+            }
+            CallEvent::Report(_) => self.reported = true,
+            CallEvent::MediaFlowing | CallEvent::MediaInterrupted => {
+                let flowing = matches!(event, CallEvent::MediaFlowing);
+                if self.media_flowing == Some(flowing) || self.media_events >= MAX_MEDIA_EVENTS {
+                    return;
+                }
+                self.media_flowing = Some(flowing);
+                self.media_events += 1;
+            }
+        }
+        let a = self.a.clone();
+        if let Err(e) = self
+            .st
+            .run(self.actor.clone(), move |c, ctx| {
+                calls::record_event(c, ctx, &a, &event)
+            })
+            .await
+        {
+            tracing::warn!(visit_id = %self.a.visit_id, error = %e.message, "could not record a call event");
+        }
+    }
+}
+
+async fn session(st: AppState, a: Admission, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ServerMessage>();
     let rooms = st.rooms();
-    let (conn, peer_present) = rooms.join(a.visit_id, a.side, a.ends_at, tx.clone());
+    let seated = rooms.connect(a.visit_id, a.side, a.ends_at, tx.clone());
     let _ = tx.send(ServerMessage::Welcome {
         side: a.side,
-        peer_present,
+        peer_present: seated.peer_joined,
         ice_servers: a.ice_servers.clone(),
         ends_at: a.ends_at,
         status: a.status.to_wire(),
     });
-    if peer_present {
-        let v = a.visit_id;
-        if let Ok(status) = st
-            .run(actor.clone(), move |c, ctx| calls::both_present(c, ctx, v))
-            .await
-        {
-            rooms.broadcast(
-                v,
-                &ServerMessage::Status {
-                    status: status.to_wire(),
-                },
-            );
-        }
+    let mut s = Session {
+        actor: a.holder.actor(),
+        st,
+        a,
+        conn: seated.conn,
+        tx,
+        reported: false,
+        media_flowing: None,
+        media_events: 0,
+    };
+    if seated.replaced_joined {
+        // The side's previous socket had joined; this one has not (yet).
+        let a = s.a.clone();
+        let _ =
+            s.st.run(s.actor.clone(), move |c, ctx| {
+                calls::left(c, ctx, &a, false)
+            })
+            .await;
     }
     let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
@@ -96,6 +273,14 @@ async fn session(st: AppState, a: Admission, actor: String, socket: WebSocket) {
             Message::Close(_) => break,
             _ => continue,
         };
+        if s.seat() == Seat::Gone {
+            // Replaced by the side's newer socket, or the call is over.
+            break;
+        }
+        if text.len() > MAX_TEXT_BYTES {
+            s.error("message too large (64 KiB at most); ignored");
+            continue;
+        }
         let relayed = match serde_json::from_str::<ClientMessage>(&text) {
             Ok(ClientMessage::Sdp { kind, sdp }) => Some(ServerMessage::Sdp { kind, sdp }),
             Ok(ClientMessage::Ice {
@@ -105,37 +290,51 @@ async fn session(st: AppState, a: Admission, actor: String, socket: WebSocket) {
                 candidate,
                 sdp_mline_index,
             }),
-            Ok(
-                ClientMessage::MediaFlowing
-                | ClientMessage::Join
-                | ClientMessage::MediaInterrupted
-                | ClientMessage::CallReport { .. },
-            ) => None,
+            Ok(ClientMessage::Join) => {
+                s.join().await;
+                None
+            }
+            Ok(ClientMessage::MediaFlowing) => {
+                s.record(CallEvent::MediaFlowing).await;
+                None
+            }
+            Ok(ClientMessage::MediaInterrupted) => {
+                s.record(CallEvent::MediaInterrupted).await;
+                None
+            }
+            Ok(ClientMessage::CallReport { report }) => {
+                s.record(CallEvent::Report(Box::new(report))).await;
+                None
+            }
             Ok(ClientMessage::HangUp) => {
                 hung_up = true;
                 break;
             }
             Err(e) => {
-                let _ = tx.send(ServerMessage::Error {
-                    message: format!("not a signalling message: {e}"),
-                });
+                s.error(format!("not a signalling message: {e}"));
                 None
             }
         };
-        if let Some(m) = relayed {
-            rooms.relay(a.visit_id, a.side, m);
+        if let Some(m) = relayed
+            && !rooms.relay(s.a.visit_id, s.a.side, s.conn, m)
+        {
+            s.error("join the call before sending SDP or ICE");
         }
     }
-    let v = a.visit_id;
-    let side = a.side;
+    let (v, side) = (s.a.visit_id, s.a.side);
+    // Hanging up ends the call for both; from the lobby it is only leaving.
+    let hung_up = hung_up && s.seat() == Seat::Joined;
     if hung_up {
         rooms.end(v, EndReason::HungUp { by: side });
     }
-    if rooms.leave(v, side, conn) || hung_up {
-        let _ = st
-            .run(actor, move |c, ctx| calls::left(c, ctx, v, side, hung_up))
+    if rooms.leave(v, side, s.conn) == Some(true) || hung_up {
+        let a = s.a.clone();
+        let _ =
+            s.st.run(s.actor.clone(), move |c, ctx| {
+                calls::left(c, ctx, &a, hung_up)
+            })
             .await;
     }
-    drop(tx);
+    drop(s);
     let _ = writer.await;
 }

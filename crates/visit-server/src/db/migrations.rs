@@ -157,6 +157,20 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE facilities ADD COLUMN ice_servers TEXT NOT NULL DEFAULT '[]';
     "#,
+    // 3: remote visitors' join tokens, stored only as keyed hashes, and the
+    // token sealed in a queued confirmation like its PIN.
+    r#"
+    CREATE TABLE join_tokens (
+        token_hash TEXT PRIMARY KEY,
+        visit_id TEXT NOT NULL REFERENCES visits(id),
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX join_tokens_visit ON join_tokens (visit_id);
+    -- '{TOKEN}' stands where the join token goes; erased once sent.
+    ALTER TABLE outbox ADD COLUMN sealed_token BLOB;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,61 +1,159 @@
-//! Who may join a visit's call, and how presence moves the visit along.
+//! Who may connect to a visit's call, when each side may join, and how
+//! joining moves the visit along; also the call's own record (media
+//! flowing, interruptions, each side's report) in the visit's history.
 //!
 //! A lobby terminal is the visitor's side of an on-site visit of its
 //! facility; a housing-unit terminal is the person's side of the visits of
-//! people housed in its unit. Each side may join from its early log-in
-//! window (visitor 1 minute, person 2 minutes by default) until the end.
+//! people housed in its unit; a remote visitor holds the visit's join token.
+//! Any of them may connect (and wait) while the visit is active and not
+//! over; each side may *join* from its early log-in window (visitor 1
+//! minute, person 2 minutes by default) until the end.
 
 use chrono::{DateTime, Utc};
 use protocol::TerminalRole;
-use protocol::signal::{IceServer, Side};
+use protocol::signal::{CallReport, IceServer, Side};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::terminals::TerminalIdentity;
-use super::{Ctx, Error, Result, facilities, people, visits};
+use super::{Ctx, Error, Result, facilities, join_tokens, people, visits};
 use crate::domain::Refusal;
 use crate::domain::policy::Kind;
 use crate::domain::status::{Status, Trigger};
 
-/// A terminal let into a call.
+/// Who is asking to connect. (No `Debug`: it may hold a token.)
+pub enum Caller {
+    /// A terminal with its credential.
+    Terminal(TerminalIdentity),
+    /// A remote visitor's browser with a join token (checked here, since a
+    /// token is only valid for its own visit).
+    Token(String),
+}
+
+/// Who holds a connection, for the history and the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Terminal(Uuid),
+    Visitor(Uuid),
+}
+
+impl Holder {
+    /// How the holder appears as the actor in visit history.
+    pub fn actor(self) -> String {
+        match self {
+            Holder::Terminal(id) => format!("terminal:{id}"),
+            Holder::Visitor(id) => format!("visitor:{id}"),
+        }
+    }
+
+    /// The holder as history details.
+    fn detail(self, side: Side) -> serde_json::Value {
+        match self {
+            Holder::Terminal(id) => json!({ "side": side_name(side), "terminal_id": id }),
+            Holder::Visitor(id) => json!({ "side": side_name(side), "visitor_id": id }),
+        }
+    }
+
+    /// For log lines: the terminal id, or `-` for a remote visitor.
+    pub fn terminal_id(self) -> String {
+        match self {
+            Holder::Terminal(id) => id.to_string(),
+            Holder::Visitor(_) => "-".into(),
+        }
+    }
+
+    /// For log lines: the visitor id, or `-` for a terminal.
+    pub fn visitor_id(self) -> String {
+        match self {
+            Holder::Terminal(_) => "-".into(),
+            Holder::Visitor(id) => id.to_string(),
+        }
+    }
+}
+
+/// A connection let in (waiting; it takes part after [`join`]).
 #[derive(Debug, Clone)]
 pub struct Admission {
     pub visit_id: Uuid,
     pub side: Side,
+    pub holder: Holder,
     pub ends_at: DateTime<Utc>,
     pub status: Status,
     pub ice_servers: Vec<IceServer>,
 }
 
-fn side_name(side: Side) -> &'static str {
+pub fn side_name(side: Side) -> &'static str {
     match side {
         Side::Person => "person",
         Side::Visitor => "visitor",
     }
 }
 
-/// Check that `t` is a participant and may join now, and record that it joined.
+/// Check that the caller is a participant of an active visit that is not
+/// over. Nothing is recorded: connecting is only waiting.
 pub fn admit(
     conn: &mut rusqlite::Connection,
     ctx: &Ctx<'_>,
-    t: &TerminalIdentity,
+    caller: &Caller,
     visit_id: Uuid,
 ) -> Result<Admission> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let v = visits::get_row(&tx, visit_id)?;
-    let not_yours = || Error::Forbidden("this terminal is not part of this visit".into());
-    if v.facility_id != t.facility_id {
-        return Err(not_yours());
-    }
-    let side = match t.role {
-        TerminalRole::Lobby if v.kind == Kind::Onsite => Side::Visitor,
-        TerminalRole::Unit
-            if t.housing_unit_id == Some(people::get_person(&tx, v.person_id)?.housing_unit_id) =>
-        {
-            Side::Person
+    let (holder, side, v) = match caller {
+        Caller::Token(token) => {
+            let visitor = join_tokens::authenticate(conn, ctx, visit_id, token)?;
+            let v = visits::get_row(conn, visit_id)?;
+            (Holder::Visitor(visitor), Side::Visitor, v)
         }
-        _ => return Err(not_yours()),
+        Caller::Terminal(t) => {
+            let v = visits::get_row(conn, visit_id)?;
+            let not_yours = || Error::Forbidden("this terminal is not part of this visit".into());
+            if v.facility_id != t.facility_id {
+                return Err(not_yours());
+            }
+            let side = match t.role {
+                TerminalRole::Lobby if v.kind == Kind::Onsite => Side::Visitor,
+                TerminalRole::Unit
+                    if t.housing_unit_id
+                        == Some(people::get_person(conn, v.person_id)?.housing_unit_id) =>
+                {
+                    Side::Person
+                }
+                _ => return Err(not_yours()),
+            };
+            (Holder::Terminal(t.id), side, v)
+        }
     };
+    if !v.status.is_active() || ctx.now >= v.end {
+        return Err(Refusal::InvalidTransition {
+            status: if v.status.is_active() {
+                "over"
+            } else {
+                v.status.label()
+            },
+            action: "joined",
+        }
+        .into());
+    }
+    let facility = facilities::get(conn, v.facility_id)?;
+    tracing::info!(visit_id = %v.id, terminal_id = %holder.terminal_id(), visitor_id = %holder.visitor_id(), side = side_name(side), "connected to the call (waiting)");
+    Ok(Admission {
+        visit_id,
+        side,
+        holder,
+        ends_at: v.end,
+        status: v.status,
+        ice_servers: facility.ice_servers,
+    })
+}
+
+/// A side takes part in the call, if its window is open: the person's join
+/// makes the visit Ready. Returns the status before and after.
+pub fn join(
+    conn: &mut rusqlite::Connection,
+    ctx: &Ctx<'_>,
+    a: &Admission,
+) -> Result<(Status, Status)> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let v = visits::get_row(&tx, a.visit_id)?;
     if !v.status.is_active() || ctx.now >= v.end {
         return Err(Refusal::InvalidTransition {
             status: if v.status.is_active() {
@@ -70,50 +168,34 @@ pub fn admit(
     let facility = facilities::get(&tx, v.facility_id)?;
     let policy = facility.policy(v.kind);
     let opens = v.start
-        - match side {
+        - match a.side {
             Side::Person => policy.person_early,
             Side::Visitor => policy.visitor_early,
         };
     if ctx.now < opens {
         return Err(Refusal::TooEarlyToJoin { opens }.into());
     }
-    let status = if side == Side::Person {
-        visits::transition(
-            &tx,
-            ctx,
-            &v,
-            Trigger::PersonSignedIn,
-            "joined_call",
-            json!({ "side": "person" }),
-        )?
+    let detail = a.holder.detail(a.side);
+    // A person rejoining a call in progress (after a network cut) changes
+    // nothing; otherwise their join is the sign-in that makes the visit Ready.
+    let status = if a.side == Side::Person && v.status != Status::InProgress {
+        visits::transition(&tx, ctx, &v, Trigger::PersonSignedIn, "joined_call", detail)?
     } else {
-        visits::record(
-            &tx,
-            ctx,
-            v.id,
-            "joined_call",
-            (None, None),
-            json!({ "side": "visitor" }),
-        )?;
+        visits::record(&tx, ctx, v.id, "joined_call", (None, None), detail)?;
         v.status
     };
     tx.commit()?;
-    tracing::info!(visit_id = %v.id, terminal_id = %t.id, side = side_name(side), "joined the call");
-    Ok(Admission {
-        visit_id,
-        side,
-        ends_at: v.end,
-        status,
-        ice_servers: facility.ice_servers,
-    })
+    tracing::info!(visit_id = %v.id, terminal_id = %a.holder.terminal_id(), visitor_id = %a.holder.visitor_id(), side = side_name(a.side), "joined the call");
+    Ok((v.status, status))
 }
 
-/// Both sides are connected: the visit is in progress.
+/// Both sides have joined: the visit is in progress. Returns the status
+/// and whether it changed.
 pub fn both_present(
     conn: &mut rusqlite::Connection,
     ctx: &Ctx<'_>,
     visit_id: Uuid,
-) -> Result<Status> {
+) -> Result<(Status, bool)> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let v = visits::get_row(&tx, visit_id)?;
     let status = match v.status {
@@ -128,20 +210,56 @@ pub fn both_present(
         other => other,
     };
     tx.commit()?;
-    Ok(status)
+    Ok((status, status != v.status))
 }
 
-/// A side left (network cut or closed) or hung up.
+/// What a joined side reports about its call.
+#[derive(Debug, Clone)]
+pub enum CallEvent {
+    MediaFlowing,
+    MediaInterrupted,
+    Report(Box<CallReport>),
+}
+
+impl CallEvent {
+    /// The history event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallEvent::MediaFlowing => "media_flowing",
+            CallEvent::MediaInterrupted => "media_interrupted",
+            CallEvent::Report(_) => "call_report",
+        }
+    }
+}
+
+/// Record a joined side's call event in the visit's history, so the call
+/// can be reconstructed from the server alone.
+pub fn record_event(
+    conn: &mut rusqlite::Connection,
+    ctx: &Ctx<'_>,
+    a: &Admission,
+    event: &CallEvent,
+) -> Result<()> {
+    let mut detail = a.holder.detail(a.side);
+    if let CallEvent::Report(r) = event {
+        detail["report"] = serde_json::to_value(r).unwrap_or_default();
+    }
+    visits::record(conn, ctx, a.visit_id, event.name(), (None, None), detail)?;
+    tracing::info!(visit_id = %a.visit_id, terminal_id = %a.holder.terminal_id(), visitor_id = %a.holder.visitor_id(), side = side_name(a.side), event = event.name(), "call event");
+    Ok(())
+}
+
+/// A joined side left (network cut, closed, or replaced by a reconnect) or
+/// hung up.
 pub fn left(
     conn: &mut rusqlite::Connection,
     ctx: &Ctx<'_>,
-    visit_id: Uuid,
-    side: Side,
+    a: &Admission,
     hung_up: bool,
 ) -> Result<Status> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let v = visits::get_row(&tx, visit_id)?;
-    let detail = json!({ "side": side_name(side) });
+    let v = visits::get_row(&tx, a.visit_id)?;
+    let detail = a.holder.detail(a.side);
     let status = if hung_up && v.status == Status::InProgress {
         visits::transition(&tx, ctx, &v, Trigger::CallEnded, "hung_up", detail)?
     } else {
@@ -156,5 +274,6 @@ pub fn left(
         v.status
     };
     tx.commit()?;
+    tracing::info!(visit_id = %a.visit_id, terminal_id = %a.holder.terminal_id(), visitor_id = %a.holder.visitor_id(), side = side_name(a.side), hung_up, "left the call");
     Ok(status)
 }

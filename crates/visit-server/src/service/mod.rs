@@ -8,6 +8,7 @@ pub mod admin_tokens;
 pub mod calls;
 pub mod events;
 pub mod facilities;
+pub mod join_tokens;
 pub mod outbox;
 pub mod people;
 pub mod sanctions;

@@ -4,7 +4,10 @@
 //! A confirmation carries the visit's PIN. The stored body holds the
 //! placeholder `{PIN}`; the PIN itself is sealed with the server key and
 //! erased once the message is handed to the mail server, so neither the
-//! database nor the admin API ever shows it in plain text.
+//! database nor the admin API ever shows it in plain text. A remote
+//! visitor's join token is kept the same way (`{TOKEN}`, `sealed_token`),
+//! inside a link whose base (`{PUBLIC_URL}`) is filled in at delivery, so a
+//! changed address applies to mail still waiting.
 
 use protocol::admin::OutboxMessage;
 use rusqlite::{Connection, params};
@@ -15,6 +18,10 @@ use crate::db::{from_ts, ts};
 
 /// Where the PIN goes in a stored body.
 pub const PIN_PLACEHOLDER: &str = "{PIN}";
+/// Where the join token goes in a stored body.
+pub const TOKEN_PLACEHOLDER: &str = "{TOKEN}";
+/// Where the server's public address goes in a stored body.
+pub const PUBLIC_URL_PLACEHOLDER: &str = "{PUBLIC_URL}";
 
 /// A message ready for the mail server.
 #[derive(Debug, Clone)]
@@ -22,7 +29,7 @@ pub struct Outgoing {
     pub id: Uuid,
     pub to: String,
     pub subject: String,
-    /// Body with the PIN filled in.
+    /// Body with the PIN, join token and public address filled in.
     pub body: String,
 }
 
@@ -38,13 +45,16 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// Sealed until sent.
     pub pin: Option<&'a str>,
+    /// A join token, sealed until sent, with [`TOKEN_PLACEHOLDER`] where it goes.
+    pub token: Option<&'a str>,
 }
 
 pub fn queue(conn: &Connection, ctx: &Ctx<'_>, m: NewMessage<'_>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     conn.execute(
-        "INSERT INTO outbox (id, kind, visit_id, to_address, subject, body, sealed_pin, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO outbox (id, kind, visit_id, to_address, subject, body, sealed_pin,
+             sealed_token, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             id.to_string(),
             m.kind,
@@ -53,6 +63,7 @@ pub fn queue(conn: &Connection, ctx: &Ctx<'_>, m: NewMessage<'_>) -> Result<Uuid
             m.subject,
             m.body,
             m.pin.map(|p| ctx.keys.seal(p)),
+            m.token.map(|t| ctx.keys.seal(t)),
             ts(ctx.now)
         ],
     )?;
@@ -73,7 +84,9 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<OutboxMessage>> {
             visit_id: opt_uuid_at(r, 2)?,
             to: r.get(3)?,
             subject: r.get(4)?,
-            body: body.replace(PIN_PLACEHOLDER, "(sealed; sent only to the visitor)"),
+            body: body
+                .replace(PIN_PLACEHOLDER, "(sealed; sent only to the visitor)")
+                .replace(TOKEN_PLACEHOLDER, "(sealed)"),
             created_at: from_ts(r.get(6)?),
             sent_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
             last_error: r.get(8)?,
@@ -82,10 +95,16 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<OutboxMessage>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Unsent messages due for a (re)try, oldest first, with their PINs unsealed.
-pub fn due(conn: &Connection, ctx: &Ctx<'_>, limit: u32) -> Result<Vec<Outgoing>> {
+/// Unsent messages due for a (re)try, oldest first, with their PINs and
+/// tokens unsealed and links pointing at `public_url`.
+pub fn due(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    limit: u32,
+    public_url: &str,
+) -> Result<Vec<Outgoing>> {
     let mut stmt = conn.prepare(
-        "SELECT id, to_address, subject, body, sealed_pin FROM outbox
+        "SELECT id, to_address, subject, body, sealed_pin, sealed_token FROM outbox
          WHERE sent_at IS NULL AND next_attempt_at <= ?1 ORDER BY created_at LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![ts(ctx.now), limit], |r| {
@@ -95,33 +114,40 @@ pub fn due(conn: &Connection, ctx: &Ctx<'_>, limit: u32) -> Result<Vec<Outgoing>
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, Option<Vec<u8>>>(4)?,
+            r.get::<_, Option<Vec<u8>>>(5)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, to, subject, body, sealed) = row?;
-        let pin = match sealed.map(|s| ctx.keys.unseal(&s)) {
-            Some(Some(pin)) => pin,
+        let (id, to, subject, body, sealed_pin, sealed_token) = row?;
+        let unseal = |sealed: Option<Vec<u8>>| match sealed.map(|s| ctx.keys.unseal(&s)) {
+            Some(Some(secret)) => Some(secret),
             Some(None) => {
-                tracing::error!(message_id = %id, "cannot unseal the PIN of a queued message (was the server key replaced?)");
-                continue;
+                tracing::error!(message_id = %id, "cannot unseal the secret of a queued message (was the server key replaced?)");
+                None
             }
-            None => String::new(),
+            None => Some(String::new()),
+        };
+        let (Some(pin), Some(token)) = (unseal(sealed_pin), unseal(sealed_token)) else {
+            continue;
         };
         out.push(Outgoing {
             id,
             to,
             subject,
-            body: body.replace(PIN_PLACEHOLDER, &pin),
+            body: body
+                .replace(PIN_PLACEHOLDER, &pin)
+                .replace(TOKEN_PLACEHOLDER, &token)
+                .replace(PUBLIC_URL_PLACEHOLDER, public_url.trim_end_matches('/')),
         });
     }
     Ok(out)
 }
 
-/// The mail server took the message: erase its sealed PIN.
+/// The mail server took the message: erase its sealed PIN and token.
 pub fn mark_sent(conn: &Connection, ctx: &Ctx<'_>, id: Uuid) -> Result<()> {
     conn.execute(
-        "UPDATE outbox SET sent_at = ?2, sealed_pin = NULL, last_error = NULL,
+        "UPDATE outbox SET sent_at = ?2, sealed_pin = NULL, sealed_token = NULL, last_error = NULL,
              attempts = attempts + 1
          WHERE id = ?1",
         params![id.to_string(), ts(ctx.now)],

@@ -14,7 +14,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Ctx, Error, Result, facilities, outbox, people, sanctions, terminals, uuid_at};
+use super::{
+    Ctx, Error, Result, facilities, join_tokens, outbox, people, sanctions, terminals, uuid_at,
+};
 use crate::db::{from_ts, ts};
 use crate::domain::Refusal;
 use crate::domain::booking::{Eligibility, VisitorFacts, check_eligibility, peak_concurrency};
@@ -359,9 +361,9 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
             policy.visitor_early.num_minutes()
         ),
     };
-    let body = format!(
+    let what = format!(
         "Your {} video visit with {} at {} is booked.\n\n\
-         When: {} from {} to {} ({})\nPIN: {}\n\n{}\n\nVisit id: {}\n",
+         When: {} from {} to {} ({})",
         match kind {
             Kind::Onsite => "on-site",
             Kind::Remote => "remote",
@@ -372,22 +374,47 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
         s.format("%H:%M"),
         e.format("%H:%M"),
         facility.tz.name(),
-        outbox::PIN_PLACEHOLDER,
-        how,
-        id
     );
-    outbox::queue(
-        &tx,
-        ctx,
-        outbox::NewMessage {
-            kind: "confirmation",
-            visit_id: Some(id),
-            to: &visitors[0].email,
-            subject: &format!("Visit confirmed: {}", s.format("%a %-d %b %H:%M")),
-            body: &body,
-            pin: Some(&pin),
-        },
-    )?;
+    let subject = format!("Visit confirmed: {}", s.format("%a %-d %b %H:%M"));
+    // On-site: the booking visitor gets the PIN. Remote: every visitor joins
+    // from their own device, so each gets a confirmation with their own join
+    // link; the booking visitor's also carries the PIN.
+    for (pos, v) in visitors.iter().enumerate() {
+        let first = pos == 0;
+        if !first && kind == Kind::Onsite {
+            break;
+        }
+        let token = match kind {
+            Kind::Remote => Some(join_tokens::create(&tx, ctx, id, v.id, end)?),
+            Kind::Onsite => None,
+        };
+        let mut body = what.clone();
+        if first {
+            body.push_str(&format!("\nPIN: {}", outbox::PIN_PLACEHOLDER));
+        }
+        body.push_str(&format!("\n\n{how}\n"));
+        if token.is_some() {
+            body.push_str(&format!(
+                "\nYour join link (only for you; it works until the visit ends):\n{}/join/{id}?token={}\n",
+                outbox::PUBLIC_URL_PLACEHOLDER,
+                outbox::TOKEN_PLACEHOLDER
+            ));
+        }
+        body.push_str(&format!("\nVisit id: {id}\n"));
+        outbox::queue(
+            &tx,
+            ctx,
+            outbox::NewMessage {
+                kind: "confirmation",
+                visit_id: Some(id),
+                to: &v.email,
+                subject: &subject,
+                body: &body,
+                pin: first.then_some(pin.as_str()),
+                token: token.as_deref(),
+            },
+        )?;
+    }
     facilities::bump_schedule(&tx, facility.id)?;
     let row = get_row(&tx, id)?;
     let visit = to_wire(&tx, &row)?;
@@ -520,6 +547,7 @@ pub fn cancel_in(
                     "{by_whom} your visit on {when}.\nReason: {reason}.{money}\n\nVisit id: {id}\n"
                 ),
                 pin: None,
+                token: None,
             },
         )?;
     }
@@ -557,11 +585,11 @@ pub fn terminate(
 }
 
 /// Move visits along with the clock: started ones to Pending, finished ones
-/// to Ended or NoShow. Returns how many visits changed.
-pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
+/// to Ended or NoShow. Returns the visits that changed, with their new status.
+pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<Vec<(Uuid, Status)>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = ts(ctx.now);
-    let mut changed = 0;
+    let mut changed = Vec::new();
     let ending = {
         let mut stmt = tx.prepare(&format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE status IN {} AND ends_at <= ?1",
@@ -571,8 +599,8 @@ pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
             .collect::<rusqlite::Result<Vec<_>>>()?
     };
     for v in ending {
-        transition(&tx, ctx, &v, Trigger::EndReached, "end_reached", json!({}))?;
-        changed += 1;
+        let status = transition(&tx, ctx, &v, Trigger::EndReached, "end_reached", json!({}))?;
+        changed.push((v.id, status));
     }
     let starting = {
         let mut stmt = tx.prepare(&format!(
@@ -582,7 +610,7 @@ pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
             .collect::<rusqlite::Result<Vec<_>>>()?
     };
     for v in starting {
-        transition(
+        let status = transition(
             &tx,
             ctx,
             &v,
@@ -590,7 +618,7 @@ pub fn advance_clock(conn: &mut Connection, ctx: &Ctx<'_>) -> Result<usize> {
             "start_reached",
             json!({}),
         )?;
-        changed += 1;
+        changed.push((v.id, status));
     }
     tx.commit()?;
     Ok(changed)

@@ -3,57 +3,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use visit_server::config::SmtpConfig;
 
 use crate::util::*;
-
-/// A minimal SMTP relay on loopback that hands each message's data to `tx`.
-async fn fake_relay() -> (u16, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut lines = BufReader::new(r).lines();
-                w.write_all(b"220 relay.test ESMTP\r\n").await.unwrap();
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(d) = data.as_mut() {
-                        if line == "." {
-                            tx.send(data.take().unwrap()).unwrap();
-                            w.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            d.push_str(&line);
-                            d.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250-relay.test\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            w.write_all(b"221 bye\r\n").await.unwrap();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    w.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
 
 #[tokio::test]
 async fn confirmation_is_mailed_with_the_pin_which_is_then_erased() {
@@ -120,11 +72,14 @@ async fn an_unreachable_relay_loses_nothing() {
         let (_, outbox) = s.admin_get("/api/v1/admin/outbox").await;
         if outbox[0]["last_error"].is_string() {
             assert_eq!(outbox[0]["sent_at"], serde_json::Value::Null);
-            let sealed: Option<Vec<u8>> = s
+            let (pin, token): (Option<Vec<u8>>, Option<Vec<u8>>) = s
                 .sql()
-                .query_row("SELECT sealed_pin FROM outbox", [], |r| r.get(0))
+                .query_row("SELECT sealed_pin, sealed_token FROM outbox", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .unwrap();
-            assert!(sealed.is_some(), "the PIN must wait for the next attempt");
+            assert!(pin.is_some(), "the PIN must wait for the next attempt");
+            assert!(token.is_some(), "so must the remote visitor's join token");
             s.stop().await;
             return;
         }

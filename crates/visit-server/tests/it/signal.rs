@@ -1,11 +1,14 @@
-//! Call signalling over WebSocket: pairing, relay, join windows, warnings,
-//! the scheduled end and staff termination.
+//! Call signalling over WebSocket: waiting and joining, relay between
+//! joined sides, join windows, remote visitors' join links, the call's
+//! record in the history, warnings, the scheduled end and staff termination.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::VisitStatus;
-use protocol::signal::{ClientMessage, EndReason, SdpKind, ServerMessage, Side};
+use protocol::signal::{
+    CallReport, ClientMessage, EndReason, Interruption, SdpKind, ServerMessage, Side,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -17,16 +20,34 @@ use crate::util::*;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(s: &TestServer, visit: Uuid, credential: &str) -> Result<Ws, (u16, Value)> {
-    let url = format!(
+fn signal_url(s: &TestServer, visit: Uuid) -> String {
+    format!(
         "{}/api/v1/signal/{visit}",
         s.base.replace("http://", "ws://")
-    );
-    let mut req = url.into_client_request().unwrap();
+    )
+}
+
+/// Connect as a terminal (Authorization header).
+async fn connect(s: &TestServer, visit: Uuid, credential: &str) -> Result<Ws, (u16, Value)> {
+    let mut req = signal_url(s, visit).into_client_request().unwrap();
     req.headers_mut().insert(
         "authorization",
         format!("Bearer {credential}").parse().unwrap(),
     );
+    open(req).await
+}
+
+/// Connect as a remote visitor's browser (`?token=`).
+async fn connect_token(s: &TestServer, visit: Uuid, token: &str) -> Result<Ws, (u16, Value)> {
+    let req = format!("{}?token={token}", signal_url(s, visit))
+        .into_client_request()
+        .unwrap();
+    open(req).await
+}
+
+async fn open(
+    req: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> Result<Ws, (u16, Value)> {
     match tokio_tungstenite::connect_async(req).await {
         Ok((ws, _)) => Ok(ws),
         Err(WsError::Http(res)) => {
@@ -52,6 +73,27 @@ async fn next(ws: &mut Ws) -> ServerMessage {
             return serde_json::from_str(&t).unwrap();
         }
     }
+}
+
+/// Skip messages until one matches (e.g. past the clock's status changes).
+async fn until(ws: &mut Ws, want: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
+    loop {
+        let m = next(ws).await;
+        if want(&m) {
+            return m;
+        }
+    }
+}
+
+/// Nothing arrives for a moment (a message that must not be relayed).
+async fn quiet(ws: &mut Ws) {
+    if let Ok(m) = tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
+        panic!("unexpected {m:?}");
+    }
+}
+
+fn status(status: VisitStatus) -> ServerMessage {
+    ServerMessage::Status { status }
 }
 
 async fn send(ws: &mut Ws, m: &ClientMessage) {
@@ -87,18 +129,39 @@ async fn call(s: &TestServer) -> Call {
     }
 }
 
+/// Connect, read the welcome, and check its side, peer and status.
+async fn waiting(
+    s: &TestServer,
+    visit: Uuid,
+    credential: &str,
+    want: (Side, bool, VisitStatus),
+) -> Ws {
+    let mut ws = connect(s, visit, credential).await.unwrap();
+    match next(&mut ws).await {
+        ServerMessage::Welcome {
+            side,
+            peer_present,
+            status,
+            ..
+        } => assert_eq!((side, peer_present, status), want),
+        other => panic!("{other:?}"),
+    }
+    ws
+}
+
 #[tokio::test]
-async fn the_two_sides_are_paired_within_their_join_windows_and_messages_relayed() {
+async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progress() {
     let s = TestServer::start().await;
     let c = call(&s).await;
-
-    // The person may join 2 minutes early, the visitor 1 minute.
-    s.clock.set(local(2026, 11, 19, 9, 57));
-    assert_eq!(
-        connect(&s, c.visit, &c.unit).await.err().unwrap().1["error"],
-        "too_early_to_join"
-    );
-    s.clock.set(local(2026, 11, 19, 9, 58));
+    // Connecting is allowed any time before the end: it only waits.
+    s.clock.set(local(2026, 11, 19, 9, 30));
+    let mut lobby = waiting(
+        &s,
+        c.visit,
+        &c.lobby,
+        (Side::Visitor, false, VisitStatus::Scheduled),
+    )
+    .await;
     let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
     match next(&mut unit).await {
         ServerMessage::Welcome {
@@ -110,50 +173,45 @@ async fn the_two_sides_are_paired_within_their_join_windows_and_messages_relayed
         } => {
             assert_eq!(
                 (side, peer_present, status),
-                (Side::Person, false, VisitStatus::Ready)
+                (Side::Person, false, VisitStatus::Scheduled)
             );
             assert!(ice_servers.is_empty(), "no STUN/TURN unless configured");
             assert_eq!(ends_at, local(2026, 11, 19, 12, 0));
         }
         other => panic!("{other:?}"),
     }
-    let (status, body) = connect(&s, c.visit, &c.lobby).await.err().unwrap();
+
+    s.clock.set(local(2026, 11, 19, 9, 58));
+    send(&mut unit, &ClientMessage::Join).await;
     assert_eq!(
-        (status, body["error"].as_str().unwrap()),
-        (422, "too_early_to_join")
+        next(&mut unit).await,
+        ServerMessage::Joined {
+            peer_present: false
+        }
     );
+    assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
+    assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
+    assert_eq!(s.visit_status(c.visit).await, "ready");
 
     s.clock.set(local(2026, 11, 19, 9, 59));
-    let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
-    assert!(matches!(
+    send(&mut lobby, &ClientMessage::Join).await;
+    assert_eq!(
         next(&mut lobby).await,
-        ServerMessage::Welcome {
-            side: Side::Visitor,
-            peer_present: true,
-            ..
-        }
-    ));
+        ServerMessage::Joined { peer_present: true }
+    );
     assert_eq!(
         next(&mut unit).await,
         ServerMessage::PeerJoined {
             side: Side::Visitor
         }
     );
-    assert_eq!(
-        next(&mut unit).await,
-        ServerMessage::Status {
-            status: VisitStatus::InProgress
-        }
-    );
-    assert_eq!(
-        next(&mut lobby).await,
-        ServerMessage::Status {
-            status: VisitStatus::InProgress
-        }
-    );
+    for ws in [&mut unit, &mut lobby] {
+        assert_eq!(next(ws).await, status(VisitStatus::InProgress));
+    }
 
+    // Joined sides exchange SDP and ICE.
     send(
-        &mut lobby,
+        &mut unit,
         &ClientMessage::Sdp {
             kind: SdpKind::Offer,
             sdp: "v=0 offer".into(),
@@ -161,14 +219,14 @@ async fn the_two_sides_are_paired_within_their_join_windows_and_messages_relayed
     )
     .await;
     assert_eq!(
-        next(&mut unit).await,
+        next(&mut lobby).await,
         ServerMessage::Sdp {
             kind: SdpKind::Offer,
             sdp: "v=0 offer".into()
         }
     );
     send(
-        &mut unit,
+        &mut lobby,
         &ClientMessage::Ice {
             candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host".into(),
             sdp_mline_index: 0,
@@ -176,7 +234,7 @@ async fn the_two_sides_are_paired_within_their_join_windows_and_messages_relayed
     )
     .await;
     assert_eq!(
-        next(&mut lobby).await,
+        next(&mut unit).await,
         ServerMessage::Ice {
             candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host".into(),
             sdp_mline_index: 0
@@ -197,9 +255,336 @@ async fn the_two_sides_are_paired_within_their_join_windows_and_messages_relayed
             side: Side::Visitor
         }
     );
+    assert_eq!(s.visit_status(c.visit).await, "in_progress");
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
+    let s = TestServer::start().await;
+    let c = call(&s).await;
+    // The person may join 2 minutes early, the visitor 1 minute.
+    s.clock.set(local(2026, 11, 19, 9, 57));
+    let mut unit = waiting(
+        &s,
+        c.visit,
+        &c.unit,
+        (Side::Person, false, VisitStatus::Scheduled),
+    )
+    .await;
+    send(&mut unit, &ClientMessage::Join).await;
+    match next(&mut unit).await {
+        ServerMessage::Error { message } => {
+            assert!(message.contains("too early"), "{message}");
+            // 09:58 in Chicago, said in UTC.
+            assert!(message.contains("15:58"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.visit_status(c.visit).await, "scheduled");
+
+    s.clock.set(local(2026, 11, 19, 9, 58));
+    let mut lobby = waiting(
+        &s,
+        c.visit,
+        &c.lobby,
+        (Side::Visitor, false, VisitStatus::Scheduled),
+    )
+    .await;
+    send(&mut lobby, &ClientMessage::Join).await;
+    assert!(matches!(
+        next(&mut lobby).await,
+        ServerMessage::Error { .. }
+    ));
+    send(&mut unit, &ClientMessage::Join).await;
+    assert_eq!(
+        next(&mut unit).await,
+        ServerMessage::Joined {
+            peer_present: false
+        }
+    );
+    assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
+
+    s.clock.set(local(2026, 11, 19, 9, 59));
+    send(&mut lobby, &ClientMessage::Join).await;
+    assert_eq!(
+        next(&mut lobby).await,
+        ServerMessage::Joined { peer_present: true }
+    );
+    s.wait_for_status(c.visit, "in_progress").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_clock() {
+    let s = TestServer::start().await;
+    let c = call(&s).await;
+    s.clock.set(local(2026, 11, 19, 9, 50));
+    let mut unit = waiting(
+        &s,
+        c.visit,
+        &c.unit,
+        (Side::Person, false, VisitStatus::Scheduled),
+    )
+    .await;
+    let mut lobby = waiting(
+        &s,
+        c.visit,
+        &c.lobby,
+        (Side::Visitor, false, VisitStatus::Scheduled),
+    )
+    .await;
+    // The start comes: both waiting sockets hear the visit is pending.
+    s.clock.set(local(2026, 11, 19, 10, 0));
+    for ws in [&mut unit, &mut lobby] {
+        assert_eq!(next(ws).await, status(VisitStatus::Pending));
+    }
+    send(&mut unit, &ClientMessage::Join).await;
+    assert_eq!(
+        next(&mut unit).await,
+        ServerMessage::Joined {
+            peer_present: false
+        }
+    );
+    assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
+    assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
+
+    // The lobby has not joined: its SDP and ICE go nowhere, and it is told.
+    send(
+        &mut lobby,
+        &ClientMessage::Sdp {
+            kind: SdpKind::Offer,
+            sdp: "v=0 offer".into(),
+        },
+    )
+    .await;
+    match next(&mut lobby).await {
+        ServerMessage::Error { message } => assert!(message.contains("join"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    send(&mut lobby, &ClientMessage::MediaFlowing).await;
+    assert!(matches!(
+        next(&mut lobby).await,
+        ServerMessage::Error { .. }
+    ));
+    quiet(&mut unit).await;
+    // A waiting side that leaves is not news to the person.
+    drop(lobby);
+    quiet(&mut unit).await;
+    s.stop().await;
+}
+
+/// The join link in a remote visitor's confirmation: (visit id, token).
+fn join_link(mail: &str) -> (Uuid, String) {
+    let start = mail
+        .find("https://visits.test/join/")
+        .unwrap_or_else(|| panic!("no join link in {mail}"));
+    let rest = &mail[start + "https://visits.test/join/".len()..];
+    let (visit, rest) = rest.split_once("?token=").unwrap();
+    let token: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert!(token.len() >= 22, "at least 128 bits: {token}");
+    (visit.parse().unwrap(), token)
+}
+
+#[tokio::test]
+async fn a_remote_visitors_join_link_admits_them_as_the_visitor_until_the_end() {
+    let (s, mut inbox) = with_inbox().await;
+    let f = s.facility(1).await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, json!([]))
+        .await;
+    let maria = s.approved_adult(james, "Maria Smith").await;
+    let unit = s.enrol(&f.unit_a_terminal.1).await;
+    let (st, booked) = s
+        .book(james, &[maria], "remote", local(2026, 11, 19, 10, 0))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{booked}");
+    let visit = id(&booked["visit"]);
+    let end: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(booked["visit"]["end"].clone()).unwrap();
+    let mail = next_mail(&mut inbox).await;
+    assert!(mail.contains("To: maria.smith@example.org"), "{mail}");
+    let (linked, token) = join_link(&mail);
+    assert_eq!(linked, visit);
+    // The admin outbox never shows it; the server keeps only a keyed hash.
+    let (_, outbox) = s.admin_get("/api/v1/admin/outbox").await;
+    assert!(!outbox.to_string().contains(&token));
+    let hashes: Vec<String> = s
+        .sql()
+        .prepare("SELECT token_hash FROM join_tokens WHERE visit_id = ?1")
+        .unwrap()
+        .query_map([visit.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(hashes.len(), 1);
+    assert_ne!(hashes[0], token);
+
+    s.clock.set(local(2026, 11, 19, 10, 0));
+    s.wait_for_status(visit, "pending").await;
+    let mut browser = connect_token(&s, visit, &token).await.unwrap();
+    assert!(matches!(
+        next(&mut browser).await,
+        ServerMessage::Welcome {
+            side: Side::Visitor,
+            peer_present: false,
+            ..
+        }
+    ));
+    send(&mut browser, &ClientMessage::Join).await;
+    assert_eq!(
+        until(&mut browser, |m| matches!(m, ServerMessage::Joined { .. })).await,
+        ServerMessage::Joined {
+            peer_present: false
+        }
+    );
+    let mut unit = connect(&s, visit, &unit).await.unwrap();
+    next(&mut unit).await;
+    send(&mut unit, &ClientMessage::Join).await;
+    assert_eq!(
+        next(&mut unit).await,
+        ServerMessage::Joined { peer_present: true }
+    );
+    s.wait_for_status(visit, "in_progress").await;
+    let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
+    let joined: Vec<_> = rec["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["event"] == "joined_call")
+        .collect();
+    assert_eq!(joined.len(), 2, "{rec}");
+    assert_eq!(joined[0]["actor"], format!("visitor:{maria}"));
+    assert_eq!(joined[0]["detail"]["side"], "visitor");
+
+    // A wrong token, and the right one on another visit, are refused.
+    let (st, body) = connect_token(&s, visit, "not-the-token")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!((st, body["error"].as_str().unwrap()), (401, "unauthorized"));
+    let (st, _) = connect_token(&s, Uuid::new_v4(), &token)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(st, 401);
+    // Once the visit's end has come, the token is worth nothing.
+    s.clock.set(end);
+    let (st, body) = connect_token(&s, visit, &token).await.err().unwrap();
+    assert_eq!((st, body["error"].as_str().unwrap()), (401, "unauthorized"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn media_events_and_call_reports_are_kept_in_the_visit_history() {
+    let s = TestServer::start().await;
+    let c = call(&s).await;
+    s.clock.set(local(2026, 11, 19, 10, 0));
+    s.wait_for_status(c.visit, "pending").await;
+    let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
+    let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
+    send(&mut unit, &ClientMessage::Join).await;
+    send(&mut lobby, &ClientMessage::Join).await;
+    for ws in [&mut unit, &mut lobby] {
+        until(ws, |m| *m == status(VisitStatus::InProgress)).await;
+    }
+    send(&mut lobby, &ClientMessage::MediaFlowing).await;
+    send(&mut lobby, &ClientMessage::MediaInterrupted).await;
+    // A repeat changes nothing and is not recorded again.
+    send(&mut lobby, &ClientMessage::MediaInterrupted).await;
+    let report = CallReport {
+        connected_ms: 65_000,
+        setup_ms: Some(1_200),
+        interruptions: vec![Interruption {
+            from: local(2026, 11, 19, 10, 1),
+            duration_ms: Some(4_000),
+        }],
+        sessions: 2,
+        frames_decoded: 1_900,
+        median_video_kbps: 850,
+        median_rtt_ms: Some(40),
+        loss: 0.01,
+        video_codec: "H264".into(),
+        audio_packets: 3_200,
+    };
+    send(
+        &mut unit,
+        &ClientMessage::CallReport {
+            report: report.clone(),
+        },
+    )
+    .await;
+    // One report per connection.
+    send(
+        &mut unit,
+        &ClientMessage::CallReport {
+            report: report.clone(),
+        },
+    )
+    .await;
+    match next(&mut unit).await {
+        ServerMessage::Error { message } => assert!(message.contains("already"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // A report too large to be honest is refused unread.
+    let huge = serde_json::to_string(&ClientMessage::CallReport {
+        report: CallReport {
+            video_codec: "x".repeat(70_000),
+            ..CallReport::default()
+        },
+    })
+    .unwrap();
+    lobby.send(Message::Text(huge.into())).await.unwrap();
+    match next(&mut lobby).await {
+        ServerMessage::Error { message } => assert!(message.contains("too large"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Each socket's messages are handled in order, so the errors above mean
+    // everything before them is recorded.
+    let (_, rec) = s
+        .admin_get(&format!("/api/v1/admin/visits/{}", c.visit))
+        .await;
+    let of = |side: &str| -> Vec<Value> {
+        rec["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| {
+                h["detail"]["side"] == side
+                    && ["media_flowing", "media_interrupted", "call_report"]
+                        .contains(&h["event"].as_str().unwrap())
+            })
+            .cloned()
+            .collect()
+    };
+    let (visitor, person) = (of("visitor"), of("person"));
+    let events = |h: &[Value]| -> Vec<String> {
+        h.iter()
+            .map(|e| e["event"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        events(&visitor),
+        ["media_flowing", "media_interrupted"],
+        "{rec}"
+    );
+    assert_eq!(events(&person), ["call_report"], "{rec}");
+    let lobby_id = c.f.lobbies[0].0;
+    assert_eq!(visitor[1]["detail"]["terminal_id"], lobby_id.to_string());
+    assert_eq!(visitor[1]["actor"], format!("terminal:{lobby_id}"));
+    assert_eq!(
+        person[0]["detail"]["terminal_id"],
+        c.f.unit_a_terminal.0.to_string()
+    );
+    let recorded: CallReport =
+        serde_json::from_value(person[0]["detail"]["report"].clone()).unwrap();
+    assert_eq!(recorded, report);
+    s.stop().await;
+}
 #[tokio::test]
 async fn only_the_visits_participants_may_join() {
     let s = TestServer::start().await;
@@ -238,27 +623,18 @@ async fn the_call_is_warned_and_ended_at_its_scheduled_end() {
     let s = TestServer::start().await;
     let c = call(&s).await;
     s.clock.set(local(2026, 11, 19, 10, 30));
+    s.wait_for_status(c.visit, "pending").await;
     let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
     let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
+    send(&mut unit, &ClientMessage::Join).await;
+    send(&mut lobby, &ClientMessage::Join).await;
     for ws in [&mut unit, &mut lobby] {
-        loop {
-            if let ServerMessage::Status {
-                status: VisitStatus::InProgress,
-            } = next(ws).await
-            {
-                break;
-            }
-        }
+        until(ws, |m| *m == status(VisitStatus::InProgress)).await;
     }
     s.clock.set(local(2026, 11, 19, 11, 55));
-    assert_eq!(
-        next(&mut unit).await,
-        ServerMessage::Warning { minutes_left: 5 }
-    );
-    assert_eq!(
-        next(&mut lobby).await,
-        ServerMessage::Warning { minutes_left: 5 }
-    );
+    for ws in [&mut unit, &mut lobby] {
+        assert_eq!(next(ws).await, ServerMessage::Warning { minutes_left: 5 });
+    }
     s.clock.set(local(2026, 11, 19, 11, 59));
     for ws in [&mut unit, &mut lobby] {
         assert_eq!(next(ws).await, ServerMessage::Warning { minutes_left: 1 });
@@ -273,21 +649,54 @@ async fn the_call_is_warned_and_ended_at_its_scheduled_end() {
         );
     }
     s.wait_for_status(c.visit, "ended").await;
-    // Over: nobody can rejoin.
+    // Over: nobody can connect again.
     let (status, _) = connect(&s, c.visit, &c.unit).await.err().unwrap();
     assert_eq!(status, 422);
     s.stop().await;
 }
 
 #[tokio::test]
-async fn a_staff_termination_ends_both_sides_at_once_with_the_reason() {
+async fn a_waiting_socket_is_warned_and_ended_too() {
+    let s = TestServer::start().await;
+    let c = call(&s).await;
+    s.clock.set(local(2026, 11, 19, 11, 50));
+    s.wait_for_status(c.visit, "pending").await;
+    let mut lobby = waiting(
+        &s,
+        c.visit,
+        &c.lobby,
+        (Side::Visitor, false, VisitStatus::Pending),
+    )
+    .await;
+    s.clock.set(local(2026, 11, 19, 11, 59));
+    assert_eq!(
+        next(&mut lobby).await,
+        ServerMessage::Warning { minutes_left: 1 }
+    );
+    s.clock.set(local(2026, 11, 19, 12, 0));
+    assert_eq!(
+        next(&mut lobby).await,
+        ServerMessage::Ended {
+            reason: EndReason::TimeExpired
+        }
+    );
+    s.wait_for_status(c.visit, "no_show").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_staff_termination_ends_joined_and_waiting_sockets_at_once_with_the_reason() {
     let s = TestServer::start().await;
     let c = call(&s).await;
     s.clock.set(local(2026, 11, 19, 10, 5));
+    s.wait_for_status(c.visit, "pending").await;
     let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
     let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
     next(&mut unit).await;
     next(&mut lobby).await;
+    // The person joins; the visitor is still waiting in the lobby.
+    send(&mut unit, &ClientMessage::Join).await;
+    assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
     let started = std::time::Instant::now();
     let (st, _) = s
         .admin_post(
@@ -302,13 +711,8 @@ async fn a_staff_termination_ends_both_sides_at_once_with_the_reason() {
         },
     };
     for ws in [&mut unit, &mut lobby] {
-        loop {
-            let m = next(ws).await;
-            if matches!(m, ServerMessage::Ended { .. }) {
-                assert_eq!(m, want);
-                break;
-            }
-        }
+        let m = until(ws, |m| matches!(m, ServerMessage::Ended { .. })).await;
+        assert_eq!(m, want);
     }
     assert!(
         started.elapsed() < Duration::from_secs(1),

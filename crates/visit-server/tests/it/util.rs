@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 use visit_server::clock::ManualClock;
 use visit_server::config::SmtpConfig;
@@ -68,6 +70,7 @@ impl TestServer {
         let options = ServerOptions {
             tick: Duration::from_millis(20),
             smtp,
+            public_url: "https://visits.test".into(),
         };
         let task = tokio::spawn(serve(listener, state, options, async {
             let _ = rx.await;
@@ -319,4 +322,90 @@ impl TestServer {
 
 pub fn adult_dob() -> NaiveDate {
     NaiveDate::from_ymd_opt(1980, 3, 14).unwrap()
+}
+
+/// A minimal SMTP relay on loopback that hands each message's data to `tx`.
+pub async fn fake_relay() -> (u16, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 relay.test ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            tx.send(data.take().unwrap()).unwrap();
+                            w.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-relay.test\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            w.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// Start a server whose mail goes to a [`fake_relay`]; returns it and the inbox.
+pub async fn with_inbox() -> (TestServer, mpsc::UnboundedReceiver<String>) {
+    let (port, inbox) = fake_relay().await;
+    let s = TestServer::start_with(Some(SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        from: "Visits <visits@jail.example>".into(),
+    }))
+    .await;
+    (s, inbox)
+}
+
+/// The next mail, decoded from quoted-printable (which lettre uses for long
+/// lines such as join links).
+pub async fn next_mail(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
+    let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
+        .await
+        .expect("a mail within 20 s")
+        .unwrap();
+    let joined = raw.replace("=\n", "");
+    let mut out = Vec::new();
+    let b = joined.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (b[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
