@@ -179,8 +179,16 @@ impl Config {
                         _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {d:?}"),
                     };
                 }
-                if !(16..=3840).contains(&c.width) || !(16..=2160).contains(&c.height) || !(1..=60).contains(&c.fps) {
-                    bail!("[call] width/height/fps out of range: {}x{}@{}", c.width, c.height, c.fps);
+                if !(16..=3840).contains(&c.width)
+                    || !(16..=2160).contains(&c.height)
+                    || !(1..=60).contains(&c.fps)
+                {
+                    bail!(
+                        "[call] width/height/fps out of range: {}x{}@{}",
+                        c.width,
+                        c.height,
+                        c.fps
+                    );
                 }
                 c
             },

@@ -6,6 +6,9 @@
 //! digit 5          one key        pin 123456   several keys
 //! ok | delete | cancel | lang es | lang en
 //! wait 1.5         let time pass (idle timeout, countdowns, sync)
+//! visit <id>       open a visit's call (a unit terminal's visit list)
+//! join | end | confirm | keep     Join, the red X, End visit, Keep talking
+//! stats            print the call's figures as JSON
 //! status           print the current view
 //! quit
 //! ```
@@ -24,6 +27,8 @@ use crate::terminal::Terminal;
 /// Parse one command line into touches, or a wait.
 pub enum Command {
     Touches(Vec<UiInput>),
+    OpenVisit(uuid::Uuid),
+    Stats,
     Wait(Duration),
     Status,
     Quit,
@@ -37,6 +42,15 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("", _) | ("status", _) => Command::Status,
         ("quit", _) | ("exit", _) => Command::Quit,
         ("touch", _) => Command::Touches(vec![UiInput::TouchStart]),
+        ("join", _) => Command::Touches(vec![UiInput::Join]),
+        ("end", _) => Command::Touches(vec![UiInput::EndCall]),
+        ("confirm", _) => Command::Touches(vec![UiInput::ConfirmEnd]),
+        ("keep", _) => Command::Touches(vec![UiInput::KeepCall]),
+        ("stats", _) => Command::Stats,
+        ("visit", Some(id)) => match id.parse() {
+            Ok(id) => Command::OpenVisit(id),
+            Err(_) => return Err(format!("not a visit id: {id}")),
+        },
         ("ok", _) | ("submit", _) => Command::Touches(vec![UiInput::Submit]),
         ("delete", _) | ("backspace", _) => Command::Touches(vec![UiInput::Backspace]),
         ("cancel", _) | ("done", _) => Command::Touches(vec![UiInput::Cancel]),
@@ -97,6 +111,14 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
                     }
                 }
                 Ok(Command::Wait(d)) => wait_until = Some(Instant::now() + d),
+                Ok(Command::OpenVisit(id)) => match terminal.open_visit(id) {
+                    Ok(()) => print(describe(&terminal.tick()), true, &mut out)?,
+                    Err(e) => writeln!(out, "error: {e:#}")?,
+                },
+                Ok(Command::Stats) => match terminal.call_stats() {
+                    Some(s) => writeln!(out, "[stats] {}", serde_json::to_string(&s)?)?,
+                    None => writeln!(out, "[stats] no call")?,
+                },
                 Ok(Command::Status) => print(describe(&terminal.tick()), true, &mut out)?,
                 Ok(Command::Quit) => break,
                 Err(e) => writeln!(out, "error: {e}")?,

@@ -29,6 +29,7 @@ pub struct VisitEntry {
     pub end: DateTime<Utc>,
     pub status: VisitStatus,
     pub person_display: String,
+    pub visitor_display: Vec<String>,
     /// How early the visitor may check in.
     pub visitor_early: Duration,
 }
@@ -120,6 +121,7 @@ impl ScheduleIndex {
                     end: v.end,
                     status: v.status,
                     person_display: v.person_display.clone(),
+                    visitor_display: v.visitor_display.clone(),
                     visitor_early,
                 });
             }
@@ -150,6 +152,11 @@ impl ScheduleIndex {
         if let Some(v) = self.visits.iter_mut().find(|v| v.id == visit) {
             v.status = status;
         }
+    }
+
+    /// A visit by id.
+    pub fn visit(&self, id: Uuid) -> Option<&VisitEntry> {
+        self.visits.iter().find(|v| v.id == id)
     }
 
     pub fn facility_name(&self) -> &str {

@@ -1,16 +1,25 @@
-//! The lobby terminal as one object: the check-in machine, the store, and
-//! the sync task, wired together. The screen (touch or headless) feeds it
-//! inputs and shows the views it returns.
+//! The terminal as one object: the check-in machine, the store, the sync
+//! task and the call, wired together. The screen (touch or headless) feeds
+//! it inputs and shows the views it returns.
+//!
+//! A lobby terminal opens the call of a visit when its visitor checks in;
+//! the waiting screen takes over once the check-in result is dismissed. A
+//! housing-unit terminal opens a visit's call when the person picks it
+//! (`open_visit`; the sign-in and visit list arrive with their own issue).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use protocol::TerminalRole;
+use protocol::signal::Side;
 use protocol::terminal::EnrolResponse;
 use tokio::sync::mpsc;
-use ui::{LobbyView, UiInput};
+use ui::{LobbyView, Screen, UiInput};
+use uuid::Uuid;
 
+use crate::call::flow::{CallFlow, FlowEffect};
+use crate::call::{CallHandle, CallParams, Screens, Snapshot};
 use crate::checkin::{Checkin, Effect, Input, Policy};
 use crate::config::Config;
 use crate::identity;
@@ -25,6 +34,9 @@ pub struct Terminal {
     shared: Arc<Shared>,
     machine: Checkin,
     reports: mpsc::UnboundedReceiver<StatusReport>,
+    cfg: Config,
+    screens: Screens,
+    call: Option<(CallFlow, CallHandle)>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -106,9 +118,6 @@ fn cached_schedule(store: &Store) -> Option<ScheduleIndex> {
 impl Terminal {
     /// Open the store, enrol if needed, load the cached schedule and start syncing.
     pub fn start(cfg: &Config) -> anyhow::Result<Terminal> {
-        if cfg.role != TerminalRole::Lobby {
-            bail!("this build runs lobby terminals; the unit terminal arrives with its own issue");
-        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("sync")
@@ -143,8 +152,97 @@ impl Terminal {
             shared,
             machine,
             reports,
+            cfg: cfg.clone(),
+            screens: Screens::default(),
+            call: None,
             _runtime: runtime,
         })
+    }
+
+    /// Where the call's pictures go (the window); headless has none.
+    pub fn set_screens(&mut self, screens: Screens) {
+        self.screens = screens;
+    }
+
+    fn side(&self) -> Side {
+        match self.cfg.role {
+            TerminalRole::Lobby => Side::Visitor,
+            TerminalRole::Unit => Side::Person,
+        }
+    }
+
+    /// Open a visit's call: the waiting screen, connected to the server.
+    pub fn open_visit(&mut self, visit: Uuid) -> anyhow::Result<()> {
+        if self.call.as_ref().is_some_and(|(_, h)| h.visit_id == visit) {
+            return Ok(());
+        }
+        let side = self.side();
+        let flow = self
+            .shared
+            .with_schedule(|s| {
+                let s = s?;
+                let v = s.visit(visit)?;
+                let hhmm = |t: chrono::DateTime<chrono::Utc>| {
+                    t.with_timezone(&s.tz).format("%H:%M").to_string()
+                };
+                let peer = match side {
+                    Side::Visitor => v.person_display.clone(),
+                    Side::Person => v.visitor_display.join(", "),
+                };
+                Some(CallFlow::new(
+                    side,
+                    peer,
+                    v.start,
+                    v.end,
+                    hhmm(v.start),
+                    hhmm(v.end),
+                ))
+            })
+            .with_context(|| format!("visit {visit} is not in today's schedule"))?;
+        let handle = CallHandle::start(CallParams {
+            server_url: self.cfg.server_url.clone(),
+            credential: self.identity.credential.clone(),
+            terminal_id: self.identity.terminal_id,
+            visit_id: visit,
+            cfg: self.cfg.call.clone(),
+            screens: self.screens.clone(),
+        });
+        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visit opened");
+        self.call = Some((flow, handle));
+        Ok(())
+    }
+
+    /// The call's figures (headless `stats`, the benchmark).
+    pub fn call_stats(&self) -> Option<Snapshot> {
+        self.call.as_ref().map(|(_, h)| h.snapshot())
+    }
+
+    /// The call screen is up (not the check-in screens in front of it).
+    fn call_showing(&self) -> bool {
+        self.call.is_some() && self.machine_screen() == Screen::Attract
+    }
+
+    fn machine_screen(&self) -> Screen {
+        let now = self.shared.now();
+        self.shared
+            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), false).screen)
+    }
+
+    fn apply_flow(&mut self, effects: Vec<FlowEffect>) {
+        for e in effects {
+            match e {
+                FlowEffect::Call(c) => {
+                    if let Some((_, h)) = &self.call {
+                        h.send(c);
+                    }
+                }
+                FlowEffect::Leave => {
+                    if let Some((_, h)) = self.call.take() {
+                        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %h.visit_id, "visit closed on screen");
+                    }
+                }
+            }
+        }
     }
 
     fn feed(&mut self, input: Input) {
@@ -158,9 +256,11 @@ impl Terminal {
                     Ok(Some(event)) => {
                         tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, event_id = %event.id, offline = !self.shared.online(), "visitor checked in");
                         self.shared.wake.notify_one();
+                        self.open_checked_in(visit);
                     }
                     Ok(None) => {
-                        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visitor checked in again")
+                        tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visitor checked in again");
+                        self.open_checked_in(visit);
                     }
                     Err(e) => {
                         // The visitor is told they are checked in; say loudly that it was not saved.
@@ -171,9 +271,25 @@ impl Terminal {
         }
     }
 
+    fn open_checked_in(&mut self, visit: Uuid) {
+        if let Err(e) = self.open_visit(visit) {
+            tracing::warn!(terminal_id = %self.identity.terminal_id, visit_id = %visit, error = %format!("{e:#}"), "cannot open the visit's call");
+        }
+    }
+
     /// A touch (or its headless equivalent).
     pub fn touch(&mut self, input: UiInput) -> LobbyView {
-        self.feed(Input::Ui(input));
+        if self.call_showing() {
+            let now = self.shared.now();
+            let effects = match &mut self.call {
+                Some((flow, _)) => flow.handle_ui(input, now),
+                None => vec![],
+            };
+            self.apply_flow(effects);
+        } else if self.cfg.role == TerminalRole::Lobby || input != UiInput::TouchStart {
+            // A unit terminal has no PIN pad for visitors.
+            self.feed(Input::Ui(input));
+        }
         self.view()
     }
 
@@ -186,6 +302,17 @@ impl Terminal {
             });
         }
         self.feed(Input::Tick);
+        let now = self.shared.now();
+        let effects = match &mut self.call {
+            Some((flow, handle)) => {
+                while let Some(e) = handle.try_event() {
+                    flow.handle_event(e, now);
+                }
+                flow.tick(now)
+            }
+            None => vec![],
+        };
+        self.apply_flow(effects);
         self.view()
     }
 
@@ -197,8 +324,16 @@ impl Terminal {
     pub fn view(&self) -> LobbyView {
         let now = self.shared.now();
         let online = self.shared.online();
-        self.shared
-            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), !online))
+        let mut v = self
+            .shared
+            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), !online));
+        if let Some((flow, _)) = &self.call
+            && v.screen == Screen::Attract
+        {
+            v.screen = flow.screen();
+            v.call = flow.view(now);
+        }
+        v
     }
 
     pub fn outbox_pending(&self) -> u32 {

@@ -233,11 +233,13 @@ impl CallFlow {
             }),
             can_join: self.can_join(now),
             connecting: (self.phase == Phase::Waiting && self.join_requested)
-                || (self.phase == Phase::InCall && !self.flowing && self.quality != Quality::Reconnecting),
+                || (self.phase == Phase::InCall
+                    && !self.flowing
+                    && self.quality != Quality::Reconnecting),
             minutes_left: ((left + 59) / 60) as u32,
-            warning: self.warning.and_then(|(m, at)| {
-                (m <= 1 || now - at < WARNING_SHOWN).then_some(m)
-            }),
+            warning: self
+                .warning
+                .and_then(|(m, at)| (m <= 1 || now - at < WARNING_SHOWN).then_some(m)),
             confirm_end: self.confirm_end,
             quality: self.quality,
             ended: self.ended.as_ref().map(|(e, _)| e.clone()),
@@ -327,7 +329,10 @@ mod tests {
         );
         f.handle_ui(UiInput::Join, t(10, 30, 0));
         f.handle_event(CallEvent::Joined, t(10, 30, 0));
-        assert!(f.handle_ui(UiInput::ConfirmEnd, t(10, 40, 0)).is_empty(), "no confirmation asked yet");
+        assert!(
+            f.handle_ui(UiInput::ConfirmEnd, t(10, 40, 0)).is_empty(),
+            "no confirmation asked yet"
+        );
         f.handle_ui(UiInput::EndCall, t(10, 40, 0));
         assert!(f.view(t(10, 40, 0)).confirm_end);
         f.handle_ui(UiInput::KeepCall, t(10, 40, 1));
@@ -348,9 +353,17 @@ mod tests {
         f.handle_event(CallEvent::Joined, t(10, 30, 0));
         f.handle_event(CallEvent::Warning(5), t(10, 55, 0));
         assert_eq!(f.view(t(10, 55, 10)).warning, Some(5));
-        assert_eq!(f.view(t(10, 55, 20)).warning, None, "the 5-minute banner goes");
+        assert_eq!(
+            f.view(t(10, 55, 20)).warning,
+            None,
+            "the 5-minute banner goes"
+        );
         f.handle_event(CallEvent::Warning(1), t(10, 59, 0));
-        assert_eq!(f.view(t(10, 59, 50)).warning, Some(1), "the 1-minute one stays");
+        assert_eq!(
+            f.view(t(10, 59, 50)).warning,
+            Some(1),
+            "the 1-minute one stays"
+        );
         f.handle_event(
             CallEvent::Ended(EndReason::Terminated {
                 reason: "contraband".into(),
@@ -367,7 +380,10 @@ mod tests {
         let mut g = lobby();
         g.handle_event(CallEvent::Joined, t(10, 30, 0));
         assert!(g.tick(t(11, 0, 4)).is_empty());
-        assert_eq!(g.tick(t(11, 0, 5)), vec![FlowEffect::Call(CallCommand::HangUp)]);
+        assert_eq!(
+            g.tick(t(11, 0, 5)),
+            vec![FlowEffect::Call(CallCommand::HangUp)]
+        );
         assert_eq!(g.screen(), Screen::CallEnded);
     }
 

@@ -91,7 +91,9 @@ pub fn offer_codec(choice: VideoCodecChoice) -> Codec {
 /// The codec to answer an offer with: the offer's H.264 if we can encode it
 /// (and are allowed to), else VP8.
 pub fn answer_codec(choice: VideoCodecChoice, offer_sdp: &str) -> Codec {
-    let offers_h264 = offer_sdp.lines().any(|l| l.starts_with("a=rtpmap:") && l.contains(" H264/"));
+    let offers_h264 = offer_sdp
+        .lines()
+        .any(|l| l.starts_with("a=rtpmap:") && l.contains(" H264/"));
     if offers_h264 && choice != VideoCodecChoice::Vp8 && h264_encoder().is_some() {
         Codec::H264
     } else {
@@ -262,7 +264,9 @@ impl MediaSession {
         };
         let enc_caps = caps_filter(enc_caps)?;
         let rtp_caps = caps_filter(rtp_caps)?;
-        pipeline.add_many([&cam, &conv, &scale, &raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
+        pipeline.add_many([
+            &cam, &conv, &scale, &raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps,
+        ])?;
         gst::Element::link_many([&cam, &conv, &scale, &raw, &tee])?;
         gst::Element::link_many([&tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
         if cfg.stamp_frames {
@@ -299,7 +303,9 @@ impl MediaSession {
             .property_from_str("frame-size", "20")
             .build()
             .context("opusenc is missing (gstreamer1.0-plugins-base)")?;
-        let apay = gst::ElementFactory::make("rtpopuspay").property("pt", 111u32).build()?;
+        let apay = gst::ElementFactory::make("rtpopuspay")
+            .property("pt", 111u32)
+            .build()?;
         let acaps = caps_filter(
             "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
         )?;
@@ -325,7 +331,12 @@ impl MediaSession {
         Ok(session)
     }
 
-    fn wire(&self, devices: &hal::Devices, cfg: &CallConfig, screens: Screens) -> anyhow::Result<()> {
+    fn wire(
+        &self,
+        devices: &hal::Devices,
+        cfg: &CallConfig,
+        screens: Screens,
+    ) -> anyhow::Result<()> {
         let events = self.events.clone();
         self.webrtc.connect("on-ice-candidate", false, move |v| {
             let mline = v[1].get::<u32>().unwrap_or(0);
@@ -336,27 +347,34 @@ impl MediaSession {
         });
         if self.offerer {
             let events = self.events.clone();
-            self.webrtc.connect("on-negotiation-needed", false, move |v| {
-                let Ok(webrtc) = v[0].get::<gst::Element>() else {
-                    return None;
-                };
-                let events = events.clone();
-                let w = webrtc.clone();
-                let promise = gst::Promise::with_change_func(move |reply| {
-                    match description(reply, "offer") {
-                        Ok(offer) => {
-                            w.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
-                            let sdp = offer.sdp().as_text().unwrap_or_default();
-                            let _ = events.send(MediaEvent::LocalSdp { kind: SdpKind::Offer, sdp });
+            self.webrtc
+                .connect("on-negotiation-needed", false, move |v| {
+                    let Ok(webrtc) = v[0].get::<gst::Element>() else {
+                        return None;
+                    };
+                    let events = events.clone();
+                    let w = webrtc.clone();
+                    let promise = gst::Promise::with_change_func(move |reply| {
+                        match description(reply, "offer") {
+                            Ok(offer) => {
+                                w.emit_by_name::<()>(
+                                    "set-local-description",
+                                    &[&offer, &None::<gst::Promise>],
+                                );
+                                let sdp = offer.sdp().as_text().unwrap_or_default();
+                                let _ = events.send(MediaEvent::LocalSdp {
+                                    kind: SdpKind::Offer,
+                                    sdp,
+                                });
+                            }
+                            Err(e) => {
+                                let _ = events.send(MediaEvent::Error(format!("no offer: {e}")));
+                            }
                         }
-                        Err(e) => {
-                            let _ = events.send(MediaEvent::Error(format!("no offer: {e}")));
-                        }
-                    }
+                    });
+                    webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+                    None
                 });
-                webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
-                None
-            });
         }
 
         // Incoming streams: decode, then picture or sound.
@@ -369,8 +387,12 @@ impl MediaSession {
             if pad.direction() != gst::PadDirection::Src {
                 return;
             }
-            let Some(pipeline) = pipeline.upgrade() else { return };
-            let Ok(decode) = make("decodebin") else { return };
+            let Some(pipeline) = pipeline.upgrade() else {
+                return;
+            };
+            let Ok(decode) = make("decodebin") else {
+                return;
+            };
             let counters = counters.clone();
             let speaker = speaker.clone();
             let remote = screens.remote.clone();
@@ -384,7 +406,14 @@ impl MediaSession {
                     .and_then(|c| c.structure(0).map(|s| s.name().to_string()))
                     .unwrap_or_default();
                 let r = if name.starts_with("video/") {
-                    link_remote_video(&pipeline, dpad, &counters, remote.clone(), stamped, events.clone())
+                    link_remote_video(
+                        &pipeline,
+                        dpad,
+                        &counters,
+                        remote.clone(),
+                        stamped,
+                        events.clone(),
+                    )
                 } else if name.starts_with("audio/") {
                     let sink = speaker.lock().unwrap_or_else(|e| e.into_inner()).take();
                     match sink {
@@ -395,7 +424,9 @@ impl MediaSession {
                     Ok(())
                 };
                 if let Err(e) = r {
-                    let _ = events.send(MediaEvent::Error(format!("cannot play the incoming {name}: {e:#}")));
+                    let _ = events.send(MediaEvent::Error(format!(
+                        "cannot play the incoming {name}: {e:#}"
+                    )));
                 }
             });
             if pipeline.add(&decode).is_err() {
@@ -452,16 +483,23 @@ impl MediaSession {
         let promise = gst::Promise::with_change_func(move |_| {
             let w = webrtc.clone();
             let events = events.clone();
-            let answer = gst::Promise::with_change_func(move |reply| match description(reply, "answer") {
-                Ok(answer) => {
-                    w.emit_by_name::<()>("set-local-description", &[&answer, &None::<gst::Promise>]);
-                    let sdp = answer.sdp().as_text().unwrap_or_default();
-                    let _ = events.send(MediaEvent::LocalSdp { kind: SdpKind::Answer, sdp });
-                }
-                Err(e) => {
-                    let _ = events.send(MediaEvent::Error(format!("no answer: {e}")));
-                }
-            });
+            let answer =
+                gst::Promise::with_change_func(move |reply| match description(reply, "answer") {
+                    Ok(answer) => {
+                        w.emit_by_name::<()>(
+                            "set-local-description",
+                            &[&answer, &None::<gst::Promise>],
+                        );
+                        let sdp = answer.sdp().as_text().unwrap_or_default();
+                        let _ = events.send(MediaEvent::LocalSdp {
+                            kind: SdpKind::Answer,
+                            sdp,
+                        });
+                    }
+                    Err(e) => {
+                        let _ = events.send(MediaEvent::Error(format!("no answer: {e}")));
+                    }
+                });
             webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &answer]);
         });
         self.webrtc
@@ -478,7 +516,9 @@ impl MediaSession {
     /// Set the video encoder's bitrate (kbit/s).
     pub fn set_video_kbps(&self, kbps: u32) {
         let e = &self.encoder;
-        if e.find_property("bitrate").is_some() && e.property_type("bitrate") == Some(u32::static_type()) {
+        if e.find_property("bitrate").is_some()
+            && e.property_type("bitrate") == Some(u32::static_type())
+        {
             // x264enc: kbit/s.
             e.set_property("bitrate", kbps);
         } else if e.find_property("target-bitrate").is_some() {
@@ -542,7 +582,9 @@ fn rgb_appsink(
 ) -> anyhow::Result<gst::Element> {
     let mut caps = gst::Caps::builder("video/x-raw").field("format", "RGB");
     if width > 0 {
-        caps = caps.field("width", width as i32).field("height", height as i32);
+        caps = caps
+            .field("width", width as i32)
+            .field("height", height as i32);
     }
     let sink = gst_app::AppSink::builder()
         .caps(&caps.build())
@@ -570,8 +612,16 @@ fn rgb_appsink(
                 if let Some((counters, stamped, events)) = &counter {
                     counters.frames.fetch_add(1, Ordering::Relaxed);
                     if *stamped {
-                        if let Some(t) = stamp::read_rgb(map.as_slice(), stride, info.width() as usize, info.height() as usize) {
-                            let _ = events.send(MediaEvent::Latency(stamp::age_micros(t, stamp::now_micros())));
+                        if let Some(t) = stamp::read_rgb(
+                            map.as_slice(),
+                            stride,
+                            info.width() as usize,
+                            info.height() as usize,
+                        ) {
+                            let _ = events.send(MediaEvent::Latency(stamp::age_micros(
+                                t,
+                                stamp::now_micros(),
+                            )));
                         }
                     }
                 }

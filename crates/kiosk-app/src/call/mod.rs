@@ -36,7 +36,10 @@ pub use media::{Frame, FrameSink, Screens};
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallEvent {
     /// Connected to the server (again): our side and the visit's status.
-    Connected { side: Side, status: VisitStatus },
+    Connected {
+        side: Side,
+        status: VisitStatus,
+    },
     /// The server cannot be reached; retrying.
     ConnectionLost,
     Status(VisitStatus),
@@ -99,6 +102,7 @@ pub struct CallHandle {
     events: mpsc::UnboundedReceiver<CallEvent>,
     pub snapshot: Arc<Mutex<Snapshot>>,
     pub visit_id: Uuid,
+    gone: bool,
 }
 
 impl CallHandle {
@@ -123,6 +127,7 @@ impl CallHandle {
             events: erx,
             snapshot,
             visit_id,
+            gone: false,
         }
     }
 
@@ -130,11 +135,24 @@ impl CallHandle {
         let _ = self.commands.send(c);
     }
 
+    /// The next event, if any. A call thread that died (it should not) is
+    /// reported once as a failure, so the screen never waits for nothing.
     pub fn try_event(&mut self) -> Option<CallEvent> {
-        self.events.try_recv().ok()
+        match self.events.try_recv() {
+            Ok(e) => Some(e),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+            Err(mpsc::error::TryRecvError::Disconnected) if !self.gone => {
+                self.gone = true;
+                Some(CallEvent::Failed("the call stopped".into()))
+            }
+            Err(_) => None,
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

@@ -16,7 +16,10 @@ unsafe extern "C" {
     fn nice_address_new() -> *mut NiceAddress;
     fn nice_address_free(a: *mut NiceAddress);
     fn nice_address_set_from_string(a: *mut NiceAddress, s: *const std::ffi::c_char) -> i32;
-    fn nice_agent_add_local_address(agent: *mut gst::glib::gobject_ffi::GObject, a: *const NiceAddress) -> i32;
+    fn nice_agent_add_local_address(
+        agent: *mut gst::glib::gobject_ffi::GObject,
+        a: *const NiceAddress,
+    ) -> i32;
 }
 
 /// Add `addresses` as the only local addresses of `webrtcbin`'s ICE agent.
@@ -34,8 +37,8 @@ pub fn use_local_addresses(webrtcbin: &gst::Element, addresses: &[String]) -> an
         let ok = unsafe {
             let addr = nice_address_new();
             let parsed = nice_address_set_from_string(addr, c.as_ptr());
-            let added = parsed != 0
-                && nice_agent_add_local_address(agent.to_glib_none().0, addr) != 0;
+            let added =
+                parsed != 0 && nice_agent_add_local_address(agent.to_glib_none().0, addr) != 0;
             nice_address_free(addr);
             added
         };

@@ -137,7 +137,9 @@ impl Recorder {
     /// Once a second: webrtcbin's statistics.
     pub fn sample(&mut self, s: Sample) {
         if let Some(prev) = self.last_sample {
-            let bytes = s.video_bytes_received.saturating_sub(prev.video_bytes_received);
+            let bytes = s
+                .video_bytes_received
+                .saturating_sub(prev.video_bytes_received);
             self.kbps.push((bytes * 8 / 1000) as u32);
             self.received += s.packets_received.saturating_sub(prev.packets_received);
             self.lost += s.packets_lost.saturating_sub(prev.packets_lost);
@@ -216,9 +218,9 @@ impl Recorder {
         let _ = wall;
         CallReport {
             connected_ms: self.connected_ms
-                + self
-                    .flowing_since
-                    .map_or(0, |s| self.last_frame_ms.unwrap_or(now_ms).saturating_sub(s)),
+                + self.flowing_since.map_or(0, |s| {
+                    self.last_frame_ms.unwrap_or(now_ms).saturating_sub(s)
+                }),
             setup_ms: self.setup_ms,
             interruptions,
             sessions: self.sessions,

@@ -282,7 +282,11 @@ async fn connect(
             .parse()
             .map_err(|_| ConnectError::Refused("unusable credential".into()))?,
     );
-    match tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(req)).await
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async(req),
+    )
+    .await
     {
         Err(_) => Err(ConnectError::Retry("timed out".into())),
         Ok(Ok((ws, _))) => Ok(ws),
@@ -310,6 +314,11 @@ pub async fn run(
     events: mpsc::UnboundedSender<CallEvent>,
     snapshot: Arc<Mutex<Snapshot>>,
 ) {
+    if let Err(e) = gst::init() {
+        tracing::error!(visit_id = %p.visit_id, error = %e, "GStreamer cannot start");
+        let _ = events.send(CallEvent::Failed(format!("GStreamer cannot start: {e}")));
+        return;
+    }
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let devices = hal::open(p.cfg.devices);
     tracing::info!(visit_id = %p.visit_id, terminal_id = %p.terminal_id, devices = ?devices, "call opened");

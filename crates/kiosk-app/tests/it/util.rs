@@ -32,6 +32,8 @@ pub fn chicago(h: u32, m: u32, s: u32) -> DateTime<Utc> {
 /// A visit-server whose database survives restarts on the same port.
 pub struct Server {
     pub port: u16,
+    /// The address it listens on (loopback, or a test's own veth address).
+    pub host: String,
     pub dir: tempfile::TempDir,
     pub clock: Arc<ManualClock>,
     runtime: tokio::runtime::Runtime,
@@ -43,6 +45,12 @@ pub struct Server {
 
 pub struct Seeded {
     pub lobby_code: String,
+    /// A housing-unit terminal in Pod A, where the three people live.
+    pub unit_code: String,
+    /// A housing-unit terminal in Pod B, where none of them lives.
+    pub other_unit_code: String,
+    /// A staff credential for the admin API.
+    pub admin_token: String,
     /// (visit id, PIN) of three on-site visits at 10:00 on Thursday.
     pub visits: Vec<(Uuid, String)>,
 }
@@ -51,6 +59,11 @@ impl Server {
     /// Create a facility with three on-site visits at 10:00 and serve it,
     /// with the server clock at Thursday 09:59:30.
     pub fn seeded() -> (Server, Seeded) {
+        Self::seeded_on("127.0.0.1")
+    }
+
+    /// The same, listening on `host`.
+    pub fn seeded_on(host: &str) -> (Server, Seeded) {
         let dir = tempfile::tempdir().unwrap();
         let keys = Keys::load_or_create(&dir.path().join("server.key")).unwrap();
         let db = Db::open(&dir.path().join("visits.db")).unwrap();
@@ -107,6 +120,41 @@ impl Server {
                 lobby_code = t.code;
             }
         }
+        let unit_code = terminals::create(
+            &conn,
+            &thursday,
+            f.id,
+            &NewTerminal {
+                role: TerminalRole::Unit,
+                location: "Pod A dayroom".into(),
+                housing_unit_id: Some(unit.id),
+            },
+        )
+        .unwrap()
+        .code;
+        let pod_b = facilities::create_housing_unit(
+            &conn,
+            &ctx,
+            f.id,
+            &NewHousingUnit {
+                name: "Pod B".into(),
+            },
+        )
+        .unwrap();
+        let other_unit_code = terminals::create(
+            &conn,
+            &thursday,
+            f.id,
+            &NewTerminal {
+                role: TerminalRole::Unit,
+                location: "Pod B dayroom".into(),
+                housing_unit_id: Some(pod_b.id),
+            },
+        )
+        .unwrap()
+        .code;
+        let admin_token =
+            visit_server::service::admin_tokens::create(&conn, &thursday, "test staff").unwrap();
         let names = [
             ("James Smith", "Maria Smith"),
             ("Robert Johnson", "Linda Johnson"),
@@ -168,7 +216,7 @@ impl Server {
             .build()
             .unwrap();
         let port = runtime.block_on(async {
-            tokio::net::TcpListener::bind("127.0.0.1:0")
+            tokio::net::TcpListener::bind((host, 0))
                 .await
                 .unwrap()
                 .local_addr()
@@ -177,6 +225,7 @@ impl Server {
         });
         let mut server = Server {
             port,
+            host: host.to_string(),
             dir,
             clock: Arc::new(ManualClock::new(chicago(9, 59, 30))),
             runtime,
@@ -187,13 +236,16 @@ impl Server {
             server,
             Seeded {
                 lobby_code,
+                unit_code,
+                other_unit_code,
+                admin_token,
                 visits: booked,
             },
         )
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
     }
 
     pub fn start(&mut self) {
@@ -202,12 +254,14 @@ impl Server {
         let db = Db::open(&self.dir.path().join("visits.db")).unwrap();
         let state = AppState::new(db, keys, self.clock.clone());
         let port = self.port;
+        let host = self.host.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let task = self.runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
             let options = ServerOptions {
                 tick: Duration::from_millis(100),
                 smtp: None,
+                public_url: format!("http://{host}:{port}"),
             };
             serve(listener, state, options, async {
                 let _ = rx.await;
@@ -234,6 +288,35 @@ impl Server {
         .unwrap()
     }
 
+    /// The events of a visit's history, in order.
+    pub fn history(&self, visit: Uuid) -> Vec<(String, String)> {
+        let c = rusqlite::Connection::open(self.dir.path().join("visits.db")).unwrap();
+        let mut q = c
+            .prepare("SELECT event, detail FROM visit_history WHERE visit_id = ?1 ORDER BY seq")
+            .unwrap();
+        q.query_map([visit.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Staff end a visit through the admin API, with a reason.
+    pub fn terminate(&self, token: &str, visit: Uuid, reason: &str) {
+        let url = format!("{}/api/v1/admin/visits/{visit}/terminate", self.url());
+        let token = token.to_string();
+        let reason = reason.to_string();
+        self.runtime.block_on(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "reason": reason }))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "terminate: {}", r.status());
+        });
+    }
+
     /// Wait (bounded) until `f` holds.
     pub fn wait_until(&self, what: &str, timeout: Duration, f: impl Fn() -> bool) {
         let end = Instant::now() + timeout;
@@ -256,12 +339,19 @@ pub struct Kiosk {
 }
 
 pub fn kiosk_config(dir: &Path, server: &str, code: &str) -> PathBuf {
+    call_config(dir, server, code, "lobby", "127.0.0.1")
+}
+
+/// A terminal with simulated devices whose calls use only `address` for ICE.
+pub fn call_config(dir: &Path, server: &str, code: &str, role: &str, address: &str) -> PathBuf {
     let cfg = dir.join("kiosk.toml");
     std::fs::write(
         &cfg,
         format!(
-            "server_url = \"{server}\"\nrole = \"lobby\"\ndata_dir = \"{}\"\nenrolment_code = \"{code}\"\n\
-             poll_seconds = 0.2\nheartbeat_seconds = 0.5\n",
+            "server_url = \"{server}\"\nrole = \"{role}\"\ndata_dir = \"{}\"\nenrolment_code = \"{code}\"\n\
+             poll_seconds = 0.2\nheartbeat_seconds = 0.5\n\
+             [call]\ndevices = \"simulated\"\nwidth = 640\nheight = 360\nfps = 30\n\
+             local_addresses = [\"{address}\"]\n",
             dir.join("data").display()
         ),
     )
@@ -271,7 +361,18 @@ pub fn kiosk_config(dir: &Path, server: &str, code: &str) -> PathBuf {
 
 impl Kiosk {
     pub fn start(config: &Path) -> Kiosk {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-app"))
+        Self::start_with(Command::new(env!("CARGO_BIN_EXE_kiosk-app")), config)
+    }
+
+    /// Start inside a network namespace.
+    pub fn start_in(netns: &str, config: &Path) -> Kiosk {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", netns, env!("CARGO_BIN_EXE_kiosk-app")]);
+        Self::start_with(c, config)
+    }
+
+    fn start_with(mut command: Command, config: &Path) -> Kiosk {
+        let mut child = command
             .arg("--config")
             .arg(config)
             .args(["run", "--headless"])
@@ -331,9 +432,36 @@ impl Kiosk {
         self.send(&format!("pin {pin}"));
         self.send("ok");
         let line = self.expect(&["[result]"]);
+        // Done: the visit's waiting screen; Cancel there: the attract screen.
+        self.send("cancel");
+        self.expect(&["[waiting]"]);
         self.send("cancel");
         self.expect(&["[attract]"]);
         line
+    }
+
+    /// Wait (bounded) until the call's figures satisfy `f`; returns them.
+    pub fn stats_until(
+        &mut self,
+        timeout: Duration,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let end = Instant::now() + timeout;
+        let mut last = serde_json::Value::Null;
+        while Instant::now() < end {
+            self.send("stats");
+            let line = self.expect(&["[stats]"]);
+            if let Ok(v) =
+                serde_json::from_str::<serde_json::Value>(line.trim_start_matches("[stats] "))
+            {
+                if f(&v) {
+                    return v;
+                }
+                last = v;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!("the call's figures never got there; last: {last}");
     }
 
     pub fn kill(mut self) {

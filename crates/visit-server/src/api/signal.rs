@@ -121,6 +121,9 @@ struct Session {
     reported: bool,
     media_flowing: Option<bool>,
     media_events: u32,
+    /// This socket took part in the call (its final report is still welcome
+    /// after the call ended).
+    was_joined: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -162,6 +165,8 @@ impl Session {
         let Some(peer_present) = rooms.join(v, self.a.side, self.conn) else {
             return;
         };
+        self.was_joined
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.reply(ServerMessage::Joined { peer_present });
         if after != before {
             rooms.broadcast(
@@ -195,7 +200,9 @@ impl Session {
 
     /// Media events and the call report of a joined side, within the limits.
     async fn record(&mut self, event: CallEvent) {
-        if self.seat() != Seat::Joined {
+        let final_report = matches!(event, CallEvent::Report(_))
+            && self.was_joined.load(std::sync::atomic::Ordering::Relaxed);
+        if self.seat() != Seat::Joined && !final_report {
             return self.error("join the call first");
         }
         match &event {
@@ -246,6 +253,7 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
         reported: false,
         media_flowing: None,
         media_events: 0,
+        was_joined: Default::default(),
     };
     if seated.replaced_joined {
         // The side's previous socket had joined; this one has not (yet).
@@ -274,7 +282,14 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
             _ => continue,
         };
         if s.seat() == Seat::Gone {
-            // Replaced by the side's newer socket, or the call is over.
+            // Replaced by the side's newer socket, or the call is over: only
+            // the side's final call report is still taken.
+            if s.was_joined.load(std::sync::atomic::Ordering::Relaxed)
+                && let Ok(ClientMessage::CallReport { report }) =
+                    serde_json::from_str::<ClientMessage>(&text)
+            {
+                s.record(CallEvent::Report(Box::new(report))).await;
+            }
             break;
         }
         if text.len() > MAX_TEXT_BYTES {

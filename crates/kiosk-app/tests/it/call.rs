@@ -1,0 +1,296 @@
+//! The visit itself: two headless terminals (lobby and housing unit, with
+//! simulated camera and microphone) in a real WebRTC call through a real
+//! visit-server, on loopback or inside a network namespace of our own.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn fps_at_least(n: u64) -> impl Fn(&serde_json::Value) -> bool {
+    move |v| v["fps"].as_u64().unwrap_or(0) >= n && v["audio_buffers"].as_u64().unwrap_or(0) > 0
+}
+
+/// Check in at the lobby, open the visit at the unit, join both; returns
+/// once both sides have joined.
+fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) {
+    lobby.expect(&["[attract] Test County Jail"]);
+    lobby.send("touch");
+    lobby.send(&format!("pin {pin}"));
+    lobby.send("ok");
+    lobby.expect(&["[result] Checked in. Waiting for J. S. to join."]);
+    lobby.send("done");
+    lobby.expect(&["[waiting] Visit with J. S. 10:00-12:00"]);
+
+    unit.expect(&["[attract] Test County Jail"]);
+    unit.send(&format!("visit {visit}"));
+    unit.expect(&["[waiting] Visit with Maria S.", "[Join]"]);
+    unit.send("join");
+    unit.expect(&["[call] with Maria S."]);
+
+    // The person joined: the visit is Ready and the lobby may join.
+    lobby.expect(&["[waiting]", "(ready to start)", "[Join]"]);
+    lobby.send("join");
+    lobby.expect(&["[call] with J. S."]);
+}
+
+#[test]
+fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    let dl = tempfile::tempdir().unwrap();
+    let du = tempfile::tempdir().unwrap();
+    let mut lobby = Kiosk::start(&call_config(
+        dl.path(),
+        &server.url(),
+        &seeded.lobby_code,
+        "lobby",
+        "127.0.0.1",
+    ));
+    let mut unit = Kiosk::start(&call_config(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    join_both(&mut lobby, &mut unit, visit, &pin);
+
+    // Real media both ways: at least 25 decoded frames a second, and sound.
+    let l = lobby.stats_until(Duration::from_secs(30), fps_at_least(25));
+    let u = unit.stats_until(Duration::from_secs(30), fps_at_least(25));
+    assert_eq!(l["codec"], "H264", "{l}");
+    assert_eq!(u["codec"], "H264", "{u}");
+    lobby.send("status");
+    lobby.expect(&["[call] with J. S., 121 min left"]);
+
+    // Let the visit go on a little, then come shortly before its end.
+    std::thread::sleep(Duration::from_secs(3));
+    // Shortly before the end: warned, then ended by the server, on both sides.
+    server.clock.set(chicago(11, 59, 50));
+    lobby.expect(&["warning: 1 min left"]);
+    server.clock.set(chicago(12, 0, 0));
+    unit.expect(&["[ended] Visit ended. Time is up."]);
+    lobby.expect(&["[ended] Visit ended. Time is up."]);
+
+    // The server's record tells the story: both joined, media flowed, and
+    // each side's report came in.
+    server.wait_until("both call reports", Duration::from_secs(10), || {
+        server
+            .history(visit)
+            .iter()
+            .filter(|(e, _)| e == "call_report")
+            .count()
+            == 2
+    });
+    let h = server.history(visit);
+    let events: Vec<&str> = h.iter().map(|(e, _)| e.as_str()).collect();
+    for e in [
+        "check_in",
+        "joined_call",
+        "call_connected",
+        "media_flowing",
+        "call_report",
+    ] {
+        assert!(events.contains(&e), "{e} missing from {events:?}");
+    }
+    let report = h.iter().find(|(e, _)| e == "call_report").unwrap();
+    let r: serde_json::Value = serde_json::from_str(&report.1).unwrap();
+    assert!(r["report"]["frames_decoded"].as_u64().unwrap() > 60, "{r}");
+    assert!(r["report"]["connected_ms"].as_u64().unwrap() > 2000, "{r}");
+    assert_eq!(
+        r["report"]["interruptions"].as_array().unwrap().len(),
+        0,
+        "{r}"
+    );
+    // Back to the attract screen after "Done".
+    lobby.send("done");
+    lobby.expect(&["[attract]"]);
+    lobby.quit();
+    unit.quit();
+}
+
+#[test]
+fn a_staff_termination_ends_both_sides_within_a_second_with_the_reason() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    let dl = tempfile::tempdir().unwrap();
+    let du = tempfile::tempdir().unwrap();
+    let mut lobby = Kiosk::start(&call_config(
+        dl.path(),
+        &server.url(),
+        &seeded.lobby_code,
+        "lobby",
+        "127.0.0.1",
+    ));
+    let mut unit = Kiosk::start(&call_config(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    lobby.stats_until(Duration::from_secs(30), |v| v["flowing"] == true);
+
+    let t = Instant::now();
+    server.terminate(&seeded.admin_token, visit, "Displaying contraband");
+    lobby.expect(&["[ended] Visit ended by staff: Displaying contraband"]);
+    unit.expect(&["[ended] Visit ended by staff: Displaying contraband"]);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    lobby.quit();
+    unit.quit();
+}
+
+#[test]
+fn a_terminal_of_another_housing_unit_cannot_join() {
+    // The server refuses it too (visit-server's signal tests); here the
+    // terminal itself does not offer a visit outside its unit's schedule.
+    let (server, seeded) = Server::seeded();
+    let (visit, _) = seeded.visits[0].clone();
+    let d = tempfile::tempdir().unwrap();
+    let mut wrong = Kiosk::start(&call_config(
+        d.path(),
+        &server.url(),
+        &seeded.other_unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    wrong.expect(&["[attract] Test County Jail"]);
+    wrong.send(&format!("visit {visit}"));
+    wrong.expect(&["error: visit", "is not in today's schedule"]);
+    wrong.quit();
+}
+
+/// A network namespace with a veth pair to it: the test's own network.
+struct Netns {
+    name: String,
+    host_if: String,
+    pub host_ip: String,
+    pub ns_ip: String,
+}
+
+fn ip(args: &[&str]) {
+    let s = Command::new("ip")
+        .args(args)
+        .status()
+        .expect("the ip command (iproute2)");
+    assert!(
+        s.success(),
+        "ip {args:?} failed (network namespaces need root)"
+    );
+}
+
+impl Netns {
+    fn new() -> Netns {
+        let id = std::process::id() % 10000;
+        let name = format!("kiosk-test-{id}");
+        let host_if = format!("vkh{id}");
+        let ns_if = format!("vkn{id}");
+        let net = 100 + id % 150;
+        let (host_ip, ns_ip) = (format!("10.231.{net}.1"), format!("10.231.{net}.2"));
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        ip(&["netns", "add", &name]);
+        ip(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+        ]);
+        ip(&["link", "set", &ns_if, "netns", &name]);
+        ip(&["addr", "add", &format!("{host_ip}/24"), "dev", &host_if]);
+        ip(&["link", "set", &host_if, "up"]);
+        ip(&[
+            "netns",
+            "exec",
+            &name,
+            "ip",
+            "addr",
+            "add",
+            &format!("{ns_ip}/24"),
+            "dev",
+            &ns_if,
+        ]);
+        ip(&["netns", "exec", &name, "ip", "link", "set", &ns_if, "up"]);
+        ip(&["netns", "exec", &name, "ip", "link", "set", "lo", "up"]);
+        Netns {
+            name,
+            host_if,
+            host_ip,
+            ns_ip,
+        }
+    }
+
+    fn link(&self, up: bool) {
+        ip(&["link", "set", &self.host_if, if up { "up" } else { "down" }]);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn a_five_second_network_cut_recovers_by_itself_and_is_recorded() {
+    let net = Netns::new();
+    let (server, seeded) = Server::seeded_on(&net.host_ip);
+    let (visit, pin) = seeded.visits[0].clone();
+    let dl = tempfile::tempdir().unwrap();
+    let du = tempfile::tempdir().unwrap();
+    // The lobby terminal sits behind the link we cut; the unit terminal and
+    // the server are on the other side of it.
+    let mut lobby = Kiosk::start_in(
+        &net.name,
+        &call_config(
+            dl.path(),
+            &server.url(),
+            &seeded.lobby_code,
+            "lobby",
+            &net.ns_ip,
+        ),
+    );
+    let mut unit = Kiosk::start(&call_config(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        &net.host_ip,
+    ));
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    lobby.stats_until(Duration::from_secs(30), fps_at_least(20));
+    unit.stats_until(Duration::from_secs(30), fps_at_least(20));
+
+    net.link(false);
+    std::thread::sleep(Duration::from_secs(5));
+    net.link(true);
+
+    // Nobody touches anything: media flows again on both sides, and the gap is on record.
+    let l = lobby.stats_until(Duration::from_secs(30), |v| {
+        v["interruptions"].as_u64().unwrap_or(0) >= 1
+            && v["flowing"] == true
+            && v["fps"].as_u64().unwrap_or(0) >= 20
+    });
+    let u = unit.stats_until(Duration::from_secs(30), |v| {
+        v["interruptions"].as_u64().unwrap_or(0) >= 1
+            && v["flowing"] == true
+            && v["fps"].as_u64().unwrap_or(0) >= 20
+    });
+    println!("after the cut: lobby {l}\nunit {u}");
+    server.wait_until(
+        "the interruption on record",
+        Duration::from_secs(10),
+        || {
+            server
+                .history(visit)
+                .iter()
+                .any(|(e, _)| e == "media_interrupted")
+        },
+    );
+    lobby.quit();
+    unit.quit();
+}
