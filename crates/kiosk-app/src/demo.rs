@@ -108,6 +108,7 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             std::thread::sleep(Duration::from_millis(300));
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
+            show("touch Cancel (leave it)", terminal.touch(UiInput::Cancel));
             // A visit of a later block: too early to check in.
             if let Some(later) = onsite
                 .iter()

@@ -64,6 +64,11 @@ impl Server {
 
     /// The same, listening on `host`.
     pub fn seeded_on(host: &str) -> (Server, Seeded) {
+        Self::seeded_n(host, 3)
+    }
+
+    /// `n` on-site visits at 10:00 (and as many lobby terminals).
+    pub fn seeded_n(host: &str, n: usize) -> (Server, Seeded) {
         let dir = tempfile::tempdir().unwrap();
         let keys = Keys::load_or_create(&dir.path().join("server.key")).unwrap();
         let db = Db::open(&dir.path().join("visits.db")).unwrap();
@@ -104,7 +109,7 @@ impl Server {
             now: chicago(9, 0, 0),
             actor: "test",
         };
-        for n in 0..3 {
+        for n in 0..n.max(3) {
             let t = terminals::create(
                 &conn,
                 &thursday,
@@ -155,11 +160,15 @@ impl Server {
         .code;
         let admin_token =
             visit_server::service::admin_tokens::create(&conn, &thursday, "test staff").unwrap();
-        let names = [
-            ("James Smith", "Maria Smith"),
-            ("Robert Johnson", "Linda Johnson"),
-            ("David Brown", "Jen Brown"),
+        let mut names = vec![
+            ("James Smith".to_string(), "Maria Smith".to_string()),
+            ("Robert Johnson".into(), "Linda Johnson".into()),
+            ("David Brown".into(), "Jen Brown".into()),
         ];
+        for i in 3..n {
+            names.push((format!("Person Number{i}"), format!("Visitor Number{i}")));
+        }
+        names.truncate(n);
         let mut booked = Vec::new();
         for (i, (person, visitor)) in names.iter().enumerate() {
             let p = people::create_person(
@@ -168,7 +177,7 @@ impl Server {
                 f.id,
                 &NewPerson {
                     number: format!("A-{i}"),
-                    name: (*person).into(),
+                    name: person.clone(),
                     housing_unit_id: unit.id,
                     pin: "2468".into(),
                     restrictions: vec![],
@@ -179,7 +188,7 @@ impl Server {
                 &conn,
                 &ctx,
                 &NewVisitor {
-                    name: (*visitor).into(),
+                    name: visitor.clone(),
                     email: format!("v{i}@example.org"),
                     date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
                     photo_id_verified: true,
@@ -344,14 +353,32 @@ pub fn kiosk_config(dir: &Path, server: &str, code: &str) -> PathBuf {
 
 /// A terminal with simulated devices whose calls use only `address` for ICE.
 pub fn call_config(dir: &Path, server: &str, code: &str, role: &str, address: &str) -> PathBuf {
+    call_config_with(
+        dir,
+        server,
+        code,
+        role,
+        address,
+        "width = 640\nheight = 360\n",
+    )
+}
+
+/// The same with more `[call]` settings.
+pub fn call_config_with(
+    dir: &Path,
+    server: &str,
+    code: &str,
+    role: &str,
+    address: &str,
+    call: &str,
+) -> PathBuf {
     let cfg = dir.join("kiosk.toml");
     std::fs::write(
         &cfg,
         format!(
             "server_url = \"{server}\"\nrole = \"{role}\"\ndata_dir = \"{}\"\nenrolment_code = \"{code}\"\n\
              poll_seconds = 0.2\nheartbeat_seconds = 0.5\n\
-             [call]\ndevices = \"simulated\"\nwidth = 640\nheight = 360\nfps = 30\n\
-             local_addresses = [\"{address}\"]\n",
+             [call]\ndevices = \"simulated\"\nfps = 30\nlocal_addresses = [\"{address}\"]\n{call}",
             dir.join("data").display()
         ),
     )
@@ -462,6 +489,11 @@ impl Kiosk {
             std::thread::sleep(Duration::from_millis(500));
         }
         panic!("the call's figures never got there; last: {last}");
+    }
+
+    #[allow(dead_code)] // The call benchmark reads its CPU and memory.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn kill(mut self) {

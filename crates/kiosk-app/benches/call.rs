@@ -1,0 +1,159 @@
+//! Call figures (`cargo bench -p kiosk-app --bench call`): two headless
+//! kiosk-app processes (lobby and housing unit, simulated camera and
+//! microphone) in real calls through a real visit-server on loopback.
+//!
+//! - Call setup: from the moment both parties have joined (the visitor's
+//!   Join, the second one) to the first remote frame on the visitor's
+//!   screen, over `CALLS` calls (each its own visit).
+//! - Glass-to-glass latency at 1280x720@30: each sender writes a timestamp
+//!   into the pixels before the encoder; each receiver reads it after
+//!   decoding, at the display sink (both processes share CLOCK_MONOTONIC).
+//! - CPU and memory (RSS and PSS) of each terminal during a 60 s call.
+//!
+//! Medians are what to quote: the machine is shared and noisy.
+
+#[allow(dead_code)]
+#[path = "../tests/it/util.rs"]
+mod util;
+
+use std::time::{Duration, Instant};
+
+use util::*;
+
+const CALLS: usize = 10;
+const LONG_CALL: Duration = Duration::from_secs(60);
+const HD: &str = "width = 1280\nheight = 720\nstamp_frames = true\n";
+
+fn ticks_per_second() -> f64 {
+    100.0 // USER_HZ on Linux
+}
+
+/// utime + stime of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    ticks as f64 / ticks_per_second()
+}
+
+/// (RSS, PSS) in MiB.
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap();
+    let kb = |key: &str| {
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kb("Rss:") / 1024.0, kb("Pss:") / 1024.0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let (server, seeded) = Server::seeded_n("127.0.0.1", CALLS);
+    let dl = tempfile::tempdir().unwrap();
+    let du = tempfile::tempdir().unwrap();
+    let mut lobby = Kiosk::start(&call_config_with(
+        dl.path(),
+        &server.url(),
+        &seeded.lobby_code,
+        "lobby",
+        "127.0.0.1",
+        HD,
+    ));
+    let mut unit = Kiosk::start(&call_config_with(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+        HD,
+    ));
+    lobby.expect(&["[attract] Test County Jail"]);
+    unit.expect(&["[attract] Test County Jail"]);
+
+    println!("call bench: {CALLS} calls at 1280x720@30, then one {LONG_CALL:?} call");
+    let mut setups = Vec::new();
+    for (i, (visit, pin)) in seeded.visits.iter().enumerate() {
+        lobby.send("touch");
+        lobby.send(&format!("pin {pin}"));
+        lobby.send("ok");
+        lobby.expect(&["[result] Checked in."]);
+        lobby.send("done");
+        lobby.expect(&["[waiting]"]);
+        unit.send(&format!("visit {visit}"));
+        unit.expect(&["[waiting]", "[Join]"]);
+        unit.send("join");
+        unit.expect(&["[call]"]);
+        lobby.expect(&["[waiting]", "[Join]"]);
+        lobby.send("join");
+        lobby.expect(&["[call]"]);
+        let s = lobby.stats_until(Duration::from_secs(30), |v| v["setup_ms"].is_u64());
+        let ms = s["setup_ms"].as_u64().unwrap() as f64;
+        println!("  call {:>2}: setup {ms:>6.0} ms ({})", i + 1, s["codec"]);
+        setups.push(ms);
+        if i + 1 < CALLS {
+            lobby.send("end");
+            lobby.send("confirm");
+            lobby.expect(&["[ended] You ended the visit."]);
+            unit.expect(&["[ended]"]);
+            lobby.send("done");
+            unit.send("done");
+            lobby.expect(&["[attract]"]);
+            unit.expect(&["[attract]"]);
+        }
+    }
+    let mut sorted = setups.clone();
+    let p50 = median(&mut sorted);
+    println!(
+        "setup (both joined -> first remote frame): p50 {p50:.0} ms, min {:.0}, max {:.0}",
+        sorted[0],
+        sorted[sorted.len() - 1]
+    );
+
+    // The last call goes on for a minute: CPU, memory and latency.
+    lobby.stats_until(Duration::from_secs(30), |v| v["fps"].as_u64().unwrap_or(0) >= 20);
+    unit.stats_until(Duration::from_secs(30), |v| v["fps"].as_u64().unwrap_or(0) >= 20);
+    let (lp, up) = (lobby.pid(), unit.pid());
+    let (l0, u0, t0) = (cpu_seconds(lp), cpu_seconds(up), Instant::now());
+    let mut mem = Vec::new();
+    while t0.elapsed() < LONG_CALL {
+        std::thread::sleep(Duration::from_secs(5));
+        mem.push((memory_mib(lp), memory_mib(up)));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let (lc, uc) = (
+        (cpu_seconds(lp) - l0) / secs * 100.0,
+        (cpu_seconds(up) - u0) / secs * 100.0,
+    );
+    let ls = lobby.stats_until(Duration::from_secs(5), |_| true);
+    let us = unit.stats_until(Duration::from_secs(5), |_| true);
+    let peak = |f: fn(&((f64, f64), (f64, f64))) -> f64| mem.iter().map(f).fold(0.0, f64::max);
+    println!("60 s call at 1280x720@30, {}:", ls["codec"]);
+    println!(
+        "  lobby: CPU {lc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received, latency p50 {} ms p99 {} ms ({} samples)",
+        peak(|m| m.0.0),
+        peak(|m| m.0.1),
+        ls["fps"],
+        ls["latency_p50_ms"],
+        ls["latency_p99_ms"],
+        ls["latency_samples"]
+    );
+    println!(
+        "  unit:  CPU {uc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received, latency p50 {} ms p99 {} ms ({} samples)",
+        peak(|m| m.1.0),
+        peak(|m| m.1.1),
+        us["fps"],
+        us["latency_p50_ms"],
+        us["latency_p99_ms"],
+        us["latency_samples"]
+    );
+    lobby.quit();
+    unit.quit();
+}
