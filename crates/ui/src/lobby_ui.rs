@@ -114,8 +114,9 @@ impl LobbyUi {
 
     /// Shows `frame` as the other side's picture on the in-call screen,
     /// scaled to fit. Call it on the event loop's thread (from another, via
-    /// `upgrade_in_event_loop`), once per decoded frame: the buffer is
-    /// shared, not copied, so a frame costs one texture upload at most.
+    /// `upgrade_in_event_loop`), once per decoded frame. The buffer is
+    /// reference-counted, not copied; the window redraws with the new frame
+    /// on its next repaint.
     pub fn set_remote_frame(&self, frame: SharedPixelBuffer<Rgb8Pixel>) {
         self.window
             .global::<Api>()
