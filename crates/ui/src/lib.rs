@@ -1,5 +1,6 @@
-//! The lobby terminal's touchscreen UI: an attract screen, the PIN pad and
-//! the check-in result, in English and Spanish, written in Slint.
+//! The lobby terminal's touchscreen UI: an attract screen, the PIN pad, the
+//! check-in result and the video call (waiting, in call, ended), in English
+//! and Spanish, written in Slint.
 //!
 //! The UI shows state and reports touches; it never decides anything.
 //! `kiosk-app`'s check-in state machine builds a [`LobbyView`] (plain Rust,
@@ -11,6 +12,11 @@
 //! enrolment screen instead: [`LobbyUi::show_enrolment`] with an
 //! [`EnrolView`], touches arriving as [`EnrolInput`] through
 //! [`LobbyUi::on_enrol_input`], kept apart from the check-in's.
+//!
+//! The call's video does not go through the view: `kiosk-app` hands each
+//! decoded frame to [`LobbyUi::set_remote_frame`] and
+//! [`LobbyUi::set_self_frame`] on the event loop's thread, and
+//! [`LobbyUi::clear_video`] when the call is over.
 //!
 //! Spanish strings are compiled in from `translations/es/LC_MESSAGES/ui.po`
 //! (see `build.rs`), so switching language needs no files on the device.

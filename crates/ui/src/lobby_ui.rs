@@ -6,10 +6,16 @@ use std::rc::Rc;
 
 use slint::ComponentHandle;
 
+use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
+
 use crate::view::{
-    EnrolInput, EnrolMessage, EnrolView, Lang, LobbyView, Message, Screen, StatusText, UiInput,
+    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, Lang, LobbyView, Message, PeerNotice,
+    Quality, Screen, StatusText, UiInput,
 };
-use crate::{Api, EnrolMessageKind, LobbyWindow, MessageKind, ScreenId, VisitStatus};
+use crate::{
+    Api, CallEndKind, CallQuality, EnrolMessageKind, LobbyWindow, MessageKind, PeerNoticeKind,
+    ScreenId, VisitStatus,
+};
 
 /// Digits in an enrolment code; `ui/enrol.slint` enables "Enrol" at this
 /// many.
@@ -40,8 +46,9 @@ impl LobbyUi {
             Screen::Attract => ScreenId::Attract,
             Screen::PinEntry => ScreenId::PinEntry,
             Screen::Result => ScreenId::Result,
-            // The call screens arrive with the visit issue's UI work.
-            Screen::Waiting | Screen::InCall | Screen::CallEnded => ScreenId::Result,
+            Screen::Waiting => ScreenId::Waiting,
+            Screen::InCall => ScreenId::InCall,
+            Screen::CallEnded => ScreenId::CallEnded,
         });
         api.set_facility_name(v.facility_name.as_str().into());
         api.set_clock(v.clock.as_str().into());
@@ -58,7 +65,78 @@ impl LobbyUi {
         api.set_message_person(p.person.into());
         api.set_visit_status(p.status);
 
+        self.show_call(&v.call);
         self.select_language(v.lang);
+    }
+
+    /// Sets the `call-*` properties from `c`.
+    fn show_call(&self, c: &CallView) {
+        let api = self.window.global::<Api>();
+        api.set_call_peer(c.peer.as_str().into());
+        api.set_call_starts_at(c.starts_at.as_str().into());
+        api.set_call_ends_at(c.ends_at.as_str().into());
+        api.set_call_has_status(c.status.is_some());
+        api.set_call_status(c.status.map_or(VisitStatus::Scheduled, visit_status));
+        api.set_call_can_join(c.can_join);
+        api.set_call_connecting(c.connecting);
+        api.set_call_minutes_left(i32::try_from(c.minutes_left).unwrap_or(i32::MAX));
+        // 0 is "no banner"; a warning of 0 minutes would say nothing useful.
+        api.set_call_warning(
+            c.warning
+                .map_or(0, |m| i32::try_from(m).unwrap_or(i32::MAX)),
+        );
+        api.set_call_confirm_end(c.confirm_end);
+        api.set_call_quality(match c.quality {
+            Quality::Good => CallQuality::Good,
+            Quality::Fair => CallQuality::Fair,
+            Quality::Poor => CallQuality::Poor,
+            Quality::Reconnecting => CallQuality::Reconnecting,
+        });
+        let (ended, reason) = match &c.ended {
+            None => (CallEndKind::None, ""),
+            Some(CallEnd::TimeUp) => (CallEndKind::TimeUp, ""),
+            // The sentence adds its own full stop.
+            Some(CallEnd::ByStaff { reason }) => {
+                (CallEndKind::ByStaff, reason.trim().trim_end_matches('.'))
+            }
+            Some(CallEnd::HungUpHere) => (CallEndKind::HungUpHere, ""),
+            Some(CallEnd::HungUpOther) => (CallEndKind::HungUpOther, ""),
+            Some(CallEnd::Failed) => (CallEndKind::Failed, ""),
+        };
+        api.set_call_ended(ended);
+        api.set_call_end_reason(reason.into());
+        api.set_call_peer_notice(match c.peer_notice {
+            None => PeerNoticeKind::None,
+            Some(PeerNotice::CameraUnavailable) => PeerNoticeKind::CameraUnavailable,
+            Some(PeerNotice::MicrophoneUnavailable) => PeerNoticeKind::MicrophoneUnavailable,
+        });
+    }
+
+    /// Shows `frame` as the other side's picture on the in-call screen,
+    /// scaled to fit. Call it on the event loop's thread (from another, via
+    /// `upgrade_in_event_loop`), once per decoded frame. The buffer is
+    /// reference-counted, not copied; the window redraws with the new frame
+    /// on its next repaint.
+    pub fn set_remote_frame(&self, frame: SharedPixelBuffer<Rgb8Pixel>) {
+        self.window
+            .global::<Api>()
+            .set_remote_video(Image::from_rgb8(frame));
+    }
+
+    /// Shows `frame` as the visitor's own picture, small in a corner.
+    pub fn set_self_frame(&self, frame: SharedPixelBuffer<Rgb8Pixel>) {
+        self.window
+            .global::<Api>()
+            .set_self_video(Image::from_rgb8(frame));
+    }
+
+    /// Drops both pictures: the in-call screen shows dark placeholders until
+    /// the next frames. Call it when a call ends, so the next call never
+    /// starts with the last one's picture.
+    pub fn clear_video(&self) {
+        let api = self.window.global::<Api>();
+        api.set_remote_video(Image::default());
+        api.set_self_video(Image::default());
     }
 
     /// Shows the technician's enrolment screen for `v`, in `v.lang`. The
@@ -104,6 +182,10 @@ impl LobbyUi {
         api.on_backspace(send(UiInput::Backspace));
         api.on_submit(send(UiInput::Submit));
         api.on_cancel(send(UiInput::Cancel));
+        api.on_join(send(UiInput::Join));
+        api.on_end_call(send(UiInput::EndCall));
+        api.on_confirm_end(send(UiInput::ConfirmEnd));
+        api.on_keep_call(send(UiInput::KeepCall));
         let g = f.clone();
         api.on_digit(move |d| {
             // The pad only has keys 0-9; anything else would be a .slint bug.
@@ -157,6 +239,15 @@ fn lang_code(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "en",
         Lang::Es => "es",
+    }
+}
+
+fn visit_status(status: StatusText) -> VisitStatus {
+    match status {
+        StatusText::Scheduled => VisitStatus::Scheduled,
+        StatusText::Pending => VisitStatus::Pending,
+        StatusText::Ready => VisitStatus::Ready,
+        StatusText::InProgress => VisitStatus::InProgress,
     }
 }
 
@@ -236,12 +327,7 @@ impl<'a> From<&'a Message> for MessageParams<'a> {
             Message::CheckedIn { person, status } => MessageParams {
                 kind: MessageKind::CheckedIn,
                 person,
-                status: match status {
-                    StatusText::Scheduled => VisitStatus::Scheduled,
-                    StatusText::Pending => VisitStatus::Pending,
-                    StatusText::Ready => VisitStatus::Ready,
-                    StatusText::InProgress => VisitStatus::InProgress,
-                },
+                status: visit_status(*status),
                 ..none
             },
         }

@@ -2,6 +2,10 @@
 //! PNG with no display and no GPU, for reviewing the layout and the
 //! translations (`kiosk-app screenshots DIR`).
 //!
+//! The in-call samples carry made-up video frames ([`sample_remote_frame`],
+//! [`sample_self_frame`]): a picture drawn in code, so the screenshots need
+//! no camera and show where the video goes and how it is scaled.
+//!
 //! Rendering installs a software-only Slint platform with
 //! `slint::platform::set_platform`. A platform can be set only once and
 //! another backend (winit, linuxkms, the testing backend) cannot share it,
@@ -15,21 +19,189 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{Context, anyhow};
-use slint::Rgb8Pixel;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
+use slint::{Rgb8Pixel, SharedPixelBuffer};
 
 use crate::LobbyUi;
-use crate::view::{EnrolMessage, EnrolView, Lang, LobbyView, Message, Screen, StatusText};
+use crate::view::{
+    CallEnd, CallView, EnrolMessage, EnrolView, Lang, LobbyView, Message, PeerNotice, Quality,
+    Screen, StatusText,
+};
 
-/// Every screen and message of the lobby, named for the file it becomes.
+/// A video frame as `LobbyUi::set_remote_frame` takes it.
+pub type Frame = SharedPixelBuffer<Rgb8Pixel>;
+
+/// One lobby screen to render: the view and, on the in-call screen, the
+/// pictures it shows.
+#[derive(Clone)]
+pub struct Sample {
+    /// The file name without language and extension, e.g. `"in-call"`.
+    pub name: &'static str,
+    pub view: LobbyView,
+    /// The other side's picture; `None` leaves the dark placeholder.
+    pub remote: Option<Frame>,
+    /// The visitor's own picture; `None` leaves the corner dark.
+    pub self_view: Option<Frame>,
+}
+
+impl Sample {
+    fn new(name: &'static str, view: LobbyView) -> Self {
+        Self {
+            name,
+            view,
+            remote: None,
+            self_view: None,
+        }
+    }
+
+    fn with_video(self, remote: bool) -> Self {
+        Self {
+            remote: remote.then(sample_remote_frame),
+            self_view: Some(sample_self_frame()),
+            ..self
+        }
+    }
+
+    /// Puts this sample up on `ui`, in `lang`.
+    fn show_on(&self, ui: &LobbyUi, lang: Lang) {
+        ui.clear_video();
+        if let Some(frame) = &self.remote {
+            ui.set_remote_frame(frame.clone());
+        }
+        if let Some(frame) = &self.self_view {
+            ui.set_self_frame(frame.clone());
+        }
+        ui.show(&LobbyView {
+            lang,
+            ..self.view.clone()
+        });
+    }
+}
+
+/// Every screen and message of the lobby, named for the file it becomes,
+/// without the video (see [`samples`]).
 pub fn sample_views() -> Vec<(&'static str, LobbyView)> {
+    samples().into_iter().map(|s| (s.name, s.view)).collect()
+}
+
+/// Every screen and message of the lobby, named for the file it becomes,
+/// with made-up video on the in-call screens.
+pub fn samples() -> Vec<Sample> {
     let base = LobbyView {
         facility_name: "Jackson County Jail".into(),
         clock: "10:29".into(),
         pin_length: 6,
         ..LobbyView::default()
     };
+    let call = CallView {
+        peer: "J. S.".into(),
+        starts_at: "10:30".into(),
+        ends_at: "11:00".into(),
+        ..CallView::default()
+    };
+    let waiting = |status, can_join| LobbyView {
+        screen: Screen::Waiting,
+        call: CallView {
+            status: Some(status),
+            can_join,
+            ..call.clone()
+        },
+        ..base.clone()
+    };
+    let talking = CallView {
+        minutes_left: 23,
+        ..call.clone()
+    };
+    let in_call = |call| LobbyView {
+        screen: Screen::InCall,
+        call,
+        ..base.clone()
+    };
+    let ended = |end| LobbyView {
+        screen: Screen::CallEnded,
+        call: CallView {
+            ended: Some(end),
+            ..call.clone()
+        },
+        ..base.clone()
+    };
+    let mut samples: Vec<_> = lobby_samples(&base)
+        .into_iter()
+        .map(|(name, view)| Sample::new(name, view))
+        .collect();
+    samples.extend([
+        Sample::new("waiting-scheduled", waiting(StatusText::Scheduled, false)),
+        Sample::new("waiting-ready", waiting(StatusText::Ready, true)),
+        Sample::new(
+            "in-call-connecting",
+            in_call(CallView {
+                connecting: true,
+                minutes_left: 30,
+                ..call.clone()
+            }),
+        )
+        .with_video(false),
+        Sample::new("in-call", in_call(talking.clone())).with_video(true),
+        Sample::new(
+            "in-call-5-min",
+            in_call(CallView {
+                minutes_left: 5,
+                warning: Some(5),
+                quality: Quality::Fair,
+                ..talking.clone()
+            }),
+        )
+        .with_video(true),
+        Sample::new(
+            "in-call-1-min",
+            in_call(CallView {
+                minutes_left: 1,
+                warning: Some(1),
+                quality: Quality::Poor,
+                peer_notice: Some(PeerNotice::MicrophoneUnavailable),
+                ..talking.clone()
+            }),
+        )
+        .with_video(true),
+        Sample::new(
+            "in-call-camera-off",
+            in_call(CallView {
+                peer_notice: Some(PeerNotice::CameraUnavailable),
+                ..talking.clone()
+            }),
+        )
+        .with_video(false),
+        Sample::new(
+            "in-call-reconnecting",
+            in_call(CallView {
+                quality: Quality::Reconnecting,
+                ..talking.clone()
+            }),
+        )
+        .with_video(true),
+        Sample::new(
+            "in-call-confirm-end",
+            in_call(CallView {
+                confirm_end: true,
+                ..talking
+            }),
+        )
+        .with_video(true),
+        Sample::new("call-ended-time-up", ended(CallEnd::TimeUp)),
+        Sample::new(
+            "call-ended-by-staff",
+            ended(CallEnd::ByStaff {
+                reason: "the facility is in lockdown".into(),
+            }),
+        ),
+        Sample::new("call-ended-by-other", ended(CallEnd::HungUpOther)),
+    ]);
+    samples
+}
+
+/// The check-in screens: attract, PIN pad and results.
+fn lobby_samples(base: &LobbyView) -> Vec<(&'static str, LobbyView)> {
     let pad = LobbyView {
         screen: Screen::PinEntry,
         ..base.clone()
@@ -116,7 +288,84 @@ pub fn sample_enrol_views() -> Vec<(&'static str, EnrolView)> {
     ]
 }
 
-/// Renders each of [`sample_views`] and [`sample_enrol_views`] in English
+/// The other side's picture in the in-call samples: 640x480, a room with a
+/// window and a person whose face fills the middle with one flat colour
+/// ([`SAMPLE_FACE`]), so a test can tell the picture is where it belongs.
+pub fn sample_remote_frame() -> Frame {
+    paint(640, 480, |x, y| {
+        let (x, y) = (x as f32, y as f32);
+        if inside_ellipse(x, y, (320.0, 240.0), (80.0, 95.0)) {
+            let eye = inside_ellipse(x, y, (290.0, 215.0), (9.0, 9.0))
+                || inside_ellipse(x, y, (350.0, 215.0), (9.0, 9.0));
+            let mouth = inside_ellipse(x, y, (320.0, 290.0), (28.0, 8.0));
+            return if eye || mouth {
+                Rgb8Pixel::new(60, 35, 30)
+            } else {
+                SAMPLE_FACE
+            };
+        }
+        // Shoulders, in a green shirt.
+        if inside_ellipse(x, y, (320.0, 480.0), (200.0, 150.0)) {
+            return Rgb8Pixel::new(40, 120, 80);
+        }
+        // A window on the wall, top left.
+        if (60.0..220.0).contains(&x) && (60.0..200.0).contains(&y) {
+            return Rgb8Pixel::new(170, 210, 235);
+        }
+        // The floor.
+        if y > 400.0 {
+            return Rgb8Pixel::new(110, 85, 60);
+        }
+        // The wall, lighter towards the top.
+        let shade = 1.0 - y / 480.0 * 0.5;
+        Rgb8Pixel::new(
+            (70.0 * shade) as u8,
+            (130.0 * shade) as u8,
+            (180.0 * shade) as u8,
+        )
+    })
+}
+
+/// The middle of [`sample_remote_frame`]: a face.
+pub const SAMPLE_FACE: Rgb8Pixel = Rgb8Pixel {
+    r: 224,
+    g: 172,
+    b: 128,
+};
+
+/// The visitor's own picture in the in-call samples: 320x240, warm colours,
+/// unlike the other side's.
+pub fn sample_self_frame() -> Frame {
+    paint(320, 240, |x, y| {
+        let (x, y) = (x as f32, y as f32);
+        if inside_ellipse(x, y, (160.0, 115.0), (42.0, 50.0)) {
+            return Rgb8Pixel::new(150, 100, 70);
+        }
+        if inside_ellipse(x, y, (160.0, 240.0), (100.0, 75.0)) {
+            return Rgb8Pixel::new(120, 60, 140);
+        }
+        let shade = 1.0 - x / 320.0 * 0.2;
+        Rgb8Pixel::new((230.0 * shade) as u8, (150.0 * shade) as u8, 80)
+    })
+}
+
+fn paint(width: u32, height: u32, pixel: impl Fn(u32, u32) -> Rgb8Pixel) -> Frame {
+    let mut frame = Frame::new(width, height);
+    let rows = frame.make_mut_slice().chunks_exact_mut(width as usize);
+    for (y, row) in (0..).zip(rows) {
+        for (x, p) in (0..).zip(row.iter_mut()) {
+            *p = pixel(x, y);
+        }
+    }
+    frame
+}
+
+fn inside_ellipse(x: f32, y: f32, (cx, cy): (f32, f32), (rx, ry): (f32, f32)) -> bool {
+    let (dx, dy) = ((x - cx) / rx, (y - cy) / ry);
+    dx * dx + dy * dy <= 1.0
+}
+
+/// Renders each of [`samples`] and [`sample_enrol_views`] in English
 /// and Spanish at 1280x800 to `dir/{lang}-{name}.png` (`dir` is created)
 /// and returns the paths.
 pub fn render_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -133,9 +382,9 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
             Lang::En => "en",
             Lang::Es => "es",
         };
-        let lobby = sample_views().into_iter().map(|(name, view)| {
-            let rgb = renderer.render(|ui| ui.show(&LobbyView { lang, ..view }));
-            (name, rgb)
+        let lobby = samples().into_iter().map(|sample| {
+            let rgb = renderer.render(|ui| sample.show_on(ui, lang));
+            (sample.name, rgb)
         });
         let enrol = sample_enrol_views().into_iter().map(|(name, view)| {
             let rgb = renderer.render(|ui| ui.show_enrolment(&EnrolView { lang, ..view }));
@@ -154,6 +403,16 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
 /// pixels as RGB, 3 bytes each, row by row.
 pub fn render_to_rgb(view: &LobbyView, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     Renderer::new(width, height)?.render(|ui| ui.show(view))
+}
+
+/// [`render_to_rgb`] for a [`Sample`], with its video, in `lang`.
+pub fn render_sample_to_rgb(
+    sample: &Sample,
+    lang: Lang,
+    width: u32,
+    height: u32,
+) -> anyhow::Result<Vec<u8>> {
+    Renderer::new(width, height)?.render(|ui| sample.show_on(ui, lang))
 }
 
 thread_local! {

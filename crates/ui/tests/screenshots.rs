@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use ui::screenshots::{render_all, sample_enrol_views, sample_views};
+use ui::screenshots::{SAMPLE_FACE, render_all, sample_enrol_views, sample_views};
 
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     let file = std::fs::File::open(path).unwrap();
@@ -31,9 +31,17 @@ fn every_screen_renders_in_english_and_spanish() {
         .map(|(name, _)| name)
         .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
         .collect();
-    assert_eq!(names.len(), 12);
+    assert_eq!(names.len(), 24);
     assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
-    assert_eq!(paths.len(), 24);
+    for call in [
+        "waiting-ready",
+        "in-call",
+        "in-call-confirm-end",
+        "call-ended-by-staff",
+    ] {
+        assert!(names.contains(&call), "{call}");
+    }
+    assert_eq!(paths.len(), 48);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));
@@ -60,4 +68,33 @@ fn every_screen_renders_in_english_and_spanish() {
             "{name}: Spanish looks the same as English"
         );
     }
+
+    // The other side's picture fills the middle of the in-call screen, and
+    // the visitor's own is in the bottom-right corner.
+    let (width, height, rgb) = decode(&dir.path().join("en-in-call.png"));
+    let at = |x: u32, y: u32| {
+        let i = (y * width + x) as usize * 3;
+        [rgb[i], rgb[i + 1], rgb[i + 2]]
+    };
+    let near = |p: [u8; 3], q: [u8; 3]| p.iter().zip(q).all(|(&a, b)| a.abs_diff(b) <= 8);
+    let face = [SAMPLE_FACE.r, SAMPLE_FACE.g, SAMPLE_FACE.b];
+    assert!(
+        near(at(width / 2, height / 2), face),
+        "the centre shows {:?}, not the remote picture's face {face:?}",
+        at(width / 2, height / 2)
+    );
+    // 640x480 in 1280x800 scales to 1067 wide: black bars left and right.
+    assert_eq!(at(20, height / 2), [0, 0, 0], "black around the picture");
+    // The self-view is warm (orange), unlike anything else on the screen.
+    let [r, g, b] = at(width - 60, height - 60);
+    assert!(
+        r > 150 && r > b + 60,
+        "self-view in the corner, got {r},{g},{b}"
+    );
+
+    // Without a picture, a dark placeholder rather than black or a stale
+    // frame.
+    let (_, _, rgb) = decode(&dir.path().join("en-in-call-camera-off.png"));
+    let centre = (height / 2 * width + width / 2) as usize * 3;
+    assert_ne!(&rgb[centre..centre + 3], &face[..], "no picture there");
 }

@@ -12,8 +12,8 @@ use std::rc::Rc;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use ui::screenshots::{sample_enrol_views, sample_views};
 use ui::{
-    EnrolInput, EnrolMessage, EnrolView, Lang, LobbyUi, LobbyView, Message, Screen, StatusText,
-    UiInput,
+    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, Lang, LobbyUi, LobbyView, Message,
+    PeerNotice, Quality, Screen, StatusText, UiInput,
 };
 
 /// A lobby showing `view`, and the inputs it reported, lobby and enrolment
@@ -124,6 +124,19 @@ fn view(screen: Screen, message: Message) -> LobbyView {
         clock: "10:29".into(),
         message,
         ..LobbyView::default()
+    }
+}
+
+/// A call screen with J. S., 10:30 to 11:00.
+fn call_view(screen: Screen, call: CallView) -> LobbyView {
+    LobbyView {
+        call: CallView {
+            peer: "J. S.".into(),
+            starts_at: "10:30".into(),
+            ends_at: "11:00".into(),
+            ..call
+        },
+        ..view(screen, Message::None)
     }
 }
 
@@ -361,6 +374,203 @@ fn showing_the_lobby_after_enrolment_switches_back() {
     lobby.press("Check in");
     assert_eq!(lobby.take_inputs(), [UiInput::Digit(3), UiInput::Submit]);
     assert_eq!(lobby.take_enrol_inputs(), []);
+}
+
+#[test]
+fn join_is_offered_only_once_the_visit_may_start() {
+    let lobby = Lobby::new(&call_view(
+        Screen::Waiting,
+        CallView {
+            status: Some(StatusText::Pending),
+            ..CallView::default()
+        },
+    ));
+    assert!(lobby.shows("Your visit with J. S."));
+    assert!(lobby.shows("10:30 – 11:00"));
+    assert!(lobby.shows("Visit status: Pending"));
+    assert_eq!(lobby.button("Join").accessible_enabled(), Some(false));
+    lobby.press("Join");
+    assert_eq!(lobby.take_inputs(), [], "a disabled Join sends nothing");
+
+    lobby.ui.show(&call_view(
+        Screen::Waiting,
+        CallView {
+            status: Some(StatusText::Ready),
+            can_join: true,
+            ..CallView::default()
+        },
+    ));
+    assert!(lobby.shows("Visit status: Ready"));
+    assert_eq!(lobby.button("Join").accessible_enabled(), Some(true));
+    lobby.press("Join");
+    lobby.press("Cancel");
+    assert_eq!(lobby.take_inputs(), [UiInput::Join, UiInput::Cancel]);
+}
+
+#[test]
+fn waiting_says_connecting_once_joined() {
+    let lobby = Lobby::new(&call_view(
+        Screen::Waiting,
+        CallView {
+            status: Some(StatusText::Ready),
+            can_join: true,
+            connecting: true,
+            ..CallView::default()
+        },
+    ));
+    let button = lobby.button("Connecting…");
+    assert_eq!(button.accessible_enabled(), Some(false), "no second join");
+    button.invoke_accessible_default_action();
+    assert_eq!(lobby.take_inputs(), []);
+}
+
+#[test]
+fn the_red_x_asks_before_ending_the_visit() {
+    let talking = CallView {
+        minutes_left: 23,
+        ..CallView::default()
+    };
+    let lobby = Lobby::new(&call_view(Screen::InCall, talking.clone()));
+    assert!(lobby.shows("J. S."));
+    assert!(lobby.shows("23 min left"));
+    assert!(lobby.shows("Connection: good"));
+    // A big target: a shaking hand must not miss it.
+    let x = lobby.button("End visit");
+    assert!(x.size().width >= 88.0 && x.size().height >= 88.0);
+    x.invoke_accessible_default_action();
+    assert_eq!(lobby.take_inputs(), [UiInput::EndCall]);
+
+    lobby.ui.show(&call_view(
+        Screen::InCall,
+        CallView {
+            confirm_end: true,
+            ..talking
+        },
+    ));
+    assert!(lobby.shows("End the visit?"));
+    // The question's "End visit" is the only one: the X is gone under it.
+    lobby.press("Keep talking");
+    lobby.press("End visit");
+    assert_eq!(
+        lobby.take_inputs(),
+        [UiInput::KeepCall, UiInput::ConfirmEnd]
+    );
+}
+
+#[test]
+fn the_call_warns_before_time_runs_out() {
+    let lobby = Lobby::new(&call_view(
+        Screen::InCall,
+        CallView {
+            minutes_left: 5,
+            warning: Some(5),
+            quality: Quality::Fair,
+            ..CallView::default()
+        },
+    ));
+    assert!(lobby.shows("5 minutes left"));
+    assert!(lobby.shows("Connection: fair"));
+    lobby.ui.show(&call_view(
+        Screen::InCall,
+        CallView {
+            minutes_left: 1,
+            warning: Some(1),
+            quality: Quality::Reconnecting,
+            peer_notice: Some(PeerNotice::CameraUnavailable),
+            ..CallView::default()
+        },
+    ));
+    assert!(lobby.shows("1 minute left"));
+    assert!(lobby.shows("1 min left"));
+    assert!(lobby.shows("Reconnecting…"));
+    assert!(lobby.shows("Their camera is not available."));
+    assert!(!lobby.shows("5 minutes left"));
+}
+
+#[test]
+fn the_ended_screen_says_why_and_done_goes_back() {
+    let ended = |end| {
+        call_view(
+            Screen::CallEnded,
+            CallView {
+                ended: Some(end),
+                ..CallView::default()
+            },
+        )
+    };
+    let lobby = Lobby::new(&ended(CallEnd::TimeUp));
+    assert!(lobby.shows("Visit ended. Time is up."));
+    lobby.press("Done");
+    assert_eq!(lobby.take_inputs(), [UiInput::Cancel]);
+
+    for (end, text) in [
+        (
+            CallEnd::ByStaff {
+                reason: "count time.".into(),
+            },
+            "Visit ended by staff: count time.",
+        ),
+        (
+            CallEnd::ByStaff {
+                reason: String::new(),
+            },
+            "Visit ended by staff.",
+        ),
+        (CallEnd::HungUpHere, "You ended the visit."),
+        (CallEnd::HungUpOther, "J. S. ended the visit."),
+        (CallEnd::Failed, "The visit could not continue."),
+    ] {
+        lobby.ui.show(&ended(end.clone()));
+        assert!(lobby.shows(text), "{end:?}");
+    }
+}
+
+#[test]
+fn the_call_screens_speak_spanish() {
+    let lobby = Lobby::new(&LobbyView {
+        lang: Lang::Es,
+        ..call_view(
+            Screen::InCall,
+            CallView {
+                minutes_left: 5,
+                warning: Some(5),
+                ..CallView::default()
+            },
+        )
+    });
+    assert!(lobby.shows("Quedan 5 minutos"));
+    assert!(lobby.shows("Quedan 5 min"));
+    lobby.press("Terminar visita");
+    assert_eq!(lobby.take_inputs(), [UiInput::EndCall]);
+
+    lobby.ui.show(&LobbyView {
+        lang: Lang::Es,
+        ..call_view(
+            Screen::Waiting,
+            CallView {
+                status: Some(StatusText::Ready),
+                can_join: true,
+                ..CallView::default()
+            },
+        )
+    });
+    assert!(lobby.shows("Su visita con J. S."));
+    lobby.press("Entrar");
+    assert_eq!(lobby.take_inputs(), [UiInput::Join]);
+
+    lobby.ui.show(&LobbyView {
+        lang: Lang::Es,
+        ..call_view(
+            Screen::CallEnded,
+            CallView {
+                ended: Some(CallEnd::HungUpOther),
+                ..CallView::default()
+            },
+        )
+    });
+    assert!(lobby.shows("J. S. terminó la visita."));
+    lobby.press("Listo");
+    assert_eq!(lobby.take_inputs(), [UiInput::Cancel]);
 }
 
 /// Every `@tr("...")` in the .slint sources has a Spanish entry; a missing
