@@ -50,6 +50,9 @@ fn memory_mib(pid: u32) -> (f64, f64) {
     (kb("Rss:") / 1024.0, kb("Pss:") / 1024.0)
 }
 
+/// (RSS, PSS) of the lobby and of the unit terminal at one moment.
+type MemorySample = ((f64, f64), (f64, f64));
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -118,11 +121,15 @@ fn main() {
     );
 
     // The last call goes on for a minute: CPU, memory and latency.
-    lobby.stats_until(Duration::from_secs(30), |v| v["fps"].as_u64().unwrap_or(0) >= 20);
-    unit.stats_until(Duration::from_secs(30), |v| v["fps"].as_u64().unwrap_or(0) >= 20);
+    lobby.stats_until(Duration::from_secs(30), |v| {
+        v["fps"].as_u64().unwrap_or(0) >= 20
+    });
+    unit.stats_until(Duration::from_secs(30), |v| {
+        v["fps"].as_u64().unwrap_or(0) >= 20
+    });
     let (lp, up) = (lobby.pid(), unit.pid());
     let (l0, u0, t0) = (cpu_seconds(lp), cpu_seconds(up), Instant::now());
-    let mut mem = Vec::new();
+    let mut mem: Vec<MemorySample> = Vec::new();
     while t0.elapsed() < LONG_CALL {
         std::thread::sleep(Duration::from_secs(5));
         mem.push((memory_mib(lp), memory_mib(up)));
@@ -134,7 +141,7 @@ fn main() {
     );
     let ls = lobby.stats_until(Duration::from_secs(5), |_| true);
     let us = unit.stats_until(Duration::from_secs(5), |_| true);
-    let peak = |f: fn(&((f64, f64), (f64, f64))) -> f64| mem.iter().map(f).fold(0.0, f64::max);
+    let peak = |f: fn(&MemorySample) -> f64| mem.iter().map(f).fold(0.0, f64::max);
     println!("60 s call at 1280x720@30, {}:", ls["codec"]);
     println!(
         "  lobby: CPU {lc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received, latency p50 {} ms p99 {} ms ({} samples)",

@@ -9,15 +9,24 @@
 //! (and, during enrolment, on the worker thread). A 250 ms timer moves time
 //! along (idle timeout, lock countdown, clock, statuses from the server) and
 //! collects the enrolment result.
+//!
+//! Call pictures arrive on GStreamer's threads; each is copied into a Slint
+//! pixel buffer there and handed to the UI thread, at most one pending per
+//! picture (a late frame is dropped, never queued).
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use slint::{Rgb8Pixel, SharedPixelBuffer};
 
 use protocol::TerminalRole;
 use ui::{EnrolInput, EnrolMessage, EnrolView, LobbyUi};
 
+use crate::call::{Frame, FrameSink, Screens};
 use crate::config::Config;
 use crate::identity;
 use crate::terminal::{EnrolError, Terminal, enrol};
@@ -32,13 +41,63 @@ fn enrol_message(e: &EnrolError) -> EnrolMessage {
     }
 }
 
+thread_local! {
+    static UI: RefCell<Weak<LobbyUi>> = const { RefCell::new(Weak::new()) };
+}
+
+fn pixels(f: &Frame) -> SharedPixelBuffer<Rgb8Pixel> {
+    let (w, h) = (f.width as usize, f.height as usize);
+    let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(f.width, f.height);
+    let out = buf.make_mut_bytes();
+    let data = f.data.as_slice();
+    for row in 0..h {
+        let src = &data[row * f.stride..row * f.stride + w * 3];
+        out[row * w * 3..(row + 1) * w * 3].copy_from_slice(src);
+    }
+    buf
+}
+
+/// A picture output that hands frames to the UI thread.
+fn frame_sink(remote: bool) -> FrameSink {
+    let pending = Arc::new(AtomicBool::new(false));
+    Arc::new(move |f: Frame| {
+        if pending.swap(true, Ordering::AcqRel) {
+            return; // The UI has not shown the last one yet.
+        }
+        let buf = pixels(&f);
+        let pending = pending.clone();
+        let _ = slint::invoke_from_event_loop(move || {
+            pending.store(false, Ordering::Release);
+            UI.with(|u| {
+                if let Some(ui) = u.borrow().upgrade() {
+                    if remote {
+                        ui.set_remote_frame(buf);
+                    } else {
+                        ui.set_self_frame(buf);
+                    }
+                }
+            });
+        });
+    })
+}
+
+fn start_terminal(cfg: &Config) -> anyhow::Result<Terminal> {
+    let mut t = Terminal::start(cfg)?;
+    t.set_screens(Screens {
+        remote: Some(frame_sink(true)),
+        own: Some(frame_sink(false)),
+    });
+    Ok(t)
+}
+
 pub fn run(cfg: &Config) -> anyhow::Result<()> {
     let ui = Rc::new(LobbyUi::new()?);
+    UI.with(|u| *u.borrow_mut() = Rc::downgrade(&ui));
     let terminal: Rc<RefCell<Option<Terminal>>> = Rc::new(RefCell::new(None));
     let enrolled = identity::load(&cfg.data_dir)?.is_some();
     let mut first_message = EnrolMessage::None;
     if enrolled || cfg.enrolment_code.is_some() {
-        match Terminal::start(cfg) {
+        match start_terminal(cfg) {
             Ok(t) => *terminal.borrow_mut() = Some(t),
             Err(e) if !enrolled => {
                 tracing::warn!(
@@ -122,6 +181,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
             enrol_view.clone(),
             cfg.clone(),
         );
+        let last_screen = std::cell::Cell::new(ui::Screen::Attract);
         timer.start(
             slint::TimerMode::Repeated,
             Duration::from_millis(250),
@@ -132,7 +192,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
                     match result
                         .map_err(|e| (enrol_message(&e), anyhow::Error::from(e)))
                         .and_then(|()| {
-                            Terminal::start(&cfg).map_err(|e| (EnrolMessage::Unreachable, e))
+                            start_terminal(&cfg).map_err(|e| (EnrolMessage::Unreachable, e))
                         }) {
                         Ok(term) => *t.borrow_mut() = Some(term),
                         Err((message, e)) => {
@@ -144,7 +204,15 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
                     }
                 }
                 if let Some(term) = t.borrow_mut().as_mut() {
-                    ui.show(&term.tick());
+                    let v = term.tick();
+                    if v.screen != ui::Screen::InCall
+                        && last_screen.replace(v.screen) == ui::Screen::InCall
+                    {
+                        // No call picture outlives its call.
+                        ui.clear_video();
+                    }
+                    last_screen.set(v.screen);
+                    ui.show(&v);
                 }
             },
         );

@@ -106,6 +106,8 @@ pub fn answer_codec(choice: VideoCodecChoice, offer_sdp: &str) -> Codec {
 pub struct Counters {
     pub frames: AtomicU64,
     pub audio: AtomicU64,
+    /// When the first remote frame reached the display sink (monotonic µs; 0: not yet).
+    pub first_frame_us: AtomicU64,
 }
 
 pub struct MediaSession {
@@ -149,22 +151,22 @@ fn ice_urls(servers: &[IceServer]) -> (Option<String>, Vec<String>) {
         for u in &s.urls {
             if let Some(rest) = u.strip_prefix("stun:") {
                 stun.get_or_insert_with(|| format!("stun://{}", rest.trim_start_matches("//")));
-            } else if let Some((scheme, rest)) = u.split_once(':') {
-                if scheme == "turn" || scheme == "turns" {
-                    let enc = |v: &Option<String>| {
-                        v.as_deref()
-                            .unwrap_or("")
-                            .replace('%', "%25")
-                            .replace(':', "%3A")
-                            .replace('@', "%40")
-                    };
-                    turn.push(format!(
-                        "{scheme}://{}:{}@{}",
-                        enc(&s.username),
-                        enc(&s.credential),
-                        rest.trim_start_matches("//")
-                    ));
-                }
+            } else if let Some((scheme, rest)) = u.split_once(':')
+                && (scheme == "turn" || scheme == "turns")
+            {
+                let enc = |v: &Option<String>| {
+                    v.as_deref()
+                        .unwrap_or("")
+                        .replace('%', "%25")
+                        .replace(':', "%3A")
+                        .replace('@', "%40")
+                };
+                turn.push(format!(
+                    "{scheme}://{}:{}@{}",
+                    enc(&s.username),
+                    enc(&s.credential),
+                    rest.trim_start_matches("//")
+                ));
             }
         }
     }
@@ -610,19 +612,23 @@ fn rgb_appsink(
                 };
                 let stride = info.stride()[0] as usize;
                 if let Some((counters, stamped, events)) = &counter {
-                    counters.frames.fetch_add(1, Ordering::Relaxed);
-                    if *stamped {
-                        if let Some(t) = stamp::read_rgb(
+                    if counters.frames.fetch_add(1, Ordering::Relaxed) == 0 {
+                        counters
+                            .first_frame_us
+                            .store(stamp::now_micros(), Ordering::Relaxed);
+                    }
+                    if *stamped
+                        && let Some(t) = stamp::read_rgb(
                             map.as_slice(),
                             stride,
                             info.width() as usize,
                             info.height() as usize,
-                        ) {
-                            let _ = events.send(MediaEvent::Latency(stamp::age_micros(
-                                t,
-                                stamp::now_micros(),
-                            )));
-                        }
+                        )
+                    {
+                        let _ = events.send(MediaEvent::Latency(stamp::age_micros(
+                            t,
+                            stamp::now_micros(),
+                        )));
                     }
                 }
                 to(Frame {

@@ -103,14 +103,14 @@ impl Recorder {
                 }
                 return Some(Change::Flowing);
             }
-        } else if let (Some(since), Some(last)) = (self.flowing_since, self.last_frame_ms) {
-            if now_ms.saturating_sub(last) >= GAP_MS {
-                self.connected_ms += last.saturating_sub(since);
-                self.flowing_since = None;
-                let gap_start = wall - chrono::Duration::milliseconds((now_ms - last) as i64);
-                self.open_gap = Some((gap_start, last));
-                return Some(Change::Interrupted);
-            }
+        } else if let (Some(since), Some(last)) = (self.flowing_since, self.last_frame_ms)
+            && now_ms.saturating_sub(last) >= GAP_MS
+        {
+            self.connected_ms += last.saturating_sub(since);
+            self.flowing_since = None;
+            let gap_start = wall - chrono::Duration::milliseconds((now_ms - last) as i64);
+            self.open_gap = Some((gap_start, last));
+            return Some(Change::Interrupted);
         }
         None
     }
@@ -174,6 +174,12 @@ impl Recorder {
 
     pub fn audio_buffers(&self) -> u64 {
         self.audio
+    }
+
+    /// A precise setup time, measured at the display sink (the quarter-second
+    /// observation only bounds it).
+    pub fn set_setup_ms(&mut self, ms: u64) {
+        self.setup_ms = Some(ms);
     }
 
     pub fn setup_ms(&self) -> Option<u64> {

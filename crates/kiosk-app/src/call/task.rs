@@ -39,6 +39,8 @@ struct State {
     controller: Controller,
     events: mpsc::UnboundedSender<CallEvent>,
     outbox: Vec<ClientMessage>,
+    /// When the server accepted our Join (monotonic µs).
+    joined_us: Option<u64>,
 }
 
 impl State {
@@ -72,10 +74,10 @@ impl State {
         ) {
             Ok(s) => {
                 s.set_video_kbps(self.controller.kbps());
-                if let Some(sdp) = offer_sdp {
-                    if let Err(e) = s.set_remote(SdpKind::Offer, sdp) {
-                        tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the offer");
-                    }
+                if let Some(sdp) = offer_sdp
+                    && let Err(e) = s.set_remote(SdpKind::Offer, sdp)
+                {
+                    tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the offer");
                 }
                 self.rec.new_session(codec.name());
                 tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, codec = codec.name(), offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
@@ -106,6 +108,7 @@ impl State {
             ServerMessage::Joined { peer_present } => {
                 if !self.joined {
                     self.rec.joined(self.ms());
+                    self.joined_us = Some(super::stamp::now_micros());
                 }
                 self.joined = true;
                 self.peer_joined = peer_present;
@@ -129,10 +132,10 @@ impl State {
             ServerMessage::Sdp { kind, sdp } => match (kind, self.side) {
                 (SdpKind::Offer, Some(Side::Visitor)) => self.new_session(Some(&sdp)),
                 (SdpKind::Answer, Some(Side::Person)) => {
-                    if let Some(s) = &self.session {
-                        if let Err(e) = s.set_remote(SdpKind::Answer, &sdp) {
-                            tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the answer");
-                        }
+                    if let Some(s) = &self.session
+                        && let Err(e) = s.set_remote(SdpKind::Answer, &sdp)
+                    {
+                        tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the answer");
                     }
                 }
                 _ => tracing::warn!(visit_id = %self.p.visit_id, "unexpected description ignored"),
@@ -190,6 +193,16 @@ impl State {
         let wall = chrono::Utc::now();
         match self.rec.observe(self.ms(), wall, frames, audio) {
             Some(Change::Flowing) => {
+                let first = self.session.as_ref().map_or(0, |s| {
+                    s.counters
+                        .first_frame_us
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                });
+                if let Some(j) = self.joined_us.take()
+                    && first > j
+                {
+                    self.rec.set_setup_ms((first - j) / 1000);
+                }
                 tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, setup_ms = ?self.rec.setup_ms(), "media flowing");
                 self.send(ClientMessage::MediaFlowing);
                 self.emit(CallEvent::Flowing);
@@ -201,7 +214,7 @@ impl State {
             }
             None => {}
         }
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             if let Some(sample) = self.session.as_ref().and_then(|s| s.stats()) {
                 self.rec.sample(sample);
                 if let Some(f) = sample.remote_fraction_lost {
@@ -339,6 +352,7 @@ pub async fn run(
         epoch: Instant::now(),
         events,
         outbox: Vec::new(),
+        joined_us: None,
     };
     let mut backoff = Duration::from_millis(250);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -419,7 +433,7 @@ pub async fn run(
                 _ = tick.tick() => {
                     n += 1;
                     st.on_tick(n);
-                    if n % 4 == 0 {
+                    if n.is_multiple_of(4) {
                         *snapshot.lock().unwrap_or_else(|e| e.into_inner()) = st.snapshot();
                     }
                 }

@@ -50,11 +50,11 @@ fn the_scripted_demo_checks_a_visitor_in_and_writes_screenshots() {
         "{text}"
     );
     assert!(text.contains("Check-in opens at"), "{text}");
-    assert!(text.contains("24 screenshots"), "{text}");
+    assert!(text.contains("48 screenshots"), "{text}");
     assert_eq!(
         std::fs::read_dir(dir.path().join("kiosk/screenshots"))
             .unwrap()
             .count(),
-        24
+        48
     );
 }
