@@ -80,6 +80,9 @@ pub struct Snapshot {
     pub interruptions: usize,
     pub codec: String,
     pub video_kbps_target: u32,
+    /// Median received bitrate (kbit/s) and round-trip time so far.
+    pub median_kbps: u32,
+    pub median_rtt_ms: Option<u32>,
     pub latency_samples: usize,
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,

@@ -239,3 +239,54 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_gap_is_one_interruption_with_its_length_and_connected_time_excludes_it() {
+        let wall0 = Utc.with_ymd_and_hms(2026, 11, 16, 10, 0, 0).unwrap();
+        let wall = |ms: u64| wall0 + chrono::Duration::milliseconds(ms as i64);
+        let mut r = Recorder::default();
+        r.new_session("H264");
+        r.joined(0);
+        assert_eq!(r.observe(250, wall(250), 0, 0), None);
+        assert_eq!(r.observe(500, wall(500), 5, 10), Some(Change::Flowing));
+        assert_eq!(r.setup_ms(), Some(500));
+        // Frames until 10 s, then nothing for 5 s: one interruption, seen after 1 s.
+        let mut frames = 5;
+        for t in (750..=10_000).step_by(250) {
+            frames += 7;
+            assert_eq!(r.observe(t, wall(t), frames, 10), None);
+        }
+        assert_eq!(r.observe(10_750, wall(10_750), frames, 10), None);
+        assert_eq!(
+            r.observe(11_000, wall(11_000), frames, 10),
+            Some(Change::Interrupted)
+        );
+        assert_eq!(r.quality(), Quality::Reconnecting);
+        // A new session restarts the frame counter.
+        r.new_session("H264");
+        assert_eq!(
+            r.observe(15_000, wall(15_000), 3, 10),
+            Some(Change::Flowing)
+        );
+        let rep = r.report(20_000, wall(20_000));
+        assert_eq!(rep.sessions, 2);
+        assert_eq!(rep.interruptions.len(), 1);
+        assert_eq!(rep.interruptions[0].from, wall(10_000));
+        assert_eq!(rep.interruptions[0].duration_ms, Some(5_000));
+        assert_eq!(rep.connected_ms, 9_500);
+        assert_eq!(rep.frames_decoded, frames + 3);
+    }
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), Some(51));
+        assert_eq!(percentile(&v, 99), Some(100));
+        assert_eq!(percentile(&[], 50), None);
+    }
+}

@@ -256,6 +256,8 @@ impl State {
             interruptions: r.interruptions.len(),
             codec: self.rec.video_codec.clone(),
             video_kbps_target: self.controller.kbps(),
+            median_kbps: r.median_video_kbps,
+            median_rtt_ms: r.median_rtt_ms,
             latency_samples: lat.len(),
             latency_p50_ms: ms(percentile(lat, 50)),
             latency_p99_ms: ms(percentile(lat, 99)),
