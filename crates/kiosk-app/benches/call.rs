@@ -144,19 +144,23 @@ fn main() {
     let peak = |f: fn(&MemorySample) -> f64| mem.iter().map(f).fold(0.0, f64::max);
     println!("60 s call at 1280x720@30, {}:", ls["codec"]);
     println!(
-        "  lobby: CPU {lc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received, latency p50 {} ms p99 {} ms ({} samples)",
+        "  lobby: CPU {lc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received ({} kbit/s median, RTT {} ms), latency p50 {} ms p99 {} ms ({} samples)",
         peak(|m| m.0.0),
         peak(|m| m.0.1),
         ls["fps"],
+        ls["median_kbps"],
+        ls["median_rtt_ms"],
         ls["latency_p50_ms"],
         ls["latency_p99_ms"],
         ls["latency_samples"]
     );
     println!(
-        "  unit:  CPU {uc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received, latency p50 {} ms p99 {} ms ({} samples)",
+        "  unit:  CPU {uc:.0}% of one core, RSS peak {:.0} MiB, PSS peak {:.0} MiB, {} fps received ({} kbit/s median, RTT {} ms), latency p50 {} ms p99 {} ms ({} samples)",
         peak(|m| m.1.0),
         peak(|m| m.1.1),
         us["fps"],
+        us["median_kbps"],
+        us["median_rtt_ms"],
         us["latency_p50_ms"],
         us["latency_p99_ms"],
         us["latency_samples"]
