@@ -92,6 +92,23 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         .iter()
         .find(|v| v.start - chrono::Duration::minutes(1) <= now && now < v.end)
         .or_else(|| onsite.iter().find(|v| now < v.end));
+    // A visit of a later block first: too early to check in.
+    if let Some(later) = onsite
+        .iter()
+        .find(|l| l.start - chrono::Duration::minutes(1) > now)
+    {
+        terminal.touch(UiInput::Cancel);
+        terminal.touch(UiInput::TouchStart);
+        for b in later.pin.bytes() {
+            terminal.touch(UiInput::Digit(b - b'0'));
+        }
+        show(
+            &format!("type {} ({}'s later visit)", later.pin, later.person),
+            terminal.touch(UiInput::Submit),
+        );
+        terminal.touch(UiInput::Cancel);
+        terminal.touch(UiInput::TouchStart);
+    }
     match pick {
         Some(v) => {
             for b in v.pin.bytes() {
@@ -108,21 +125,10 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             std::thread::sleep(Duration::from_millis(300));
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
-            show("touch Cancel (leave it)", terminal.touch(UiInput::Cancel));
-            // A visit of a later block: too early to check in.
-            if let Some(later) = onsite
-                .iter()
-                .find(|l| l.start - chrono::Duration::minutes(1) > now)
-            {
-                terminal.touch(UiInput::TouchStart);
-                for b in later.pin.bytes() {
-                    terminal.touch(UiInput::Digit(b - b'0'));
+            if v.start - chrono::Duration::minutes(1) <= now {
+                if let Err(e) = call(&summary, dir, &mut terminal, v.id, &show) {
+                    println!("  (the call could not be shown: {e:#})");
                 }
-                show(
-                    &format!("type {} ({}'s later visit)", later.pin, later.person),
-                    terminal.touch(UiInput::Submit),
-                );
-                terminal.touch(UiInput::Cancel);
             }
         }
         None => println!(
@@ -136,6 +142,110 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         "\n{} screenshots of every lobby screen, in English and Spanish: {}",
         files.len(),
         shots.display()
+    );
+    Ok(())
+}
+
+/// The visit itself: a housing-unit terminal (simulated camera and
+/// microphone) joins, then the visitor at the lobby; a few seconds of real
+/// media both ways; the visitor ends it with the red X.
+fn call(
+    summary: &DemoSummary,
+    dir: &Path,
+    lobby: &mut Terminal,
+    visit: uuid::Uuid,
+    show: &dyn Fn(&str, LobbyView),
+) -> anyhow::Result<()> {
+    let simulated = crate::config::CallConfig {
+        devices: hal::Backend::Simulated,
+        width: 640,
+        height: 360,
+        ..Default::default()
+    };
+    // Whichever unit terminal's housing unit the person lives in.
+    let mut unit = None;
+    for (i, t) in summary
+        .terminals
+        .iter()
+        .filter(|t| t.role == TerminalRole::Unit)
+        .enumerate()
+    {
+        let cfg = Config {
+            server_url: summary.server_url.clone(),
+            role: TerminalRole::Unit,
+            data_dir: dir.join(format!("unit-{i}")),
+            language: ui::Lang::En,
+            enrolment_code: Some(t.code.clone()),
+            poll: Duration::from_secs(2),
+            heartbeat: Duration::from_secs(10),
+            call: simulated.clone(),
+        };
+        let mut u = Terminal::start(&cfg)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while u.view().facility_name.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            u.tick();
+        }
+        if u.open_visit(visit).is_ok() {
+            println!(
+                "\n  ...meanwhile at {} (a housing-unit terminal, simulated camera and microphone):",
+                t.location
+            );
+            unit = Some(u);
+            break;
+        }
+    }
+    let mut unit = unit.context("no housing-unit terminal has this visit")?;
+    let wait = |t: &mut Terminal, what: &str, f: &dyn Fn(&LobbyView) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = t.tick();
+            if f(&v) {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for {what}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let v = wait(&mut unit, "Join at the unit", &|v| v.call.can_join)?;
+    show("the person's visit is open", v);
+    unit.touch(UiInput::Join);
+    show(
+        "the person touches Join",
+        wait(&mut unit, "the call", &|v| v.screen == ui::Screen::InCall)?,
+    );
+    println!("\n  ...back at the lobby:");
+    show(
+        "the status turns Ready",
+        wait(lobby, "Ready", &|v| v.call.can_join)?,
+    );
+    lobby.touch(UiInput::Join);
+    show(
+        "the visitor touches Join",
+        wait(lobby, "media", &|v| {
+            v.screen == ui::Screen::InCall && !v.call.connecting
+        })?,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    for (who, t) in [("lobby", &*lobby), ("unit", &unit)] {
+        if let Some(s) = t.call_stats() {
+            println!(
+                "  {who:<5} receives {} frames/s of {} video, sound ({} buffers), set up in {} ms",
+                s.fps,
+                s.codec,
+                s.audio_buffers,
+                s.setup_ms.map_or("?".into(), |m| m.to_string())
+            );
+        }
+    }
+    lobby.touch(UiInput::EndCall);
+    show("touch the red X", lobby.view());
+    show("touch End visit", lobby.touch(UiInput::ConfirmEnd));
+    show(
+        "at the unit",
+        wait(&mut unit, "the end", &|v| v.screen == ui::Screen::CallEnded)?,
     );
     Ok(())
 }
