@@ -220,3 +220,31 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
     ui.run()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_rows_from_gstreamer_become_a_tight_slint_picture() {
+        gst::init().unwrap();
+        // 3x2 RGB with rows padded to 12 bytes, as GStreamer aligns them.
+        let mut bytes = vec![0u8; 24];
+        for row in 0..2 {
+            for x in 0..9 {
+                bytes[row * 12 + x] = (row * 9 + x) as u8 + 1;
+            }
+        }
+        let frame = Frame {
+            width: 3,
+            height: 2,
+            stride: 12,
+            data: gst::Buffer::from_slice(bytes)
+                .into_mapped_buffer_readable()
+                .unwrap(),
+        };
+        let p = pixels(&frame);
+        assert_eq!((p.width(), p.height()), (3, 2));
+        assert_eq!(p.as_bytes(), (1..=18).collect::<Vec<u8>>().as_slice());
+    }
+}
