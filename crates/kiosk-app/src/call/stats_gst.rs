@@ -22,6 +22,7 @@ fn kind(s: &gst::StructureRef) -> Option<gst_webrtc::WebRTCStatsType> {
 }
 
 pub fn sample(reply: &gst::StructureRef) -> Sample {
+    tracing::debug!(stats = %reply, "webrtcbin statistics");
     let mut out = Sample::default();
     for (_, value) in reply.iter() {
         let Ok(s) = value.get::<gst::Structure>() else {

@@ -403,7 +403,10 @@ impl Kiosk {
             .arg("--config")
             .arg(config)
             .args(["run", "--headless"])
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("KIOSK_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
