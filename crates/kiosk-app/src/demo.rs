@@ -125,10 +125,10 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             std::thread::sleep(Duration::from_millis(300));
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
-            if v.start - chrono::Duration::minutes(1) <= now {
-                if let Err(e) = call(&summary, dir, &mut terminal, v.id, &show) {
-                    println!("  (the call could not be shown: {e:#})");
-                }
+            if v.start - chrono::Duration::minutes(1) <= now
+                && let Err(e) = call(&summary, dir, &mut terminal, v.id, &show)
+            {
+                println!("  (the call could not be shown: {e:#})");
             }
         }
         None => println!(

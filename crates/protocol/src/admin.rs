@@ -360,6 +360,20 @@ pub struct BookedVisit {
     pub visit: Visit,
     /// The PIN to type at the lobby monitor.
     pub pin: String,
+    /// Remote visits: each visitor's join token, shown only here and in
+    /// their confirmation (the link is `{public_url}/join/{visit}?token=`).
+    #[serde(default)]
+    pub join_tokens: Vec<JoinToken>,
+}
+
+/// A remote visitor's own join token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JoinToken {
+    /// Whose it is.
+    pub visitor_id: Uuid,
+    /// The token (secret).
+    pub token: String,
 }
 
 /// One line of a visit's history.

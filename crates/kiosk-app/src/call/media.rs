@@ -173,52 +173,6 @@ fn ice_urls(servers: &[IceServer]) -> (Option<String>, Vec<String>) {
     (stun, turn)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OFFER_VP8: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n";
-    const OFFER_H264: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n";
-
-    #[test]
-    fn the_answer_follows_the_offer_and_vp8_is_the_fallback() {
-        gst::init().unwrap();
-        assert_eq!(answer_codec(VideoCodecChoice::Auto, OFFER_VP8), Codec::Vp8);
-        assert_eq!(
-            answer_codec(VideoCodecChoice::Auto, OFFER_H264),
-            Codec::H264
-        );
-        assert_eq!(answer_codec(VideoCodecChoice::Vp8, OFFER_H264), Codec::Vp8);
-        assert_eq!(offer_codec(VideoCodecChoice::Vp8), Codec::Vp8);
-        assert_eq!(
-            offer_codec(VideoCodecChoice::Auto),
-            Codec::H264,
-            "x264enc is installed"
-        );
-    }
-
-    #[test]
-    fn ice_servers_become_webrtcbin_urls_with_escaped_credentials() {
-        let (stun, turn) = ice_urls(&[
-            IceServer {
-                urls: vec!["stun:stun.jail.example:3478".into()],
-                username: None,
-                credential: None,
-            },
-            IceServer {
-                urls: vec!["turn:turn.jail.example:3478?transport=udp".into()],
-                username: Some("kiosk".into()),
-                credential: Some("p@ss:word".into()),
-            },
-        ]);
-        assert_eq!(stun.as_deref(), Some("stun://stun.jail.example:3478"));
-        assert_eq!(
-            turn,
-            vec!["turn://kiosk:p%40ss%3Aword@turn.jail.example:3478?transport=udp"]
-        );
-    }
-}
-
 impl MediaSession {
     /// Build and start a session. The offerer creates its offer as soon as
     /// webrtcbin asks for negotiation; the answerer waits for [`Self::set_remote`].
@@ -734,4 +688,50 @@ fn link_remote_audio(
     }
     pad.link(&q.static_pad("sink").context("queue sink")?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFER_VP8: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n";
+    const OFFER_H264: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n";
+
+    #[test]
+    fn the_answer_follows_the_offer_and_vp8_is_the_fallback() {
+        gst::init().unwrap();
+        assert_eq!(answer_codec(VideoCodecChoice::Auto, OFFER_VP8), Codec::Vp8);
+        assert_eq!(
+            answer_codec(VideoCodecChoice::Auto, OFFER_H264),
+            Codec::H264
+        );
+        assert_eq!(answer_codec(VideoCodecChoice::Vp8, OFFER_H264), Codec::Vp8);
+        assert_eq!(offer_codec(VideoCodecChoice::Vp8), Codec::Vp8);
+        assert_eq!(
+            offer_codec(VideoCodecChoice::Auto),
+            Codec::H264,
+            "x264enc is installed"
+        );
+    }
+
+    #[test]
+    fn ice_servers_become_webrtcbin_urls_with_escaped_credentials() {
+        let (stun, turn) = ice_urls(&[
+            IceServer {
+                urls: vec!["stun:stun.jail.example:3478".into()],
+                username: None,
+                credential: None,
+            },
+            IceServer {
+                urls: vec!["turn:turn.jail.example:3478?transport=udp".into()],
+                username: Some("kiosk".into()),
+                credential: Some("p@ss:word".into()),
+            },
+        ]);
+        assert_eq!(stun.as_deref(), Some("stun://stun.jail.example:3478"));
+        assert_eq!(
+            turn,
+            vec!["turn://kiosk:p%40ss%3Aword@turn.jail.example:3478?transport=udp"]
+        );
+    }
 }

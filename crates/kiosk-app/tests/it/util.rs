@@ -53,6 +53,9 @@ pub struct Seeded {
     pub admin_token: String,
     /// (visit id, PIN) of three on-site visits at 10:00 on Thursday.
     pub visits: Vec<(Uuid, String)>,
+    /// A remote visit at 10:00 (30 minutes) of a fourth person in Pod A:
+    /// (visit id, the visitor's join token).
+    pub remote: (Uuid, String),
 }
 
 impl Server {
@@ -218,6 +221,54 @@ impl Server {
             .unwrap();
             booked.push((b.visit.id, b.pin));
         }
+        let remote = {
+            let p = people::create_person(
+                &conn,
+                &ctx,
+                f.id,
+                &NewPerson {
+                    number: "R-1".into(),
+                    name: "Ana Lopez".into(),
+                    housing_unit_id: unit.id,
+                    pin: "2468".into(),
+                    restrictions: vec![],
+                },
+            )
+            .unwrap();
+            let v = people::create_visitor(
+                &conn,
+                &ctx,
+                &NewVisitor {
+                    name: "Carlos Lopez".into(),
+                    email: "carlos@example.org".into(),
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(1975, 5, 5).unwrap(),
+                    photo_id_verified: true,
+                },
+            )
+            .unwrap();
+            people::approve(
+                &conn,
+                &ctx,
+                &NewApproval {
+                    person_id: p.id,
+                    visitor_id: v.id,
+                },
+            )
+            .unwrap();
+            let b = visits::book(
+                &mut conn,
+                &ctx,
+                &NewVisit {
+                    person_id: p.id,
+                    visitor_ids: vec![v.id],
+                    kind: VisitKind::Remote,
+                    start: chicago(10, 0, 0),
+                    purpose: VisitPurpose::Social,
+                },
+            )
+            .unwrap();
+            (b.visit.id, b.join_tokens[0].token.clone())
+        };
         drop(conn);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -249,6 +300,7 @@ impl Server {
                 other_unit_code,
                 admin_token,
                 visits: booked,
+                remote,
             },
         )
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod signal;
 pub mod terminal;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
     tags(
         (name = "terminal", description = "Called by lobby and housing-unit terminals"),
         (name = "admin", description = "Called by facility administrators and staff"),
+        (name = "visitor", description = "Opened by remote visitors from their join link"),
         (name = "meta", description = "About the API itself")
     )
 )]
@@ -73,6 +75,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::events))
         .routes(routes!(terminal::heartbeat))
         .routes(routes!(signal::signal))
+        .routes(routes!(web::join_page))
         .routes(routes!(admin::create_facility))
         .routes(routes!(admin::get_facility))
         .routes(routes!(admin::create_housing_unit))

@@ -379,6 +379,7 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
     // On-site: the booking visitor gets the PIN. Remote: every visitor joins
     // from their own device, so each gets a confirmation with their own join
     // link; the booking visitor's also carries the PIN.
+    let mut join_tokens = Vec::new();
     for (pos, v) in visitors.iter().enumerate() {
         let first = pos == 0;
         if !first && kind == Kind::Onsite {
@@ -401,6 +402,12 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
             ));
         }
         body.push_str(&format!("\nVisit id: {id}\n"));
+        if let Some(t) = &token {
+            join_tokens.push(protocol::admin::JoinToken {
+                visitor_id: v.id,
+                token: t.clone(),
+            });
+        }
         outbox::queue(
             &tx,
             ctx,
@@ -420,7 +427,11 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
     let visit = to_wire(&tx, &row)?;
     tx.commit()?;
     tracing::info!(visit_id = %id, facility_id = %facility.id, person_id = %person.id, kind = kind.as_db(), start = %req.start, actor = ctx.actor, "visit booked");
-    Ok(BookedVisit { visit, pin })
+    Ok(BookedVisit {
+        visit,
+        pin,
+        join_tokens,
+    })
 }
 
 /// A visit with its whole history.
