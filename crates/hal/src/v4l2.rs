@@ -259,37 +259,56 @@ pub struct V4l2Camera {
 }
 
 impl V4l2Camera {
-    fn device(&self) -> Result<std::path::PathBuf, HalError> {
+    /// The devices to try, best first.
+    fn candidates(&self) -> Result<Vec<std::path::PathBuf>, HalError> {
         if let Some(d) = &self.device {
-            return Ok(d.clone());
+            return Ok(vec![d.clone()]);
         }
-        crate::discover(&self.roots)
-            .camera()
-            .map(|c| c.path.clone())
-            .ok_or_else(|| {
-                HalError::Missing(format!(
-                    "camera (no {} and no video capture device)",
-                    self.roots.stable_name(crate::DeviceKind::Camera).display()
-                ))
-            })
+        let found: Vec<_> = crate::discover(&self.roots)
+            .cameras
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        if found.is_empty() {
+            return Err(HalError::Missing(format!(
+                "camera (no {} and no video capture device)",
+                self.roots.stable_name(crate::DeviceKind::Camera).display()
+            )));
+        }
+        Ok(found)
     }
 }
 
 impl Camera for V4l2Camera {
     fn name(&self) -> String {
-        match self.device() {
-            Ok(d) => d.display().to_string(),
+        match self.candidates() {
+            Ok(d) => d[0].display().to_string(),
             Err(_) => "no camera".into(),
         }
     }
     fn source(&self, wanted: VideoMode) -> Result<gst::Element, HalError> {
-        let device = self.device()?;
-        let available = modes(&device)?;
-        let mode = choose_mode(&available, wanted).ok_or_else(|| HalError::NoMode {
-            device: device.display().to_string(),
-        })?;
-        tracing::info!(device = %device.display(), %mode, "camera mode");
-        bin("camera", &source_description(&device, &mode, wanted))
+        // Without the udev rules, a discovered node may not capture (a
+        // codec's, say): the first one that lists capture modes wins, and
+        // if none does, the best candidate's error is the one reported.
+        let mut first_error = None;
+        for device in self.candidates()? {
+            let available = match modes(&device) {
+                Ok(m) => m,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let Some(mode) = choose_mode(&available, wanted) else {
+                first_error.get_or_insert(HalError::NoMode {
+                    device: device.display().to_string(),
+                });
+                continue;
+            };
+            tracing::info!(device = %device.display(), %mode, "camera mode");
+            return bin("camera", &source_description(&device, &mode, wanted));
+        }
+        Err(first_error.expect("at least one candidate"))
     }
 }
 

@@ -48,19 +48,21 @@ pub struct Watcher {
 
 impl Watcher {
     /// Look at `roots` every `interval` and call `on_event` for each change
-    /// (on the watcher's thread). The first look is the baseline: devices
-    /// present at the start produce no event.
+    /// (on the watcher's thread). The first look, made before this returns, is the
+    /// baseline: devices present at the start produce no event.
     pub fn spawn(
         roots: Roots,
         interval: Duration,
         on_event: impl Fn(DeviceEvent) + Send + 'static,
     ) -> Watcher {
+        // The baseline is taken here, before returning: a change made right
+        // after `spawn` is reported.
+        let mut last = discover(&roots);
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let s = stop.clone();
         let thread = std::thread::Builder::new()
             .name("hal-watch".into())
             .spawn(move || {
-                let mut last = discover(&roots);
                 let (lock, cvar) = &*s;
                 let mut stopped = lock.lock().unwrap();
                 loop {

@@ -153,6 +153,11 @@ fn a_private_alsa_configuration() {
 #[test]
 #[ignore = "run by a_private_alsa_configuration in a child process with ALSA_CONFIG_PATH set"]
 fn in_private_config() {
+    if std::env::var_os("HAL_TEST_PLAYBACK").is_none() {
+        // Run with --include-ignored outside its parent: nothing to check here.
+        eprintln!("in_private_config runs only as a_private_alsa_configuration's child");
+        return;
+    }
     assert!(std::env::var("ALSA_CONFIG_PATH").is_ok_and(|p| p.contains("alsa-private.conf")));
     let pcms = hal::alsa_dev::pcms().unwrap();
     for name in ["kiosk_speaker", "kiosk_microphone"] {

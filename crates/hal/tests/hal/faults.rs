@@ -47,7 +47,7 @@ fn faults_that_did_not_happen_are_named() {
 
 #[test]
 fn a_camera_lost_mid_call_stops_and_comes_back() {
-    let d = simulated("camera-lost-at=400ms,camera-back-at=1200ms");
+    let d = simulated("camera-lost-at=300ms,camera-back-at=2500ms");
     let events = d.events();
     let src = d.camera.source(SMALL).unwrap();
     let sink = appsink();

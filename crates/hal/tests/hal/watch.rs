@@ -43,7 +43,6 @@ fn the_watcher_sees_a_camera_unplugged_and_plugged_back() {
     let _w = hal::Watcher::spawn(roots.clone(), Duration::from_millis(20), move |e| {
         let _ = tx.send(e);
     });
-    std::thread::sleep(Duration::from_millis(100));
     unplug_cameras(&roots);
     assert_eq!(
         rx.recv_timeout(Duration::from_secs(5)).unwrap(),
@@ -70,9 +69,8 @@ fn the_real_backend_reports_camera_events_to_subscribers() {
         },
         ..HalConfig::default()
     });
+    // The watch starts with the first subscriber, and polls once a second.
     let events = d.events();
-    // The watch polls once a second; let it take its first look.
-    std::thread::sleep(Duration::from_millis(300));
     unplug_cameras(&roots);
     assert_eq!(
         events.recv_timeout(Duration::from_secs(5)).unwrap(),
