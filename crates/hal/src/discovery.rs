@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::alsa_dev::{MixerControl, PcmInfo};
 use crate::v4l2::CameraMode;
 
 /// Where sysfs and /dev are: `/sys` and `/dev`, or a fake tree in tests.
@@ -91,6 +92,16 @@ pub struct InputInfo {
     pub stable: bool,
 }
 
+/// The mixer of one sound card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardMixer {
+    /// `hw:CARD=Headset`.
+    pub ctl: String,
+    pub controls: Vec<MixerControl>,
+    /// Why the mixer could not be read, if it could not.
+    pub error: Option<String>,
+}
+
 /// Everything found, preferred device first in each list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeviceReport {
@@ -98,6 +109,10 @@ pub struct DeviceReport {
     pub microphones: Vec<AudioInfo>,
     pub speakers: Vec<AudioInfo>,
     pub touchscreens: Vec<InputInfo>,
+    /// ALSA's PCM devices (after [`DeviceReport::read_alsa`]).
+    pub pcms: Vec<PcmInfo>,
+    /// Each card's mixer controls (after [`DeviceReport::read_alsa`]).
+    pub mixers: Vec<CardMixer>,
     /// Things that look wrong (a sysfs entry without its /dev node, a
     /// stable name pointing nowhere), in plain words.
     pub problems: Vec<String>,
@@ -126,6 +141,49 @@ impl DeviceReport {
             }
         }
     }
+    /// Ask ALSA for its PCM devices and each found card's mixer controls
+    /// (errors go to `problems` and each mixer's `error`).
+    pub fn read_alsa(&mut self) {
+        match crate::alsa_dev::pcms() {
+            Ok(p) => self.pcms = p,
+            Err(e) => self.problems.push(e.to_string()),
+        }
+        let mut cards: Vec<&str> = self
+            .microphones
+            .iter()
+            .chain(&self.speakers)
+            .map(|a| a.card_id.as_str())
+            .collect();
+        cards.sort();
+        cards.dedup();
+        self.mixers = cards
+            .into_iter()
+            .map(|id| {
+                let ctl = format!("hw:CARD={id}");
+                match crate::alsa_dev::mixer_controls(&ctl) {
+                    Ok(controls) => CardMixer {
+                        ctl,
+                        controls,
+                        error: None,
+                    },
+                    Err(e) => CardMixer {
+                        ctl,
+                        controls: Vec::new(),
+                        error: Some(e.to_string()),
+                    },
+                }
+            })
+            .collect();
+    }
+}
+
+/// Everything there is to know, for the diagnostics report: [`discover`],
+/// then each camera's modes and ALSA's PCMs and mixers (this opens devices).
+pub fn full_report(roots: &Roots) -> DeviceReport {
+    let mut r = discover(roots);
+    r.read_camera_modes();
+    r.read_alsa();
+    r
 }
 
 /// List the devices under `roots`. Never fails: what cannot be read is

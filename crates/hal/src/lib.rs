@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-pub use discovery::{DeviceReport, Roots, discover};
+pub use discovery::{DeviceReport, Roots, discover, full_report};
 pub use faults::{FaultReport, SimulatedScript};
 pub use real::RealConfig;
 pub use v4l2::{CameraMode, PixelFormat, choose_mode};

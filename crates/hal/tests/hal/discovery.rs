@@ -74,6 +74,22 @@ fn the_report_is_json_for_remote_support() {
 }
 
 #[test]
+fn the_full_report_adds_alsa_and_says_what_it_could_not_read() {
+    let r = hal::full_report(&terminal());
+    assert!(r.pcms.iter().any(|p| p.name == "null"), "{:?}", r.pcms);
+    let ctls: Vec<&str> = r.mixers.iter().map(|m| m.ctl.as_str()).collect();
+    assert_eq!(ctls, ["hw:CARD=Headset", "hw:CARD=PCH"]);
+    // The fixture's cards are not real here: each mixer says why it is empty.
+    assert!(
+        r.mixers
+            .iter()
+            .all(|m| m.error.is_some() || !m.controls.is_empty())
+    );
+    assert!(r.cameras.iter().all(|c| c.modes_error.is_some()));
+    serde_json::to_string_pretty(&r).unwrap();
+}
+
+#[test]
 fn a_machine_without_devices_reports_nothing() {
     for root in ["/nonexistent", env!("CARGO_MANIFEST_DIR")] {
         let r = hal::discover(&hal::Roots::under(Path::new(root)));
