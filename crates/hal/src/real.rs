@@ -1,89 +1,112 @@
-//! The terminal's own devices: the camera through V4L2 (`v4l2src`) and the
-//! sound card through ALSA (`alsasrc`, `alsasink`), at the stable names the
-//! udev rules give them (`/dev/kiosk/camera`), falling back to the first
-//! device when those names are absent.
+//! The terminal's own devices: the camera through V4L2 ([`crate::v4l2`])
+//! and the sound card through ALSA ([`crate::alsa_dev`]), at the stable
+//! names the udev rules give them (`/dev/kiosk/camera`, ...), else the
+//! first device discovery finds, else ALSA's `default`.
+//!
+//! Devices are looked up each time the call asks for an element, not once
+//! at start: a camera unplugged and plugged back (maybe as another
+//! `/dev/videoN`) is found again without restarting the program.
 
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use crate::{Camera, Devices, HalError, Microphone, Speaker, VideoMode, bin};
+use serde::{Deserialize, Serialize};
 
-pub fn devices() -> Devices {
+use crate::alsa_dev::{AlsaMicrophone, AlsaOptions, AlsaSpeaker};
+use crate::discovery::{Roots, discover};
+use crate::v4l2::V4l2Camera;
+use crate::{Devices, EventHub};
+
+/// Options of the real backend. Every field has a default that suits a
+/// terminal with the udev rules installed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RealConfig {
+    /// A fixed camera device; default: `/dev/kiosk/camera`, else the first
+    /// capture device.
+    pub camera: Option<PathBuf>,
+    /// An ALSA capture PCM; default: the card of `/dev/kiosk/microphone`,
+    /// else `default`.
+    pub microphone: Option<String>,
+    /// An ALSA playback PCM; default: the card of `/dev/kiosk/speaker`,
+    /// else `default`.
+    pub speaker: Option<String>,
+    /// The mixer control for the volume; default: the first of Master, PCM,
+    /// Speaker, Headphone; without one, the volume is applied in software.
+    pub mixer_control: Option<String>,
+    /// Echo cancellation (`webrtcdsp`) for speakerphone terminals; off for
+    /// handsets, which do not echo.
+    pub echo_cancellation: bool,
+    /// Let the sound card clock the pipeline (always off for `null`).
+    pub provide_clock: bool,
+    /// Where sysfs and /dev are.
+    pub roots: Roots,
+}
+
+impl Default for RealConfig {
+    fn default() -> Self {
+        RealConfig {
+            camera: None,
+            microphone: None,
+            speaker: None,
+            mixer_control: None,
+            echo_cancellation: false,
+            provide_clock: true,
+            roots: Roots::default(),
+        }
+    }
+}
+
+/// Distinguishes the echo probes of several terminals in one process (tests).
+static PROBES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// An ALSA device: the configured one, else the stable name's card, else `default`.
+fn pcm(
+    fixed: &Option<String>,
+    roots: &Roots,
+    capture: bool,
+) -> Arc<dyn Fn() -> String + Send + Sync> {
+    if let Some(f) = fixed {
+        let f = f.clone();
+        return Arc::new(move || f.clone());
+    }
+    let roots = roots.clone();
+    Arc::new(move || {
+        let r = discover(&roots);
+        let found = if capture { r.microphone() } else { r.speaker() };
+        found
+            .filter(|a| a.stable)
+            .map(|a| a.alsa.clone())
+            .unwrap_or_else(|| "default".into())
+    })
+}
+
+pub fn devices(config: &RealConfig) -> Devices {
+    let options = AlsaOptions {
+        provide_clock: config.provide_clock,
+        echo_probe: config.echo_cancellation.then(|| {
+            let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("hal-echo-probe-{n}")
+        }),
+    };
     Devices {
         backend: crate::Backend::Real,
         camera: Box::new(V4l2Camera {
-            device: first_existing(&["/dev/kiosk/camera", "/dev/video0"]),
+            device: config.camera.clone(),
+            roots: config.roots.clone(),
         }),
         microphone: Box::new(AlsaMicrophone {
-            device: "default".into(),
+            device: pcm(&config.microphone, &config.roots, true),
+            options: options.clone(),
         }),
-        speaker: Box::new(AlsaSpeaker {
-            device: "default".into(),
-        }),
-    }
-}
-
-fn first_existing(paths: &[&str]) -> Option<String> {
-    paths
-        .iter()
-        .find(|p| Path::new(p).exists())
-        .map(|p| p.to_string())
-}
-
-/// A V4L2 capture device.
-pub struct V4l2Camera {
-    pub device: Option<String>,
-}
-
-impl Camera for V4l2Camera {
-    fn name(&self) -> String {
-        self.device.clone().unwrap_or_else(|| "no camera".into())
-    }
-    fn source(&self, m: VideoMode) -> Result<gst::Element, HalError> {
-        let Some(dev) = &self.device else {
-            return Err(HalError::Missing("camera (/dev/kiosk/camera)".into()));
-        };
-        // Any raw or JPEG mode near the one asked for; decodebin handles MJPEG.
-        bin(
-            "camera",
-            &format!(
-                "v4l2src device={dev} ! decodebin ! videoconvert ! videoscale ! videorate ! \
-                 capsfilter caps=video/x-raw,width={},height={},framerate={}/1",
-                m.width, m.height, m.fps
-            ),
-        )
-    }
-}
-
-/// An ALSA capture device.
-pub struct AlsaMicrophone {
-    pub device: String,
-}
-
-impl Microphone for AlsaMicrophone {
-    fn name(&self) -> String {
-        format!("ALSA {}", self.device)
-    }
-    fn source(&self) -> Result<gst::Element, HalError> {
-        bin(
-            "microphone",
-            &format!("alsasrc device={} ! audioconvert", self.device),
-        )
-    }
-}
-
-/// An ALSA playback device.
-pub struct AlsaSpeaker {
-    pub device: String,
-}
-
-impl Speaker for AlsaSpeaker {
-    fn name(&self) -> String {
-        format!("ALSA {}", self.device)
-    }
-    fn sink(&self) -> Result<gst::Element, HalError> {
-        bin(
-            "speaker",
-            &format!("audioconvert ! alsasink device={}", self.device),
-        )
+        speaker: Box::new(AlsaSpeaker::new(
+            pcm(&config.speaker, &config.roots, false),
+            options,
+            config.mixer_control.clone(),
+        )),
+        events: EventHub::default(),
+        watch: Some(config.roots.clone()),
+        watcher: Mutex::new(None),
+        faults: None,
     }
 }

@@ -1,55 +1,202 @@
 //! Simulated devices: a moving test pattern for the camera, a tone for the
 //! microphone, and a speaker that plays into nothing at real-time pace.
 //! Used where there is no hardware (tests, CI, demos).
+//!
+//! Camera and microphone play the faults of a [`SimulatedScript`] (see
+//! [`crate::faults`]): missing, permission denied, lost after a time and
+//! back after another. Times count from the device's first source, on
+//! GStreamer's system clock; the [`FaultLog`] records what fired.
 
-use crate::{Camera, Devices, HalError, Microphone, Speaker, VideoMode, bin};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
+use gst::prelude::*;
+
+use crate::faults::{Fault, FaultLog, SimulatedScript};
+use crate::{
+    Camera, DeviceEvent, DeviceKind, Devices, EventHub, HalError, Microphone, Speaker, VideoMode,
+    bin,
+};
+
+/// Simulated devices that never fail.
 pub fn devices() -> Devices {
+    devices_with(&SimulatedScript::default())
+}
+
+/// Simulated devices playing `script`.
+pub fn devices_with(script: &SimulatedScript) -> Devices {
+    let _ = gst::init();
+    let events = EventHub::default();
+    let log = Arc::new(FaultLog::new(script, gst::SystemClock::obtain()));
+    let faulty = |kind| Faulty {
+        kind,
+        faults: script.of(kind).collect(),
+        log: log.clone(),
+        events: events.clone(),
+        lost: Arc::new(AtomicBool::new(false)),
+        timers: Mutex::new(None),
+    };
     Devices {
         backend: crate::Backend::Simulated,
-        camera: Box::new(SimCamera),
-        microphone: Box::new(SimMicrophone),
-        speaker: Box::new(SimSpeaker),
+        camera: Box::new(SimCamera {
+            faults: faulty(DeviceKind::Camera),
+        }),
+        microphone: Box::new(SimMicrophone {
+            faults: faulty(DeviceKind::Microphone),
+        }),
+        speaker: Box::new(SimSpeaker::default()),
+        events,
+        watch: None,
+        watcher: Mutex::new(None),
+        faults: Some(log),
+    }
+}
+
+/// The scripted faults of one device and their state.
+struct Faulty {
+    kind: DeviceKind,
+    faults: Vec<Fault>,
+    log: Arc<FaultLog>,
+    events: EventHub,
+    /// Between lost-at and back-at: sources drop their buffers.
+    lost: Arc<AtomicBool>,
+    /// The lost/back timers, set when the first source is made.
+    timers: Mutex<Option<Vec<gst::SingleShotClockId>>>,
+}
+
+impl Faulty {
+    /// Fail as scripted, or hand `element` back wired to the lost/back timeline.
+    fn source(&self, element: Result<gst::Element, HalError>) -> Result<gst::Element, HalError> {
+        let name = self.kind.name();
+        for f in &self.faults {
+            match f {
+                Fault::Missing(_) => {
+                    self.log.fire(*f);
+                    return Err(HalError::Missing(format!(
+                        "{name} (simulated fault {name}-missing)"
+                    )));
+                }
+                Fault::Denied(_) => {
+                    self.log.fire(*f);
+                    return Err(HalError::PermissionDenied {
+                        device: format!("the simulated {name}"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if self.lost.load(Ordering::SeqCst) {
+            return Err(HalError::Missing(format!("{name} (lost, simulated)")));
+        }
+        let element = element?;
+        self.start_timers();
+        let lost = self.lost.clone();
+        element
+            .static_pad("src")
+            .expect("sources have a src pad")
+            .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                if lost.load(Ordering::SeqCst) {
+                    gst::PadProbeReturn::Drop
+                } else {
+                    gst::PadProbeReturn::Ok
+                }
+            });
+        Ok(element)
+    }
+
+    fn start_timers(&self) {
+        let mut timers = self.timers.lock().unwrap();
+        if timers.is_some() {
+            return;
+        }
+        let clock = self.log.clock().clone();
+        let t0 = clock.time();
+        let mut ids = Vec::new();
+        for f in &self.faults {
+            let (at, lost, event) = match *f {
+                Fault::LostAt(k, t) => (t, true, DeviceEvent::Lost(k)),
+                Fault::BackAt(k, t) => (t, false, DeviceEvent::Back(k)),
+                _ => continue,
+            };
+            let id =
+                clock.new_single_shot_id(t0 + gst::ClockTime::from_nseconds(at.as_nanos() as u64));
+            let (flag, log, events, fault) =
+                (self.lost.clone(), self.log.clone(), self.events.clone(), *f);
+            let scheduled = id.wait_async(move |_, _, _| {
+                flag.store(lost, Ordering::SeqCst);
+                log.fire(fault);
+                events.emit(event);
+            });
+            if let Err(e) = scheduled {
+                tracing::warn!(%fault, ?e, "cannot schedule a simulated fault");
+            }
+            ids.push(id);
+        }
+        *timers = Some(ids);
+    }
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        // A closed backend plays no more faults.
+        for id in self.timers.lock().unwrap().iter().flatten() {
+            id.unschedule();
+        }
     }
 }
 
 /// A bouncing ball on a test pattern: every frame differs from the last.
-pub struct SimCamera;
+pub struct SimCamera {
+    faults: Faulty,
+}
 
 impl Camera for SimCamera {
     fn name(&self) -> String {
         "Simulated camera".into()
     }
     fn source(&self, m: VideoMode) -> Result<gst::Element, HalError> {
-        bin(
+        self.faults.source(bin(
             "simulated camera",
             &format!(
                 "videotestsrc is-live=true pattern=ball motion=wavy ! \
                  capsfilter caps=video/x-raw,format=I420,width={},height={},framerate={}/1",
                 m.width, m.height, m.fps
             ),
-        )
+        ))
     }
 }
 
 /// A quiet 440 Hz tone.
-pub struct SimMicrophone;
+pub struct SimMicrophone {
+    faults: Faulty,
+}
 
 impl Microphone for SimMicrophone {
     fn name(&self) -> String {
         "Simulated microphone".into()
     }
     fn source(&self) -> Result<gst::Element, HalError> {
-        bin(
+        self.faults.source(bin(
             "simulated microphone",
             "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 samplesperbuffer=480 ! \
              capsfilter caps=audio/x-raw,rate=48000,channels=1",
-        )
+        ))
     }
 }
 
 /// Plays into nothing, synchronised to the clock as a sound card would be.
-pub struct SimSpeaker;
+/// Its volume is only remembered.
+pub struct SimSpeaker {
+    volume: AtomicU8,
+}
+
+impl Default for SimSpeaker {
+    fn default() -> Self {
+        SimSpeaker {
+            volume: AtomicU8::new(100),
+        }
+    }
+}
 
 impl Speaker for SimSpeaker {
     fn name(&self) -> String {
@@ -57,5 +204,12 @@ impl Speaker for SimSpeaker {
     }
     fn sink(&self) -> Result<gst::Element, HalError> {
         bin("simulated speaker", "fakesink sync=true async=false")
+    }
+    fn volume(&self) -> Result<u8, HalError> {
+        Ok(self.volume.load(Ordering::SeqCst))
+    }
+    fn set_volume(&self, percent: u8) -> Result<(), HalError> {
+        self.volume.store(percent.min(100), Ordering::SeqCst);
+        Ok(())
     }
 }
