@@ -27,6 +27,12 @@ pub enum Command {
         #[arg(long)]
         headless: bool,
     },
+    /// Check the terminal: version, identity, server, devices. For remote
+    /// support, `--json`. Exits 1 when the server cannot be reached.
+    Diagnose {
+        #[arg(long)]
+        json: bool,
+    },
     /// Render every lobby screen in each language at 1280x800 to PNG files in DIR.
     Screenshots { dir: PathBuf },
     /// A lobby terminal for `visit-server demo`: a window where there is a
@@ -57,6 +63,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging();
     match cli.command.unwrap_or(Command::Run { headless: false }) {
+        Command::Diagnose { json } => {
+            let cfg = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+            let r = crate::diagnose::report(&cfg)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", crate::diagnose::text(&r));
+            }
+            if !r.server.reachable {
+                return Ok(ExitCode::from(1));
+            }
+        }
         Command::Screenshots { dir } => {
             let files = ui::screenshots::render_all(&dir)?;
             for f in &files {

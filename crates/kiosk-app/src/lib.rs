@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod describe;
+pub mod diagnose;
 pub mod headless;
 pub mod identity;
 pub mod schedule;

@@ -5,6 +5,7 @@ mod bad_server;
 mod browser;
 mod call;
 mod demo;
+mod diagnose;
 mod offline;
 mod screenshots;
 mod util;
