@@ -63,6 +63,7 @@ fi
 DEB=$(ls -t "$ROOT"/target/debian/kiosk-app_*.deb | head -1)
 
 # The machine's own apt sources, as mmdebstrap reads them (.list/.sources files).
+# (file-mirror-automount makes the local kiosk-app .deb visible in the chroot.)
 SOURCES=()
 [ -s /etc/apt/sources.list ] && SOURCES+=(/etc/apt/sources.list)
 for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
@@ -79,6 +80,7 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --skip=essential/unlink \
+  --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
   --setup-hook="cp -a $CACHE/. \"\$1/var/cache/apt/archives/\" 2>/dev/null || true" \
   --essential-hook="cp -a \"\$1/var/cache/apt/archives/.\" $CACHE/ 2>/dev/null || true" \
