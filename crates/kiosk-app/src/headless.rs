@@ -92,9 +92,11 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
             }
             Ok(())
         };
+    let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
     print(describe(&terminal.tick()), true, &mut out)?;
     let mut wait_until: Option<Instant> = None;
     loop {
+        notify.tick(); // READY after the first screen is printed, then the watchdog.
         let timeout = Duration::from_millis(200);
         if wait_until.is_some_and(|t| Instant::now() < t) {
             std::thread::sleep(timeout);

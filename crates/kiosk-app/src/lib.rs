@@ -5,7 +5,8 @@
 //! durable outbox. The pieces: [`checkin`] (pure state machine), [`schedule`]
 //! (validated, indexed schedule), [`store`] (SQLite files), [`sync`]
 //! (background network), [`terminal`] (the wiring), and two faces for it:
-//! [`window`] (touchscreen) and [`headless`] (standard input).
+//! [`window`] (touchscreen) and [`headless`] (standard input); [`notify`]
+//! tells systemd when the first frame is up and feeds its watchdog.
 
 pub mod call;
 pub mod checkin;
@@ -16,6 +17,7 @@ pub mod describe;
 pub mod diagnose;
 pub mod headless;
 pub mod identity;
+pub mod notify;
 pub mod schedule;
 pub mod store;
 pub mod sync;

@@ -91,6 +91,7 @@ fn start_terminal(cfg: &Config) -> anyhow::Result<Terminal> {
 }
 
 pub fn run(cfg: &Config) -> anyhow::Result<()> {
+    let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
     let ui = Rc::new(LobbyUi::new()?);
     UI.with(|u| *u.borrow_mut() = Rc::downgrade(&ui));
     let terminal: Rc<RefCell<Option<Terminal>>> = Rc::new(RefCell::new(None));
@@ -186,6 +187,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
             slint::TimerMode::Repeated,
             Duration::from_millis(250),
             move || {
+                // The linuxkms backend presents a frame before it runs timers,
+                // so the first tick comes after the first frame is on screen.
+                notify.tick();
                 let Some(ui) = ui2.upgrade() else { return };
                 if let Ok(result) = done_rx.try_recv() {
                     let mut v = view.borrow_mut();
