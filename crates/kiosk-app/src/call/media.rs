@@ -540,11 +540,6 @@ impl MediaSession {
         };
         Some(super::stats_gst::sample(reply))
     }
-
-    /// Stop and release the devices.
-    pub fn stop(self) {
-        let _ = self.pipeline.set_state(gst::State::Null);
-    }
 }
 
 impl Drop for MediaSession {

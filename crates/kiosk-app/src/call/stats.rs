@@ -213,7 +213,7 @@ impl Recorder {
     }
 
     /// The summary for the visit record.
-    pub fn report(&self, now_ms: u64, wall: DateTime<Utc>) -> CallReport {
+    pub fn report(&self, now_ms: u64) -> CallReport {
         let mut interruptions = self.interruptions.clone();
         if let Some((from, _)) = self.open_gap {
             interruptions.push(Interruption {
@@ -221,7 +221,6 @@ impl Recorder {
                 duration_ms: None,
             });
         }
-        let _ = wall;
         CallReport {
             connected_ms: self.connected_ms
                 + self.flowing_since.map_or(0, |s| {
@@ -273,7 +272,7 @@ mod tests {
             r.observe(15_000, wall(15_000), 3, 10),
             Some(Change::Flowing)
         );
-        let rep = r.report(20_000, wall(20_000));
+        let rep = r.report(20_000);
         assert_eq!(rep.sessions, 2);
         assert_eq!(rep.interruptions.len(), 1);
         assert_eq!(rep.interruptions[0].from, wall(10_000));

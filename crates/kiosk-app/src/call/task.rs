@@ -244,7 +244,7 @@ impl State {
     fn snapshot(&self) -> Snapshot {
         let lat = self.rec.latencies_us();
         let ms = |v: Option<u64>| v.map(|u| u as f64 / 1000.0);
-        let r = self.rec.report(self.ms(), chrono::Utc::now());
+        let r = self.rec.report(self.ms());
         Snapshot {
             joined: self.joined,
             flowing: self.rec.flowing(),
@@ -417,7 +417,7 @@ pub async fn run(
                         st.send(ClientMessage::Join);
                     }
                     Some(CallCommand::HangUp) => {
-                        st.send(ClientMessage::CallReport { report: st.rec.report(st.ms(), chrono::Utc::now()) });
+                        st.send(ClientMessage::CallReport { report: st.rec.report(st.ms()) });
                         st.send(ClientMessage::HangUp);
                         for m in std::mem::take(&mut st.outbox) {
                             let text = serde_json::to_string(&m).expect("client messages serialise");
@@ -443,7 +443,7 @@ pub async fn run(
         }
     }
     *snapshot.lock().unwrap_or_else(|e| e.into_inner()) = st.snapshot();
-    let r = st.rec.report(st.ms(), chrono::Utc::now());
+    let r = st.rec.report(st.ms());
     tracing::info!(visit_id = %st.p.visit_id, terminal_id = %st.p.terminal_id, connected_ms = r.connected_ms, interruptions = r.interruptions.len(), sessions = r.sessions, frames = r.frames_decoded, "call closed");
     st.session = None;
 }
@@ -454,7 +454,7 @@ where
     S: futures_util::Sink<Message> + Unpin,
 {
     st.session = None;
-    let report = st.rec.report(st.ms(), chrono::Utc::now());
+    let report = st.rec.report(st.ms());
     let text = serde_json::to_string(&ClientMessage::CallReport { report })
         .expect("client messages serialise");
     let _ = sink.send(Message::Text(text.into())).await;

@@ -34,26 +34,38 @@ fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) 
     lobby.expect(&["[call] with J. S."]);
 }
 
-#[test]
-fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
-    let (server, seeded) = Server::seeded();
-    let (visit, pin) = seeded.visits[0].clone();
-    let dl = tempfile::tempdir().unwrap();
-    let du = tempfile::tempdir().unwrap();
-    let mut lobby = Kiosk::start(&call_config(
-        dl.path(),
+const SMALL: &str = "width = 640\nheight = 360\n";
+
+/// A lobby and a unit terminal on loopback (the unit's `[call]` extras given).
+fn lobby_and_unit(
+    server: &Server,
+    seeded: &Seeded,
+    unit_call: &str,
+) -> ([tempfile::TempDir; 2], Kiosk, Kiosk) {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let lobby = Kiosk::start(&call_config(
+        dirs[0].path(),
         &server.url(),
         &seeded.lobby_code,
         "lobby",
         "127.0.0.1",
     ));
-    let mut unit = Kiosk::start(&call_config(
-        du.path(),
+    let unit = Kiosk::start(&call_config_with(
+        dirs[1].path(),
         &server.url(),
         &seeded.unit_code,
         "unit",
         "127.0.0.1",
+        unit_call,
     ));
+    (dirs, lobby, unit)
+}
+
+#[test]
+fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    let (_dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
     join_both(&mut lobby, &mut unit, visit, &pin);
 
     // Real media both ways: at least 25 decoded frames a second, and sound.
@@ -114,24 +126,19 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
 fn a_staff_termination_ends_both_sides_within_a_second_with_the_reason() {
     let (server, seeded) = Server::seeded();
     let (visit, pin) = seeded.visits[0].clone();
-    let dl = tempfile::tempdir().unwrap();
-    let du = tempfile::tempdir().unwrap();
-    let mut lobby = Kiosk::start(&call_config(
-        dl.path(),
-        &server.url(),
-        &seeded.lobby_code,
-        "lobby",
-        "127.0.0.1",
-    ));
-    let mut unit = Kiosk::start(&call_config(
-        du.path(),
-        &server.url(),
-        &seeded.unit_code,
-        "unit",
-        "127.0.0.1",
-    ));
+    // This unit terminal sends VP8 (the fallback): the lobby answers in kind.
+    let (_dirs, mut lobby, mut unit) = lobby_and_unit(
+        &server,
+        &seeded,
+        "width = 640\nheight = 360\nvideo_codec = \"vp8\"\n",
+    );
     join_both(&mut lobby, &mut unit, visit, &pin);
-    lobby.stats_until(Duration::from_secs(30), |v| v["flowing"] == true);
+    let l = lobby.stats_until(Duration::from_secs(30), |v| v["flowing"] == true);
+    let u = unit.stats_until(Duration::from_secs(30), |v| v["flowing"] == true);
+    assert_eq!(
+        (l["codec"].as_str(), u["codec"].as_str()),
+        (Some("VP8"), Some("VP8"))
+    );
 
     let t = Instant::now();
     server.terminate(&seeded.admin_token, visit, "Displaying contraband");
