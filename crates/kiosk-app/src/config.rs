@@ -19,6 +19,7 @@
 //! video_codec = "auto"           # "h264" (constrained baseline), "vp8", or auto
 //! local_addresses = []           # limit ICE to these addresses (tests: ["127.0.0.1"])
 //! stamp_frames = false           # write a timestamp into sent frames (latency bench)
+//! faults = ""                    # simulated devices only: "camera-lost-at=5s,camera-back-at=10s"
 //! ```
 //!
 //! STUN and TURN servers are not configured here: the facility's
@@ -64,6 +65,8 @@ pub struct CallConfig {
     pub video_codec: VideoCodecChoice,
     pub local_addresses: Vec<String>,
     pub stamp_frames: bool,
+    /// Faults the simulated devices play (tests, demos); see `hal::faults`.
+    pub faults: hal::SimulatedScript,
 }
 
 /// Which video codec a call sends.
@@ -89,6 +92,7 @@ impl Default for CallConfig {
             video_codec: VideoCodecChoice::Auto,
             local_addresses: Vec::new(),
             stamp_frames: false,
+            faults: hal::SimulatedScript::default(),
         }
     }
 }

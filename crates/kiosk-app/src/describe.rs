@@ -1,7 +1,7 @@
 //! A lobby view as one line of English text: what headless mode prints, and
 //! what the demo shows when there is no display.
 
-use ui::{CallEnd, LobbyView, Message, Quality, Screen, StatusText};
+use ui::{CallEnd, LobbyView, Message, PeerNotice, Quality, Screen, StatusText};
 
 pub fn describe(v: &LobbyView) -> String {
     let status = |s: &StatusText| match s {
@@ -61,6 +61,13 @@ pub fn describe(v: &LobbyView) -> String {
                 Quality::Fair => s.push_str(", quality fair"),
                 Quality::Poor => s.push_str(", quality poor"),
                 Quality::Reconnecting => s.push_str(", reconnecting"),
+            }
+            match c.peer_notice {
+                Some(PeerNotice::CameraUnavailable) => s.push_str(", their camera is not working"),
+                Some(PeerNotice::MicrophoneUnavailable) => {
+                    s.push_str(", their microphone is not working")
+                }
+                None => {}
             }
             if let Some(m) = c.warning {
                 s.push_str(&format!(", warning: {m} min left"));

@@ -58,6 +58,17 @@ pub enum SdpKind {
     Answer,
 }
 
+/// A device whose loss the other side is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MediaDevice {
+    /// The camera (the other side sees a "camera unavailable" picture).
+    Camera,
+    /// The microphone (the other side hears nothing: it is told why).
+    Microphone,
+}
+
 /// From a participant to the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -83,6 +94,14 @@ pub enum ClientMessage {
     MediaFlowing,
     /// No media from the other side for a while (recorded; the call tries to recover).
     MediaInterrupted,
+    /// One of this side's devices stopped working, or works again
+    /// (relayed to the other side and recorded in the visit's history).
+    Device {
+        /// Which device.
+        device: MediaDevice,
+        /// `false`: lost; `true`: back.
+        available: bool,
+    },
     /// This side's call statistics, sent when the call ends on it (recorded).
     CallReport {
         /// The summary.
@@ -193,6 +212,15 @@ pub enum ServerMessage {
         candidate: String,
         /// Its m-line index.
         sdp_mline_index: u32,
+    },
+    /// One of the other side's devices stopped working, or works again.
+    PeerDevice {
+        /// Its side.
+        side: Side,
+        /// Which device.
+        device: MediaDevice,
+        /// `false`: lost; `true`: back.
+        available: bool,
     },
     /// The visit's status changed.
     Status {

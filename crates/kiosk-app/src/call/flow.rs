@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
-use protocol::signal::{EndReason, Side};
-use ui::{CallEnd, CallView, Quality, Screen, StatusText, UiInput};
+use protocol::signal::{EndReason, MediaDevice, Side};
+use ui::{CallEnd, CallView, PeerNotice, Quality, Screen, StatusText, UiInput};
 
 use super::{CallCommand, CallEvent};
 
@@ -48,6 +48,8 @@ pub struct CallFlow {
     warning: Option<(u32, DateTime<Utc>)>,
     confirm_end: bool,
     ended: Option<(CallEnd, DateTime<Utc>)>,
+    /// The other side's devices that do not work: camera, microphone.
+    peer_lost: [bool; 2],
 }
 
 /// How early each side may join (seed 000: person 2 minutes, visitor 1).
@@ -84,6 +86,7 @@ impl CallFlow {
             warning: None,
             confirm_end: false,
             ended: None,
+            peer_lost: [false; 2],
         }
     }
 
@@ -154,7 +157,14 @@ impl CallFlow {
                 }
             }
             CallEvent::JoinRefused(_) => self.join_requested = false,
-            CallEvent::PeerJoined => {}
+            CallEvent::PeerJoined => self.peer_lost = [false; 2],
+            CallEvent::PeerDevice { device, available } => {
+                let i = match device {
+                    MediaDevice::Camera => 0,
+                    MediaDevice::Microphone => 1,
+                };
+                self.peer_lost[i] = !available;
+            }
             CallEvent::PeerLeft => {
                 if self.phase == Phase::InCall {
                     self.quality = Quality::Reconnecting;
@@ -243,7 +253,12 @@ impl CallFlow {
             confirm_end: self.confirm_end,
             quality: self.quality,
             ended: self.ended.as_ref().map(|(e, _)| e.clone()),
-            peer_notice: None,
+            // Silence is the one loss the other side cannot see for itself.
+            peer_notice: match self.peer_lost {
+                [_, true] => Some(PeerNotice::MicrophoneUnavailable),
+                [true, false] => Some(PeerNotice::CameraUnavailable),
+                [false, false] => None,
+            },
         }
     }
 }
@@ -396,5 +411,37 @@ mod tests {
         assert_eq!(f.view(t(10, 35, 0)).quality, Quality::Reconnecting);
         f.handle_event(CallEvent::Flowing, t(10, 35, 6));
         assert_eq!(f.view(t(10, 35, 6)).quality, Quality::Good);
+    }
+
+    #[test]
+    fn the_other_sides_lost_devices_are_noticed_until_they_are_back() {
+        let mut f = lobby();
+        f.handle_event(CallEvent::Joined, t(10, 30, 0));
+        let lost = |d| CallEvent::PeerDevice {
+            device: d,
+            available: false,
+        };
+        let back = |d| CallEvent::PeerDevice {
+            device: d,
+            available: true,
+        };
+        assert_eq!(f.view(t(10, 30, 1)).peer_notice, None);
+        f.handle_event(lost(MediaDevice::Camera), t(10, 31, 0));
+        assert_eq!(
+            f.view(t(10, 31, 0)).peer_notice,
+            Some(PeerNotice::CameraUnavailable)
+        );
+        f.handle_event(lost(MediaDevice::Microphone), t(10, 31, 1));
+        assert_eq!(
+            f.view(t(10, 31, 1)).peer_notice,
+            Some(PeerNotice::MicrophoneUnavailable)
+        );
+        f.handle_event(back(MediaDevice::Microphone), t(10, 31, 2));
+        f.handle_event(back(MediaDevice::Camera), t(10, 31, 3));
+        assert_eq!(f.view(t(10, 31, 3)).peer_notice, None);
+        // A peer that rejoins starts with working devices until it says otherwise.
+        f.handle_event(lost(MediaDevice::Microphone), t(10, 32, 0));
+        f.handle_event(CallEvent::PeerJoined, t(10, 32, 5));
+        assert_eq!(f.view(t(10, 32, 5)).peer_notice, None);
     }
 }

@@ -1,6 +1,7 @@
 //! One media session of a call: a GStreamer pipeline around `webrtcbin`.
 //!
-//! Sending: camera (from `hal`) -> I420 at the configured size -> [latency
+//! Sending: camera (from `hal`, or a still "camera unavailable" picture
+//! while it is lost: [`super::local`]) -> I420 at the configured size -> [latency
 //! stamp] -> tee -> self-view and encoder (H.264 constrained baseline, or
 //! VP8) -> RTP -> webrtcbin; microphone -> Opus -> RTP -> webrtcbin.
 //! Receiving: webrtcbin -> decodebin -> video to an appsink whose frames go
@@ -19,6 +20,8 @@ use gst::prelude::*;
 use protocol::signal::{IceServer, SdpKind};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub use super::local::Input;
+use super::local::Local;
 use super::nice;
 use super::stamp;
 use crate::config::{CallConfig, VideoCodecChoice};
@@ -52,6 +55,9 @@ pub enum MediaEvent {
     Latency(u64),
     /// The pipeline failed.
     Error(String),
+    /// A device's element failed (a camera unplugged mid-call): the
+    /// session goes on with the stand-in.
+    DeviceFailed(Input),
 }
 
 /// The video codec a session sends.
@@ -108,6 +114,20 @@ pub struct Counters {
     pub audio: AtomicU64,
     /// When the first remote frame reached the display sink (monotonic µs; 0: not yet).
     pub first_frame_us: AtomicU64,
+    /// Frames that differ from the one before: a moving picture, not a
+    /// still one such as the other side's "camera unavailable".
+    pub changed: AtomicU64,
+    last_signature: AtomicU64,
+}
+
+/// A cheap fingerprint of a picture: every 997th byte (~2,800 of a 720p frame).
+fn signature(pixels: &[u8]) -> u64 {
+    pixels
+        .iter()
+        .step_by(997)
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 pub struct MediaSession {
@@ -118,6 +138,8 @@ pub struct MediaSession {
     pub counters: Arc<Counters>,
     offerer: bool,
     events: UnboundedSender<MediaEvent>,
+    video: Arc<Local>,
+    audio: Arc<Local>,
 }
 
 fn make(factory: &str) -> anyhow::Result<gst::Element> {
@@ -209,9 +231,8 @@ impl MediaSession {
             height: cfg.height,
             fps: cfg.fps,
         };
-        let cam = devices.camera.source(mode)?;
-        let conv = make("videoconvert")?;
-        let scale = make("videoscale")?;
+        // The camera, or the "camera unavailable" picture while it is lost.
+        let video = Arc::new(Local::camera(&pipeline, devices, mode)?);
         let raw = caps_filter(&format!(
             "video/x-raw,format=I420,width={},height={}",
             cfg.width, cfg.height
@@ -266,10 +287,8 @@ impl MediaSession {
         };
         let enc_caps = caps_filter(enc_caps)?;
         let rtp_caps = caps_filter(rtp_caps)?;
-        pipeline.add_many([
-            &cam, &conv, &scale, &raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps,
-        ])?;
-        gst::Element::link_many([&cam, &conv, &scale, &raw, &tee])?;
+        pipeline.add_many([&raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
+        gst::Element::link_many([video.output(), &raw, &tee])?;
         gst::Element::link_many([&tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
         if cfg.stamp_frames {
             let pad = raw.static_pad("src").context("capsfilter src")?;
@@ -296,7 +315,8 @@ impl MediaSession {
         link_to_webrtc(&rtp_caps, &webrtc)?;
 
         // Audio out.
-        let mic = devices.microphone.source()?;
+        // The microphone, or silence while it is lost.
+        let audio = Arc::new(Local::microphone(&pipeline, devices)?);
         let aconv = make("audioconvert")?;
         let ares = make("audioresample")?;
         let aq = queue_leaky(10)?;
@@ -311,8 +331,8 @@ impl MediaSession {
         let acaps = caps_filter(
             "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
         )?;
-        pipeline.add_many([&mic, &aconv, &ares, &aq, &opus, &apay, &acaps])?;
-        gst::Element::link_many([&mic, &aconv, &ares, &aq, &opus, &apay, &acaps])?;
+        pipeline.add_many([&aconv, &ares, &aq, &opus, &apay, &acaps])?;
+        gst::Element::link_many([audio.output(), &aconv, &ares, &aq, &opus, &apay, &acaps])?;
         link_to_webrtc(&acaps, &webrtc)?;
 
         let counters = Arc::new(Counters::default());
@@ -324,6 +344,8 @@ impl MediaSession {
             counters,
             offerer,
             events,
+            video,
+            audio,
         };
         session.wire(devices, cfg, screens)?;
         session
@@ -440,11 +462,18 @@ impl MediaSession {
             }
         });
 
-        // Errors on the bus end the session (the call task decides what next).
+        // Errors on the bus end the session (the call task decides what
+        // next), except a device's: the call goes on without the device.
         let events = self.events.clone();
         let bus = self.pipeline.bus().context("pipeline bus")?;
+        let locals = [self.video.clone(), self.audio.clone()];
         bus.set_sync_handler(move |_, msg| {
             if let gst::MessageView::Error(e) = msg.view() {
+                if let Some(local) = msg.src().and_then(|o| locals.iter().find(|l| l.owns(o))) {
+                    tracing::warn!(device = ?local.input(), error = %e.error(), "device failed during the call");
+                    let _ = events.send(MediaEvent::DeviceFailed(local.input()));
+                    return gst::BusSyncReply::Drop;
+                }
                 let _ = events.send(MediaEvent::Error(format!(
                     "{} ({})",
                     e.error(),
@@ -454,6 +483,14 @@ impl MediaSession {
             gst::BusSyncReply::Drop
         });
         Ok(())
+    }
+
+    /// The camera or microphone source of this session.
+    pub fn local(&self, input: Input) -> &Local {
+        match input {
+            Input::Camera => &self.video,
+            Input::Microphone => &self.audio,
+        }
     }
 
     pub fn codec(&self) -> Codec {
@@ -611,6 +648,10 @@ fn rgb_appsink(
                         counters
                             .first_frame_us
                             .store(stamp::now_micros(), Ordering::Relaxed);
+                    }
+                    let sig = signature(map.as_slice());
+                    if counters.last_signature.swap(sig, Ordering::Relaxed) != sig {
+                        counters.changed.fetch_add(1, Ordering::Relaxed);
                     }
                     if *stamped
                         && let Some(t) = stamp::read_rgb(

@@ -7,13 +7,15 @@
 //! a [`Snapshot`] of the figures for `stats` and the benchmark.
 //!
 //! - [`flow`]: what the screen shows (pure state machine).
-//! - [`media`]: one `webrtcbin` session; [`nice`]: ICE local addresses.
+//! - [`media`]: one `webrtcbin` session; [`nice`]: ICE local addresses;
+//!   [`local`]: camera and microphone sources that outlive their devices.
 //! - [`stats`]: interruptions and medians for the visit record (pure);
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
 
 pub mod bitrate;
 pub mod flow;
+pub mod local;
 pub mod media;
 mod nice;
 pub mod stamp;
@@ -54,6 +56,11 @@ pub enum CallEvent {
     /// No remote media for a second.
     Interrupted,
     Quality(ui::Quality),
+    /// The other side's camera or microphone stopped working, or works again.
+    PeerDevice {
+        device: protocol::signal::MediaDevice,
+        available: bool,
+    },
     Warning(u32),
     Ended(EndReason),
     /// The server refused this terminal for the visit, for good.
@@ -86,6 +93,12 @@ pub struct Snapshot {
     pub latency_samples: usize,
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    /// Received frames that differ from the one before (a still picture
+    /// such as "camera unavailable" does not count).
+    pub moving_frames: u64,
+    /// Whether our camera and microphone feed the call (not a stand-in).
+    pub camera: bool,
+    pub microphone: bool,
 }
 
 /// Everything a call needs to start.

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
-use protocol::signal::{ClientMessage, SdpKind, ServerMessage, Side};
+use protocol::signal::{ClientMessage, MediaDevice, SdpKind, ServerMessage, Side};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 
 use super::bitrate::Controller;
-use super::media::{self, MediaEvent, MediaSession};
+use super::media::{self, Input, MediaEvent, MediaSession};
 use super::stats::{Change, Recorder, percentile};
 use super::{CallCommand, CallEvent, CallParams, Snapshot};
 
@@ -41,7 +41,16 @@ struct State {
     outbox: Vec<ClientMessage>,
     /// When the server accepted our Join (monotonic µs).
     joined_us: Option<u64>,
+    /// Whether the other side was last told that our camera / microphone works.
+    announced: [bool; 2],
+    /// Moving frames received in sessions before the current one.
+    moved_before: u64,
 }
+
+const INPUTS: [(Input, MediaDevice); 2] = [
+    (Input::Camera, MediaDevice::Camera),
+    (Input::Microphone, MediaDevice::Microphone),
+];
 
 impl State {
     fn ms(&self) -> u64 {
@@ -58,6 +67,7 @@ impl State {
 
     /// Start a fresh media session (dropping any old one).
     fn new_session(&mut self, offer_sdp: Option<&str>) {
+        self.moved_before += self.moved_now();
         self.session = None;
         let codec = match offer_sdp {
             None => media::offer_codec(self.p.cfg.video_codec),
@@ -83,6 +93,7 @@ impl State {
                 tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, codec = codec.name(), offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
                 self.session = Some(s);
                 self.session_started = Instant::now();
+                self.announce_devices();
             }
             Err(e) => {
                 tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = %format!("{e:#}"), "cannot start the media session");
@@ -119,6 +130,9 @@ impl State {
             }
             ServerMessage::PeerJoined { .. } => {
                 self.peer_joined = true;
+                // A (re)joined peer knows nothing of our lost devices yet.
+                self.announced = [true; 2];
+                self.announce_devices();
                 self.emit(CallEvent::PeerJoined);
                 if self.side == Some(Side::Person) {
                     // A (re)joined peer has no session: offer a fresh one.
@@ -148,6 +162,12 @@ impl State {
                     s.add_ice(&candidate, sdp_mline_index);
                 }
             }
+            ServerMessage::PeerDevice {
+                device, available, ..
+            } => {
+                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, ?device, available, "the other side's device changed");
+                self.emit(CallEvent::PeerDevice { device, available });
+            }
             ServerMessage::Status { status } => self.emit(CallEvent::Status(status)),
             ServerMessage::Warning { minutes_left } => self.emit(CallEvent::Warning(minutes_left)),
             ServerMessage::Ended { reason } => {
@@ -175,9 +195,64 @@ impl State {
                 sdp_mline_index: mline,
             }),
             MediaEvent::Latency(us) => self.rec.latency(us),
+            MediaEvent::DeviceFailed(input) => {
+                if let Some(s) = &self.session {
+                    s.local(input).detach();
+                }
+                self.announce_devices();
+            }
             MediaEvent::Error(e) => {
                 tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = e, "media error; the session will be replaced");
                 self.session = None;
+            }
+        }
+    }
+
+    /// A device went away or came back (hal): the session's source follows.
+    fn on_device(&mut self, e: hal::DeviceEvent) {
+        let (kind, back) = match e {
+            hal::DeviceEvent::Lost(k) => (k, false),
+            hal::DeviceEvent::Back(k) => (k, true),
+        };
+        let input = match kind {
+            hal::DeviceKind::Camera => Input::Camera,
+            hal::DeviceKind::Microphone => Input::Microphone,
+            _ => return,
+        };
+        tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, device = kind.name(), back, "device event during the call");
+        if let Some(s) = &self.session {
+            let local = s.local(input);
+            if back {
+                let source = match input {
+                    Input::Camera => self.devices.camera.source(hal::VideoMode {
+                        width: self.p.cfg.width,
+                        height: self.p.cfg.height,
+                        fps: self.p.cfg.fps,
+                    }),
+                    Input::Microphone => self.devices.microphone.source(),
+                };
+                local.attach(source);
+            } else {
+                local.detach();
+            }
+        }
+        self.announce_devices();
+    }
+
+    /// Tell the other side when our camera or microphone stops or works again.
+    fn announce_devices(&mut self) {
+        let Some(s) = &self.session else { return };
+        let mut changes = Vec::new();
+        for (i, (input, device)) in INPUTS.into_iter().enumerate() {
+            let available = s.local(input).device_present();
+            if available != self.announced[i] {
+                self.announced[i] = available;
+                changes.push(ClientMessage::Device { device, available });
+            }
+        }
+        for m in changes {
+            if self.joined {
+                self.send(m);
             }
         }
     }
@@ -261,7 +336,19 @@ impl State {
             latency_samples: lat.len(),
             latency_p50_ms: ms(percentile(lat, 50)),
             latency_p99_ms: ms(percentile(lat, 99)),
+            moving_frames: self.moved_before + self.moved_now(),
+            camera: self.announced[0],
+            microphone: self.announced[1],
         }
+    }
+
+    /// Moving frames received in the current session.
+    fn moved_now(&self) -> u64 {
+        self.session.as_ref().map_or(0, |s| {
+            s.counters
+                .changed
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 }
 
@@ -335,7 +422,11 @@ pub async fn run(
         return;
     }
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
-    let devices = hal::open(p.cfg.devices);
+    let devices = hal::open(hal::HalConfig {
+        backend: p.cfg.devices,
+        faults: p.cfg.faults.clone(),
+        ..hal::HalConfig::default()
+    });
     tracing::info!(visit_id = %p.visit_id, terminal_id = %p.terminal_id, devices = ?devices, "call opened");
     let max = p.cfg.max_kbps.max(200);
     let mut st = State {
@@ -355,7 +446,14 @@ pub async fn run(
         events,
         outbox: Vec::new(),
         joined_us: None,
+        announced: [true; 2],
+        moved_before: 0,
     };
+    // Devices leaving and coming back, from hal's threads into this task.
+    let (device_tx, mut device_rx) = mpsc::unbounded_channel();
+    st.devices.subscribe(move |e| {
+        let _ = device_tx.send(*e);
+    });
     let mut backoff = Duration::from_millis(250);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut n = 0u64;
@@ -432,6 +530,7 @@ pub async fn run(
                     }
                 },
                 Some(e) = media_rx.recv() => st.on_media(e),
+                Some(e) = device_rx.recv() => st.on_device(e),
                 _ = tick.tick() => {
                     n += 1;
                     st.on_tick(n);

@@ -42,13 +42,24 @@ fn lobby_and_unit(
     seeded: &Seeded,
     unit_call: &str,
 ) -> ([tempfile::TempDir; 2], Kiosk, Kiosk) {
+    lobby_and_unit_with(server, seeded, SMALL, unit_call)
+}
+
+/// The same with the lobby's `[call]` extras too.
+fn lobby_and_unit_with(
+    server: &Server,
+    seeded: &Seeded,
+    lobby_call: &str,
+    unit_call: &str,
+) -> ([tempfile::TempDir; 2], Kiosk, Kiosk) {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let lobby = Kiosk::start(&call_config(
+    let lobby = Kiosk::start(&call_config_with(
         dirs[0].path(),
         &server.url(),
         &seeded.lobby_code,
         "lobby",
         "127.0.0.1",
+        lobby_call,
     ));
     let unit = Kiosk::start(&call_config_with(
         dirs[1].path(),
@@ -300,4 +311,101 @@ fn a_five_second_network_cut_recovers_by_itself_and_is_recorded() {
     );
     lobby.quit();
     unit.quit();
+}
+
+fn u(v: &serde_json::Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_lost_camera_shows_camera_unavailable_and_comes_back_and_a_lost_microphone_is_noticed() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    // Simulated faults, counted from each side's first media session: the
+    // lobby's camera is unplugged for 12 s, the unit's microphone likewise.
+    let (_dirs, mut lobby, mut unit) = lobby_and_unit_with(
+        &server,
+        &seeded,
+        &format!("{SMALL}faults = \"camera-lost-at=6s,camera-back-at=18s\"\n"),
+        &format!("{SMALL}faults = \"microphone-lost-at=6s,microphone-back-at=18s\"\n"),
+    );
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    unit.stats_until(Duration::from_secs(30), fps_at_least(20));
+    lobby.stats_until(Duration::from_secs(30), fps_at_least(20));
+
+    // The camera and the microphone go: each side is told of the other's.
+    unit.expect(&["[call] with Maria S.", "their camera is not working"]);
+    lobby.expect(&["[call] with J. S.", "their microphone is not working"]);
+    let lost = lobby.stats_until(Duration::from_secs(5), |v| v["camera"] == false);
+    assert_eq!(lost["camera"], false, "{lost}");
+    // The unit keeps receiving a picture, a still one ("camera
+    // unavailable"): frames, hardly any of them new.
+    std::thread::sleep(Duration::from_millis(1500));
+    let a = unit.stats_until(Duration::from_secs(5), |_| true);
+    std::thread::sleep(Duration::from_secs(3));
+    let b = unit.stats_until(Duration::from_secs(5), |_| true);
+    let (frames, moving) = (
+        u(&b, "frames") - u(&a, "frames"),
+        u(&b, "moving_frames") - u(&a, "moving_frames"),
+    );
+    assert!(frames >= 45, "the call goes on with a picture: {a} -> {b}");
+    assert!(
+        moving * 5 < frames,
+        "the picture is still while the camera is gone: {moving} of {frames} frames changed"
+    );
+    // Sound (silence) from the unit keeps flowing: the call does not break.
+    let l1 = lobby.stats_until(Duration::from_secs(5), |_| true);
+    std::thread::sleep(Duration::from_secs(1));
+    let l2 = lobby.stats_until(Duration::from_secs(5), |_| true);
+    assert!(
+        u(&l2, "audio_buffers") > u(&l1, "audio_buffers") + 20,
+        "audio keeps flowing: {l1} -> {l2}"
+    );
+    assert_eq!(
+        u(&b, "sessions"),
+        u(&a, "sessions"),
+        "no new session was needed"
+    );
+
+    // Both come back: the moving picture returns without a restart.
+    lobby.stats_until(Duration::from_secs(15), |v| v["camera"] == true);
+    unit.stats_until(Duration::from_secs(5), |v| v["microphone"] == true);
+    let c = unit.stats_until(Duration::from_secs(5), |_| true);
+    let d = unit.stats_until(Duration::from_secs(10), |v| {
+        u(v, "moving_frames") >= u(&c, "moving_frames") + 30
+    });
+    assert!(u(&d, "fps") >= 15, "{d}");
+
+    // The visit's record says what happened, side by side.
+    server.wait_until("device events recorded", Duration::from_secs(10), || {
+        server
+            .history(visit)
+            .iter()
+            .filter(|(e, _)| e == "device_back")
+            .count()
+            == 2
+    });
+    let h = server.history(visit);
+    let device_events: Vec<(String, String)> = h
+        .iter()
+        .filter(|(e, _)| e.starts_with("device_"))
+        .map(|(e, d)| {
+            let d: serde_json::Value = serde_json::from_str(d).unwrap();
+            (e.clone(), d["device"].as_str().unwrap_or("?").to_string())
+        })
+        .collect();
+    for (e, dev) in [
+        ("device_lost", "camera"),
+        ("device_back", "camera"),
+        ("device_lost", "microphone"),
+        ("device_back", "microphone"),
+    ] {
+        assert!(
+            device_events.contains(&(e.to_string(), dev.to_string())),
+            "{e} {dev} missing from {device_events:?}"
+        );
+    }
+    lobby.send("end");
+    lobby.send("confirm");
+    lobby.expect(&["[ended] You ended the visit."]);
 }

@@ -210,6 +210,12 @@ impl Session {
                 return self.error("this connection's call report is already recorded");
             }
             CallEvent::Report(_) => self.reported = true,
+            CallEvent::Device(..) => {
+                if self.media_events >= MAX_MEDIA_EVENTS {
+                    return;
+                }
+                self.media_events += 1;
+            }
             CallEvent::MediaFlowing | CallEvent::MediaInterrupted => {
                 let flowing = matches!(event, CallEvent::MediaFlowing);
                 if self.media_flowing == Some(flowing) || self.media_events >= MAX_MEDIA_EVENTS {
@@ -316,6 +322,14 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
             Ok(ClientMessage::MediaInterrupted) => {
                 s.record(CallEvent::MediaInterrupted).await;
                 None
+            }
+            Ok(ClientMessage::Device { device, available }) => {
+                s.record(CallEvent::Device(device, available)).await;
+                (s.seat() == Seat::Joined).then_some(ServerMessage::PeerDevice {
+                    side: s.a.side,
+                    device,
+                    available,
+                })
             }
             Ok(ClientMessage::CallReport { report }) => {
                 s.record(CallEvent::Report(Box::new(report))).await;

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use protocol::TerminalRole;
-use protocol::signal::{CallReport, IceServer, Side};
+use protocol::signal::{CallReport, IceServer, MediaDevice, Side};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -218,6 +218,8 @@ pub fn both_present(
 pub enum CallEvent {
     MediaFlowing,
     MediaInterrupted,
+    /// A side's camera or microphone stopped working (`false`) or came back.
+    Device(MediaDevice, bool),
     Report(Box<CallReport>),
 }
 
@@ -227,6 +229,8 @@ impl CallEvent {
         match self {
             CallEvent::MediaFlowing => "media_flowing",
             CallEvent::MediaInterrupted => "media_interrupted",
+            CallEvent::Device(_, false) => "device_lost",
+            CallEvent::Device(_, true) => "device_back",
             CallEvent::Report(_) => "call_report",
         }
     }
@@ -241,8 +245,10 @@ pub fn record_event(
     event: &CallEvent,
 ) -> Result<()> {
     let mut detail = a.holder.detail(a.side);
-    if let CallEvent::Report(r) = event {
-        detail["report"] = serde_json::to_value(r).unwrap_or_default();
+    match event {
+        CallEvent::Report(r) => detail["report"] = serde_json::to_value(r).unwrap_or_default(),
+        CallEvent::Device(d, _) => detail["device"] = serde_json::to_value(d).unwrap_or_default(),
+        CallEvent::MediaFlowing | CallEvent::MediaInterrupted => {}
     }
     visits::record(conn, ctx, a.visit_id, event.name(), (None, None), detail)?;
     tracing::info!(visit_id = %a.visit_id, terminal_id = %a.holder.terminal_id(), visitor_id = %a.holder.visitor_id(), side = side_name(a.side), event = event.name(), "call event");
