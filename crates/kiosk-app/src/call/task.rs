@@ -544,6 +544,16 @@ pub async fn run(
     *snapshot.lock().unwrap_or_else(|e| e.into_inner()) = st.snapshot();
     let r = st.rec.report(st.ms());
     tracing::info!(visit_id = %st.p.visit_id, terminal_id = %st.p.terminal_id, connected_ms = r.connected_ms, interruptions = r.interruptions.len(), sessions = r.sessions, frames = r.frames_decoded, "call closed");
+    // Simulated devices: say whether every scripted fault happened.
+    if let Some(f) = st.devices.fault_report() {
+        let unfired = f.unfired();
+        if unfired.is_empty() {
+            tracing::info!(visit_id = %st.p.visit_id, "every scripted device fault happened");
+        } else {
+            let list: Vec<String> = unfired.iter().map(|f| f.to_string()).collect();
+            tracing::warn!(visit_id = %st.p.visit_id, unfired = ?list, "scripted device faults did not happen");
+        }
+    }
     st.session = None;
 }
 
