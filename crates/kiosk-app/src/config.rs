@@ -19,13 +19,35 @@
 //! video_codec = "auto"           # "h264" (constrained baseline), "vp8", or auto
 //! local_addresses = []           # limit ICE to these addresses (tests: ["127.0.0.1"])
 //! stamp_frames = false           # write a timestamp into sent frames (latency bench)
+//! # The devices (hal). Real backend: every key may be left out on a
+//! # terminal with the udev rules installed.
+//! camera = "/dev/kiosk/camera"   # default: /dev/kiosk/camera, else the first capture device
+//! microphone = "plughw:CARD=Headset,DEV=0"   # ALSA PCM; default: /dev/kiosk/microphone's card
+//! speaker = "plughw:CARD=Headset,DEV=0"      # ALSA PCM; default: /dev/kiosk/speaker's card
+//! mixer_control = "Speaker"      # volume control; default: Master, PCM, Speaker, Headphone
+//! echo_cancellation = false      # webrtcdsp, for speakerphones (not handsets)
+//! provide_clock = true           # let the sound card clock the pipeline
+//! device_root = "/"              # where sys/ and dev/ are (a fake tree in tests)
+//! # Simulated backend: faults to play (see hal::faults).
+//! faults = "camera-lost-at=5s,camera-back-at=10s"
+//!
+//! [technician]
+//! # The technician screen's PIN, hashed: `echo 482193 | kiosk-app hash-pin`.
+//! # Without it the technician screen cannot be opened.
+//! pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."
+//! idle_seconds = 120             # the screen closes itself after this long untouched
 //! ```
 //!
 //! STUN and TURN servers are not configured here: the facility's
 //! configuration on the server hands them out with each call (none by default).
 //!
 //! Environment: `KIOSK_SERVER_URL`, `KIOSK_ROLE`, `KIOSK_DATA_DIR`,
-//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`.
+//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`, `KIOSK_FAULTS`
+//! (the simulated fault script, for tests), `KIOSK_TECHNICIAN_PIN_HASH`.
+//!
+//! [`CallConfig::hal`] is the one place the device options become a
+//! [`hal::HalConfig`]: the call, the technician screen, `diagnose` and the
+//! heartbeat all open their devices with it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,6 +71,33 @@ struct File {
     heartbeat_seconds: Option<f64>,
     #[serde(default)]
     call: CallConfig,
+    #[serde(default)]
+    technician: TechnicianFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TechnicianFile {
+    pin_hash: Option<String>,
+    idle_seconds: Option<f64>,
+}
+
+/// The technician screen: who may open it, and for how long it stays up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TechnicianConfig {
+    /// The PIN's Argon2id hash (a PHC string); `None`: the screen is off.
+    pub pin_hash: Option<String>,
+    /// Untouched this long, the screen closes itself.
+    pub idle: Duration,
+}
+
+impl Default for TechnicianConfig {
+    fn default() -> Self {
+        TechnicianConfig {
+            pin_hash: None,
+            idle: Duration::from_secs(120),
+        }
+    }
 }
 
 /// How calls are made: devices, sizes, latency, codec.
@@ -64,6 +113,46 @@ pub struct CallConfig {
     pub video_codec: VideoCodecChoice,
     pub local_addresses: Vec<String>,
     pub stamp_frames: bool,
+    /// Simulated backend: the faults it plays.
+    pub faults: hal::SimulatedScript,
+    /// Real backend: a fixed camera device (default: discovery).
+    pub camera: Option<PathBuf>,
+    /// Real backend: the ALSA capture PCM (default: discovery).
+    pub microphone: Option<String>,
+    /// Real backend: the ALSA playback PCM (default: discovery).
+    pub speaker: Option<String>,
+    /// Real backend: the mixer control for the volume.
+    pub mixer_control: Option<String>,
+    /// Real backend: echo cancellation (speakerphone terminals).
+    pub echo_cancellation: bool,
+    /// Real backend: let the sound card clock the pipeline.
+    pub provide_clock: bool,
+    /// Real backend: the directory holding `sys/` and `dev/` (default `/`).
+    pub device_root: Option<PathBuf>,
+}
+
+impl CallConfig {
+    /// The devices' configuration: what `hal::open` takes. Every part of
+    /// the program that opens devices gets them from here.
+    pub fn hal(&self) -> hal::HalConfig {
+        let d = hal::RealConfig::default();
+        hal::HalConfig {
+            backend: self.devices,
+            real: hal::RealConfig {
+                camera: self.camera.clone(),
+                microphone: self.microphone.clone(),
+                speaker: self.speaker.clone(),
+                mixer_control: self.mixer_control.clone(),
+                echo_cancellation: self.echo_cancellation,
+                provide_clock: self.provide_clock,
+                roots: self
+                    .device_root
+                    .as_deref()
+                    .map_or(d.roots, hal::Roots::under),
+            },
+            faults: self.faults.clone(),
+        }
+    }
 }
 
 /// Which video codec a call sends.
@@ -89,6 +178,14 @@ impl Default for CallConfig {
             video_codec: VideoCodecChoice::Auto,
             local_addresses: Vec::new(),
             stamp_frames: false,
+            faults: hal::SimulatedScript::default(),
+            camera: None,
+            microphone: None,
+            speaker: None,
+            mixer_control: None,
+            echo_cancellation: false,
+            provide_clock: true,
+            device_root: None,
         }
     }
 }
@@ -103,6 +200,7 @@ pub struct Config {
     pub poll: Duration,
     pub heartbeat: Duration,
     pub call: CallConfig,
+    pub technician: TechnicianConfig,
 }
 
 fn parse_role(s: &str) -> anyhow::Result<TerminalRole> {
@@ -179,6 +277,11 @@ impl Config {
                         _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {d:?}"),
                     };
                 }
+                if let Some(f) = env("KIOSK_FAULTS") {
+                    c.faults = f
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("KIOSK_FAULTS: {e}"))?;
+                }
                 if !(16..=3840).contains(&c.width)
                     || !(16..=2160).contains(&c.height)
                     || !(1..=60).contains(&c.fps)
@@ -191,6 +294,13 @@ impl Config {
                     );
                 }
                 c
+            },
+            technician: TechnicianConfig {
+                pin_hash: match env("KIOSK_TECHNICIAN_PIN_HASH").or(file.technician.pin_hash) {
+                    Some(h) => Some(crate::technician::pin::check_hash(&h)?),
+                    None => None,
+                },
+                idle: secs(file.technician.idle_seconds, 120.0),
             },
         })
     }

@@ -143,6 +143,7 @@ impl Terminal {
             },
             terminal_id: identity.terminal_id,
             started: Instant::now(),
+            devices: Arc::new(crate::diagnose::health_source(&cfg.call)),
         };
         runtime.spawn(sync.run());
         let machine = Checkin::new(Policy::default(), cfg.language, shared.now());
