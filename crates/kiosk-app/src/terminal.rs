@@ -337,6 +337,22 @@ impl Terminal {
         v
     }
 
+    /// The configuration it runs with (the technician screen reads it).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// What the technician screen says about this terminal and its server.
+    pub fn technician_facts(&self) -> crate::technician::Facts {
+        crate::technician::Facts {
+            terminal_id: Some(self.identity.terminal_id),
+            location: Some(self.identity.location.clone()),
+            online: self.shared.online(),
+            last_sync: self.shared.last_sync(),
+            last_heartbeat: self.shared.last_heartbeat(),
+        }
+    }
+
     pub fn outbox_pending(&self) -> u32 {
         self.store.pending_count().unwrap_or(0)
     }
