@@ -262,7 +262,6 @@ impl LobbyUi {
         api.on_tech_cancel(send(TechnicianInput::Cancel));
         api.on_tech_close(send(TechnicianInput::Close));
         api.on_tech_tone(send(TechnicianInput::Tone));
-        api.on_tech_touch(send(TechnicianInput::Touch));
         api.on_tech_digit(move |d| {
             if let Ok(d @ 0..=9) = u8::try_from(d) {
                 f(TechnicianInput::Digit(d));

@@ -322,6 +322,7 @@ pub enum TechnicianInput {
     Close,
     /// "Test speaker".
     Tone,
-    /// Anywhere else on the diagnostics (keeps it open).
+    /// Activity that keeps the diagnostics open without pressing a button
+    /// (headless `tech-touch`).
     Touch,
 }
