@@ -329,4 +329,53 @@ mod tests {
         std::fs::write(&p, "server = \"http://x\"\n").unwrap();
         assert!(format!("{:#}", Config::load(Some(&p), |_| None).unwrap_err()).contains("server"));
     }
+
+    #[test]
+    fn device_options_reach_hal_from_one_place_and_the_pin_is_only_a_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.toml");
+        let hash = crate::technician::pin::hash("482193").unwrap();
+        std::fs::write(
+            &p,
+            format!(
+                "server_url = \"http://127.0.0.1:8080\"\n\
+                 [call]\ndevices = \"simulated\"\nfaults = \"camera-lost-at=5s,camera-back-at=10s\"\n\
+                 microphone = \"null\"\necho_cancellation = true\ndevice_root = \"/srv/fake\"\n\
+                 [technician]\npin_hash = \"{hash}\"\nidle_seconds = 60\n"
+            ),
+        )
+        .unwrap();
+        let c = Config::load(Some(&p), |_| None).unwrap();
+        let hal = c.call.hal();
+        assert_eq!(hal.backend, hal::Backend::Simulated);
+        assert_eq!(
+            hal.faults.to_string(),
+            "camera-lost-at=5s,camera-back-at=10s"
+        );
+        assert_eq!(hal.real.microphone.as_deref(), Some("null"));
+        assert!(hal.real.echo_cancellation && hal.real.provide_clock);
+        assert_eq!(hal.real.roots, hal::Roots::under(Path::new("/srv/fake")));
+        assert_eq!(c.technician.pin_hash.as_deref(), Some(hash.as_str()));
+        assert_eq!(c.technician.idle, Duration::from_secs(60));
+
+        // The environment's fault script wins (tests), and a bad one is named.
+        let c = Config::load(Some(&p), |k| {
+            (k == "KIOSK_FAULTS").then(|| "mic-denied".into())
+        })
+        .unwrap();
+        assert_eq!(c.call.hal().faults.to_string(), "microphone-denied");
+        let e = Config::load(Some(&p), |k| {
+            (k == "KIOSK_FAULTS").then(|| "speaker-gone".into())
+        })
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("KIOSK_FAULTS"), "{e:#}");
+
+        // A PIN where its hash belongs is refused, without repeating it.
+        let e = Config::load(Some(&p), |k| {
+            (k == "KIOSK_TECHNICIAN_PIN_HASH").then(|| "482193".into())
+        })
+        .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("hash-pin") && !e.contains("482193"), "{e}");
+    }
 }

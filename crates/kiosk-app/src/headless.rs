@@ -154,9 +154,11 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
                     }
                     print(screen(&mut terminal, &mut tech), false, &mut out)?;
                 }
-                Ok(Command::TechStats) => {
-                    writeln!(out, "[tech-stats] {}", serde_json::to_string(&tech.stats())?)?
-                }
+                Ok(Command::TechStats) => writeln!(
+                    out,
+                    "[tech-stats] {}",
+                    serde_json::to_string(&tech.stats())?
+                )?,
                 Ok(Command::Stats) => match terminal.call_stats() {
                     Some(s) => writeln!(out, "[stats] {}", serde_json::to_string(&s)?)?,
                     None => writeln!(out, "[stats] no call")?,

@@ -9,8 +9,8 @@ use slint::{ComponentHandle, Model};
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
 use crate::view::{
-    CallEnd, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage, EnrolView,
-    Lang, LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
+    CallEnd, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage, EnrolView, Lang,
+    LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
     TechnicianMessage, TechnicianScreen, TechnicianView, UiInput,
 };
 use crate::{

@@ -660,7 +660,10 @@ fn the_technician_pin_prompt_opens_with_four_digits_and_says_when_wrong() {
             TechnicianInput::Cancel
         ]
     );
-    assert!(lobby.take_inputs().is_empty(), "no digit reached the visitors' pad");
+    assert!(
+        lobby.take_inputs().is_empty(),
+        "no digit reached the visitors' pad"
+    );
 
     lobby
         .ui
@@ -681,7 +684,14 @@ fn the_diagnostics_test_the_speaker_and_close() {
     let tech = with_technician(&lobby);
     let v = technician_view(TechnicianScreen::Diagnostics);
     lobby.ui.show_technician(&v);
-    for shown in ["Camera", "Microphone", "Speaker", "Touchscreen", "Server reachable: https://visits.jail.example", "Version 0.1.0"] {
+    for shown in [
+        "Camera",
+        "Microphone",
+        "Speaker",
+        "Touchscreen",
+        "Server reachable: https://visits.jail.example",
+        "Version 0.1.0",
+    ] {
         assert!(lobby.shows(shown), "{shown}");
     }
     lobby.press("Test speaker");

@@ -57,7 +57,10 @@ impl Shared {
 
     /// When the server last answered a heartbeat (terminal clock).
     pub fn last_heartbeat(&self) -> Option<DateTime<Utc>> {
-        *self.last_heartbeat.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .last_heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// When the schedule was last checked with the server (terminal clock).

@@ -82,9 +82,13 @@ pub enum Phase {
 pub enum PinMessage {
     None,
     /// "Wrong PIN. N attempts left."
-    Wrong { attempts_left: u8 },
+    Wrong {
+        attempts_left: u8,
+    },
     /// "Too many attempts. Try again in N s." (keys disabled)
-    Locked { seconds_left: u32 },
+    Locked {
+        seconds_left: u32,
+    },
     /// No `pin_hash` in the configuration: the screen cannot be opened.
     NotConfigured,
 }
@@ -268,7 +272,10 @@ mod tests {
         }
         assert_eq!(m.phase(), &Phase::Closed, "taps spread over 4 s");
         for i in 0..5 {
-            m.handle(Input::CornerTap, t0() + Duration::seconds(10) + Duration::milliseconds(300 * i));
+            m.handle(
+                Input::CornerTap,
+                t0() + Duration::seconds(10) + Duration::milliseconds(300 * i),
+            );
         }
         assert_eq!(m.phase(), &Phase::Pin);
     }
@@ -307,7 +314,10 @@ mod tests {
         m.handle(Input::Touch, t);
         assert_eq!(m.closes_in(t), 120);
         assert!(m.handle(Input::Tick, t + Duration::seconds(119)).is_empty());
-        assert_eq!(m.handle(Input::Tick, t + Duration::seconds(120)), vec![Effect::Stop]);
+        assert_eq!(
+            m.handle(Input::Tick, t + Duration::seconds(120)),
+            vec![Effect::Stop]
+        );
         assert!(!m.showing());
     }
 

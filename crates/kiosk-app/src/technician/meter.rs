@@ -56,7 +56,10 @@ impl Meter {
         Meter { pipeline, stats }
     }
 
-    fn build(devices: &hal::Devices, stats: Arc<Mutex<LevelStats>>) -> Result<gst::Pipeline, String> {
+    fn build(
+        devices: &hal::Devices,
+        stats: Arc<Mutex<LevelStats>>,
+    ) -> Result<gst::Pipeline, String> {
         gst::init().map_err(|e| e.to_string())?;
         let src = devices.microphone.source().map_err(|e| e.to_string())?;
         let make = |f: &str| {

@@ -213,9 +213,8 @@ impl Technician {
     /// What the screen shows now.
     pub fn view(&self, facts: &Facts, now: DateTime<Utc>) -> TechnicianView {
         let stats = self.stats();
-        let ago = |t: Option<DateTime<Utc>>| {
-            t.map(|t| (Utc::now() - t).num_seconds().max(0) as u32)
-        };
+        let ago =
+            |t: Option<DateTime<Utc>>| t.map(|t| (Utc::now() - t).num_seconds().max(0) as u32);
         let devices = self
             .live
             .as_ref()
@@ -230,7 +229,9 @@ impl Technician {
             digits_entered: self.machine.digits_entered(),
             message: match self.machine.message(now) {
                 PinMessage::None => TechnicianMessage::None,
-                PinMessage::Wrong { attempts_left } => TechnicianMessage::WrongPin { attempts_left },
+                PinMessage::Wrong { attempts_left } => {
+                    TechnicianMessage::WrongPin { attempts_left }
+                }
                 PinMessage::Locked { seconds_left } => TechnicianMessage::Locked { seconds_left },
                 PinMessage::NotConfigured => TechnicianMessage::NotConfigured,
             },
@@ -307,9 +308,17 @@ pub fn describe(v: &TechnicianView) -> String {
             format!(
                 "[technician] {}; server {}; version {}; terminal {}{}",
                 devices.join(", "),
-                if v.online { "reachable" } else { "NOT reachable" },
+                if v.online {
+                    "reachable"
+                } else {
+                    "NOT reachable"
+                },
                 v.software_version,
-                if v.terminal_id.is_empty() { "not enrolled" } else { &v.terminal_id },
+                if v.terminal_id.is_empty() {
+                    "not enrolled"
+                } else {
+                    &v.terminal_id
+                },
                 if v.tone_playing { "; playing tone" } else { "" },
             )
         }

@@ -52,8 +52,11 @@ pub fn check_hash(h: &str) -> anyhow::Result<String> {
 
 /// Whether `pin` matches `hash` (a string [`check_hash`] accepted).
 pub fn verify(pin: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(pin.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,11 @@ fn fingerprint(data: &[u8]) -> u64 {
 impl SelfView {
     /// Start the camera in `mode`. Never fails: a camera that cannot be
     /// opened leaves `stats().error` saying why.
-    pub fn start(devices: &hal::Devices, mode: hal::VideoMode, sink: Option<FrameSink>) -> SelfView {
+    pub fn start(
+        devices: &hal::Devices,
+        mode: hal::VideoMode,
+        sink: Option<FrameSink>,
+    ) -> SelfView {
         let stats = Arc::new(Mutex::new(VideoStats::default()));
         let pipeline = match Self::build(devices, mode, sink, stats.clone()) {
             Ok(p) => Some(p),
@@ -71,7 +75,11 @@ impl SelfView {
                 .build()
                 .map_err(|e| format!("GStreamer element {f}: {e}"))
         };
-        let (conv, scale, rate) = (make("videoconvert")?, make("videoscale")?, make("videorate")?);
+        let (conv, scale, rate) = (
+            make("videoconvert")?,
+            make("videoscale")?,
+            make("videorate")?,
+        );
         let caps = gst::ElementFactory::make("capsfilter")
             .property(
                 "caps",

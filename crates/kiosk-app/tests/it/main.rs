@@ -7,6 +7,6 @@ mod call;
 mod demo;
 mod diagnose;
 mod offline;
-mod technician;
 mod screenshots;
+mod technician;
 mod util;

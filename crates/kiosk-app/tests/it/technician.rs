@@ -28,14 +28,23 @@ fn hash_pin(pin: &str) -> String {
 
 /// A terminal configuration with the technician PIN's hash (and `call`
 /// settings).
-fn config(dir: &std::path::Path, server: &str, code: &str, role: &str, call: &str) -> std::path::PathBuf {
+fn config(
+    dir: &std::path::Path,
+    server: &str,
+    code: &str,
+    role: &str,
+    call: &str,
+) -> std::path::PathBuf {
     let hash = hash_pin(PIN);
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     let cfg = call_config_with(dir, server, code, role, "127.0.0.1", call);
     let mut f = std::fs::OpenOptions::new().append(true).open(&cfg).unwrap();
     writeln!(f, "\n[technician]\npin_hash = \"{hash}\"").unwrap();
     let text = std::fs::read_to_string(&cfg).unwrap();
-    assert!(!text.contains(PIN), "the configuration holds only the hash:\n{text}");
+    assert!(
+        !text.contains(PIN),
+        "the configuration holds only the hash:\n{text}"
+    );
     cfg
 }
 
@@ -53,7 +62,10 @@ fn tech_stats_until(k: &mut Kiosk, f: impl Fn(&serde_json::Value) -> bool) -> se
         if f(&s) {
             return s;
         }
-        assert!(std::time::Instant::now() < end, "technician figures never got there: {s}");
+        assert!(
+            std::time::Instant::now() < end,
+            "technician figures never got there: {s}"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -85,7 +97,13 @@ fn state_of<'a>(devices: &'a serde_json::Value, device: &str) -> &'a str {
 fn the_technician_pin_opens_live_diagnostics_and_a_wrong_one_does_not() {
     let (server, seeded) = Server::seeded();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), &server.url(), &seeded.lobby_code, "lobby", "width = 640\nheight = 360\n");
+    let cfg = config(
+        dir.path(),
+        &server.url(),
+        &seeded.lobby_code,
+        "lobby",
+        "width = 640\nheight = 360\n",
+    );
     let mut k = Kiosk::start(&cfg);
     k.expect(&["[attract] Test County Jail"]);
 
@@ -132,7 +150,11 @@ fn the_technician_pin_opens_live_diagnostics_and_a_wrong_one_does_not() {
 
     k.send("tech-close");
     k.expect(&["[attract]"]);
-    assert_eq!(tech_stats(&mut k)["open"], false, "the devices are released");
+    assert_eq!(
+        tech_stats(&mut k)["open"],
+        false,
+        "the devices are released"
+    );
     k.quit();
 }
 
@@ -157,8 +179,10 @@ fn a_unit_terminal_names_its_missing_camera_on_screen_and_to_the_server() {
         s["video"]["error"].as_str().unwrap().contains("camera"),
         "{s}"
     );
-    server.wait_until("a heartbeat naming the missing camera", Duration::from_secs(10), || {
-        state_of(&stored_devices(&server, "Pod A dayroom"), "camera") == "missing"
-    });
+    server.wait_until(
+        "a heartbeat naming the missing camera",
+        Duration::from_secs(10),
+        || state_of(&stored_devices(&server, "Pod A dayroom"), "camera") == "missing",
+    );
     k.quit();
 }
