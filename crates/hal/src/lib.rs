@@ -15,6 +15,7 @@
 pub mod alsa_dev;
 pub mod discovery;
 pub mod faults;
+pub mod health;
 pub mod real;
 pub mod simulated;
 pub mod v4l2;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use discovery::{DeviceReport, Roots, discover, full_report};
 pub use faults::{FaultReport, SimulatedScript};
+pub use health::{DeviceStatus, Health};
 pub use real::RealConfig;
 pub use v4l2::{CameraMode, PixelFormat, choose_mode};
 pub use watch::Watcher;
@@ -132,6 +134,12 @@ pub trait Camera: Send + Sync {
     /// A live source element with one src pad giving raw video (any raw
     /// format; the caller converts and scales to `mode`).
     fn source(&self, mode: VideoMode) -> Result<gst::Element, HalError>;
+    /// Whether a source for `mode` could be made now, and with what (the
+    /// device and the mode it would use), without starting it.
+    fn check(&self, mode: VideoMode) -> Result<String, HalError> {
+        let _ = mode;
+        Ok(self.name())
+    }
 }
 
 /// Something that records sound.
@@ -139,6 +147,10 @@ pub trait Microphone: Send + Sync {
     fn name(&self) -> String;
     /// A live source element with one src pad giving raw audio.
     fn source(&self) -> Result<gst::Element, HalError>;
+    /// Whether a source could be made now, and from what, without starting it.
+    fn check(&self) -> Result<String, HalError> {
+        Ok(self.name())
+    }
 }
 
 /// Something that plays sound.
@@ -146,6 +158,10 @@ pub trait Speaker: Send + Sync {
     fn name(&self) -> String;
     /// A sink element with one sink pad taking raw audio (the caller converts).
     fn sink(&self) -> Result<gst::Element, HalError>;
+    /// Whether a sink could be made now, and to what, without starting it.
+    fn check(&self) -> Result<String, HalError> {
+        Ok(self.name())
+    }
     /// The playback volume in percent (0-100).
     fn volume(&self) -> Result<u8, HalError> {
         Err(HalError::Unsupported(format!("volume of {}", self.name())))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::alsa_dev::{AlsaMicrophone, AlsaOptions, AlsaSpeaker};
 use crate::discovery::{Roots, discover};
 use crate::v4l2::V4l2Camera;
-use crate::{Devices, EventHub};
+use crate::{DeviceKind, Devices, EventHub, HalError, Microphone, Speaker};
 
 /// Options of the real backend. Every field has a default that suits a
 /// terminal with the udev rules installed.
@@ -81,6 +81,88 @@ fn pcm(
     })
 }
 
+/// What a sound device check says: the configured PCM if ALSA knows its
+/// card; else the stable name's card; else `default` when some card is
+/// there (not named by the udev rules); else missing.
+fn check_pcm(
+    fixed: &Option<String>,
+    roots: &Roots,
+    kind: DeviceKind,
+) -> Arc<dyn Fn() -> Result<String, HalError> + Send + Sync> {
+    let (fixed, roots) = (fixed.clone(), roots.clone());
+    Arc::new(move || {
+        let name = kind.name();
+        if let Some(pcm) = &fixed {
+            return match crate::alsa_dev::ctl_for_pcm(pcm) {
+                Some(ctl) if ctl != "default" && alsa::Ctl::new(&ctl, false).is_err() => Err(
+                    HalError::Missing(format!("{name} {pcm} (no such sound card)")),
+                ),
+                _ => Ok(format!("ALSA {pcm} (configured)")),
+            };
+        }
+        let r = discover(&roots);
+        let found = if kind == DeviceKind::Microphone {
+            r.microphone()
+        } else {
+            r.speaker()
+        };
+        match found {
+            Some(a) if a.stable => Ok(format!("{} ({})", a.alsa, a.path.display())),
+            Some(a) => Ok(format!(
+                "ALSA default; found {} but no {} (see udev-rules/)",
+                a.name,
+                roots.stable_name(kind).display()
+            )),
+            None => Err(HalError::Missing(format!(
+                "{name} (no {} and no sound card)",
+                roots.stable_name(kind).display()
+            ))),
+        }
+    })
+}
+
+/// An ALSA microphone whose check knows about the configuration and discovery.
+struct RealMicrophone {
+    alsa: AlsaMicrophone,
+    check: Arc<dyn Fn() -> Result<String, HalError> + Send + Sync>,
+}
+
+impl Microphone for RealMicrophone {
+    fn name(&self) -> String {
+        self.alsa.name()
+    }
+    fn source(&self) -> Result<gst::Element, HalError> {
+        self.alsa.source()
+    }
+    fn check(&self) -> Result<String, HalError> {
+        (self.check)()
+    }
+}
+
+/// An ALSA speaker whose check knows about the configuration and discovery.
+struct RealSpeaker {
+    alsa: AlsaSpeaker,
+    check: Arc<dyn Fn() -> Result<String, HalError> + Send + Sync>,
+}
+
+impl Speaker for RealSpeaker {
+    fn name(&self) -> String {
+        self.alsa.name()
+    }
+    fn sink(&self) -> Result<gst::Element, HalError> {
+        self.alsa.sink()
+    }
+    fn volume(&self) -> Result<u8, HalError> {
+        self.alsa.volume()
+    }
+    fn set_volume(&self, percent: u8) -> Result<(), HalError> {
+        self.alsa.set_volume(percent)
+    }
+    fn check(&self) -> Result<String, HalError> {
+        (self.check)()
+    }
+}
+
 pub fn devices(config: &RealConfig) -> Devices {
     let options = AlsaOptions {
         provide_clock: config.provide_clock,
@@ -95,15 +177,21 @@ pub fn devices(config: &RealConfig) -> Devices {
             device: config.camera.clone(),
             roots: config.roots.clone(),
         }),
-        microphone: Box::new(AlsaMicrophone {
-            device: pcm(&config.microphone, &config.roots, true),
-            options: options.clone(),
+        microphone: Box::new(RealMicrophone {
+            alsa: AlsaMicrophone {
+                device: pcm(&config.microphone, &config.roots, true),
+                options: options.clone(),
+            },
+            check: check_pcm(&config.microphone, &config.roots, DeviceKind::Microphone),
         }),
-        speaker: Box::new(AlsaSpeaker::new(
-            pcm(&config.speaker, &config.roots, false),
-            options,
-            config.mixer_control.clone(),
-        )),
+        speaker: Box::new(RealSpeaker {
+            alsa: AlsaSpeaker::new(
+                pcm(&config.speaker, &config.roots, false),
+                options,
+                config.mixer_control.clone(),
+            ),
+            check: check_pcm(&config.speaker, &config.roots, DeviceKind::Speaker),
+        }),
         events: EventHub::default(),
         watch: Some(config.roots.clone()),
         watcher: Mutex::new(None),

@@ -65,29 +65,43 @@ struct Faulty {
 }
 
 impl Faulty {
-    /// Fail as scripted, or hand `element` back wired to the lost/back timeline.
-    fn source(&self, element: Result<gst::Element, HalError>) -> Result<gst::Element, HalError> {
+    /// The scripted failure of this device (missing or denied), if any.
+    fn scripted_failure(&self) -> Option<(Fault, HalError)> {
         let name = self.kind.name();
-        for f in &self.faults {
-            match f {
-                Fault::Missing(_) => {
-                    self.log.fire(*f);
-                    return Err(HalError::Missing(format!(
-                        "{name} (simulated fault {name}-missing)"
-                    )));
-                }
-                Fault::Denied(_) => {
-                    self.log.fire(*f);
-                    return Err(HalError::PermissionDenied {
-                        device: format!("the simulated {name}"),
-                    });
-                }
-                _ => {}
-            }
+        self.faults.iter().find_map(|f| match f {
+            Fault::Missing(_) => Some((
+                *f,
+                HalError::Missing(format!("{name} (simulated fault {name}-missing)")),
+            )),
+            Fault::Denied(_) => Some((
+                *f,
+                HalError::PermissionDenied {
+                    device: format!("the simulated {name}"),
+                },
+            )),
+            _ => None,
+        })
+    }
+
+    /// What `source` would say now: the scripted failure, `Missing` while
+    /// lost, else fine. Fires nothing: a check is not the call using it.
+    fn check(&self) -> Result<(), HalError> {
+        if let Some((_, e)) = self.scripted_failure() {
+            return Err(e);
         }
         if self.lost.load(Ordering::SeqCst) {
+            let name = self.kind.name();
             return Err(HalError::Missing(format!("{name} (lost, simulated)")));
         }
+        Ok(())
+    }
+
+    /// Fail as scripted, or hand `element` back wired to the lost/back timeline.
+    fn source(&self, element: Result<gst::Element, HalError>) -> Result<gst::Element, HalError> {
+        if let Some((f, _)) = self.scripted_failure() {
+            self.log.fire(f);
+        }
+        self.check()?;
         let element = element?;
         self.start_timers();
         let lost = self.lost.clone();
@@ -164,6 +178,13 @@ impl Camera for SimCamera {
             ),
         ))
     }
+    fn check(&self, m: VideoMode) -> Result<String, HalError> {
+        self.faults.check()?;
+        Ok(format!(
+            "Simulated camera: moving test pattern {}x{}@{}",
+            m.width, m.height, m.fps
+        ))
+    }
 }
 
 /// A quiet 440 Hz tone.
@@ -181,6 +202,10 @@ impl Microphone for SimMicrophone {
             "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 samplesperbuffer=480 ! \
              capsfilter caps=audio/x-raw,rate=48000,channels=1",
         ))
+    }
+    fn check(&self) -> Result<String, HalError> {
+        self.faults.check()?;
+        Ok("Simulated microphone: 440 Hz tone".into())
     }
 }
 
@@ -204,6 +229,9 @@ impl Speaker for SimSpeaker {
     }
     fn sink(&self) -> Result<gst::Element, HalError> {
         bin("simulated speaker", "fakesink sync=true async=false")
+    }
+    fn check(&self) -> Result<String, HalError> {
+        Ok("Simulated speaker: plays into nothing".into())
     }
     fn volume(&self) -> Result<u8, HalError> {
         Ok(self.volume.load(Ordering::SeqCst))

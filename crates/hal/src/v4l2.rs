@@ -287,6 +287,19 @@ impl Camera for V4l2Camera {
         }
     }
     fn source(&self, wanted: VideoMode) -> Result<gst::Element, HalError> {
+        let (device, mode) = self.pick(wanted)?;
+        tracing::info!(device = %device.display(), %mode, "camera mode");
+        bin("camera", &source_description(&device, &mode, wanted))
+    }
+    fn check(&self, wanted: VideoMode) -> Result<String, HalError> {
+        let (device, mode) = self.pick(wanted)?;
+        Ok(format!("{}: {mode}", device.display()))
+    }
+}
+
+impl V4l2Camera {
+    /// The device and mode a call at `wanted` gets.
+    fn pick(&self, wanted: VideoMode) -> Result<(std::path::PathBuf, CameraMode), HalError> {
         // Without the udev rules, a discovered node may not capture (a
         // codec's, say): the first one that lists capture modes wins, and
         // if none does, the best candidate's error is the one reported.
@@ -305,8 +318,7 @@ impl Camera for V4l2Camera {
                 });
                 continue;
             };
-            tracing::info!(device = %device.display(), %mode, "camera mode");
-            return bin("camera", &source_description(&device, &mode, wanted));
+            return Ok((device, mode));
         }
         Err(first_error.expect("at least one candidate"))
     }

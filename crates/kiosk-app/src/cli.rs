@@ -33,6 +33,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hash a technician PIN for the configuration's `[technician] pin_hash`.
+    /// The PIN is read from standard input (`echo 482193 | kiosk-app
+    /// hash-pin`), so it stays out of the shell history and the process list.
+    HashPin,
     /// Render every lobby screen in each language at 1280x800 to PNG files in DIR.
     Screenshots { dir: PathBuf },
     /// A lobby terminal for `visit-server demo`: a window where there is a
@@ -74,6 +78,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
             if !r.server.reachable {
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::HashPin => {
+            let mut pin = String::new();
+            std::io::stdin().read_line(&mut pin)?;
+            println!("{}", crate::technician::pin::hash(pin.trim())?);
         }
         Command::Screenshots { dir } => {
             let files = ui::screenshots::render_all(&dir)?;

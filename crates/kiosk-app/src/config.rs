@@ -19,14 +19,35 @@
 //! video_codec = "auto"           # "h264" (constrained baseline), "vp8", or auto
 //! local_addresses = []           # limit ICE to these addresses (tests: ["127.0.0.1"])
 //! stamp_frames = false           # write a timestamp into sent frames (latency bench)
-//! faults = ""                    # simulated devices only: "camera-lost-at=5s,camera-back-at=10s"
+//! # The devices (hal). Real backend: every key may be left out on a
+//! # terminal with the udev rules installed.
+//! camera = "/dev/kiosk/camera"   # default: /dev/kiosk/camera, else the first capture device
+//! microphone = "plughw:CARD=Headset,DEV=0"   # ALSA PCM; default: /dev/kiosk/microphone's card
+//! speaker = "plughw:CARD=Headset,DEV=0"      # ALSA PCM; default: /dev/kiosk/speaker's card
+//! mixer_control = "Speaker"      # volume control; default: Master, PCM, Speaker, Headphone
+//! echo_cancellation = false      # webrtcdsp, for speakerphones (not handsets)
+//! provide_clock = true           # let the sound card clock the pipeline
+//! device_root = "/"              # where sys/ and dev/ are (a fake tree in tests)
+//! # Simulated backend: faults to play (see hal::faults).
+//! faults = "camera-lost-at=5s,camera-back-at=10s"
+//!
+//! [technician]
+//! # The technician screen's PIN, hashed: `echo 482193 | kiosk-app hash-pin`.
+//! # Without it the technician screen cannot be opened.
+//! pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."
+//! idle_seconds = 120             # the screen closes itself after this long untouched
 //! ```
 //!
 //! STUN and TURN servers are not configured here: the facility's
 //! configuration on the server hands them out with each call (none by default).
 //!
 //! Environment: `KIOSK_SERVER_URL`, `KIOSK_ROLE`, `KIOSK_DATA_DIR`,
-//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`.
+//! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`, `KIOSK_FAULTS`
+//! (the simulated fault script, for tests), `KIOSK_TECHNICIAN_PIN_HASH`.
+//!
+//! [`CallConfig::hal`] is the one place the device options become a
+//! [`hal::HalConfig`]: the call, the technician screen, `diagnose` and the
+//! heartbeat all open their devices with it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +71,33 @@ struct File {
     heartbeat_seconds: Option<f64>,
     #[serde(default)]
     call: CallConfig,
+    #[serde(default)]
+    technician: TechnicianFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TechnicianFile {
+    pin_hash: Option<String>,
+    idle_seconds: Option<f64>,
+}
+
+/// The technician screen: who may open it, and for how long it stays up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TechnicianConfig {
+    /// The PIN's Argon2id hash (a PHC string); `None`: the screen is off.
+    pub pin_hash: Option<String>,
+    /// Untouched this long, the screen closes itself.
+    pub idle: Duration,
+}
+
+impl Default for TechnicianConfig {
+    fn default() -> Self {
+        TechnicianConfig {
+            pin_hash: None,
+            idle: Duration::from_secs(120),
+        }
+    }
 }
 
 /// How calls are made: devices, sizes, latency, codec.
@@ -65,8 +113,46 @@ pub struct CallConfig {
     pub video_codec: VideoCodecChoice,
     pub local_addresses: Vec<String>,
     pub stamp_frames: bool,
-    /// Faults the simulated devices play (tests, demos); see `hal::faults`.
+    /// Simulated backend: the faults it plays.
     pub faults: hal::SimulatedScript,
+    /// Real backend: a fixed camera device (default: discovery).
+    pub camera: Option<PathBuf>,
+    /// Real backend: the ALSA capture PCM (default: discovery).
+    pub microphone: Option<String>,
+    /// Real backend: the ALSA playback PCM (default: discovery).
+    pub speaker: Option<String>,
+    /// Real backend: the mixer control for the volume.
+    pub mixer_control: Option<String>,
+    /// Real backend: echo cancellation (speakerphone terminals).
+    pub echo_cancellation: bool,
+    /// Real backend: let the sound card clock the pipeline.
+    pub provide_clock: bool,
+    /// Real backend: the directory holding `sys/` and `dev/` (default `/`).
+    pub device_root: Option<PathBuf>,
+}
+
+impl CallConfig {
+    /// The devices' configuration: what `hal::open` takes. Every part of
+    /// the program that opens devices gets them from here.
+    pub fn hal(&self) -> hal::HalConfig {
+        let d = hal::RealConfig::default();
+        hal::HalConfig {
+            backend: self.devices,
+            real: hal::RealConfig {
+                camera: self.camera.clone(),
+                microphone: self.microphone.clone(),
+                speaker: self.speaker.clone(),
+                mixer_control: self.mixer_control.clone(),
+                echo_cancellation: self.echo_cancellation,
+                provide_clock: self.provide_clock,
+                roots: self
+                    .device_root
+                    .as_deref()
+                    .map_or(d.roots, hal::Roots::under),
+            },
+            faults: self.faults.clone(),
+        }
+    }
 }
 
 /// Which video codec a call sends.
@@ -93,6 +179,13 @@ impl Default for CallConfig {
             local_addresses: Vec::new(),
             stamp_frames: false,
             faults: hal::SimulatedScript::default(),
+            camera: None,
+            microphone: None,
+            speaker: None,
+            mixer_control: None,
+            echo_cancellation: false,
+            provide_clock: true,
+            device_root: None,
         }
     }
 }
@@ -107,6 +200,7 @@ pub struct Config {
     pub poll: Duration,
     pub heartbeat: Duration,
     pub call: CallConfig,
+    pub technician: TechnicianConfig,
 }
 
 fn parse_role(s: &str) -> anyhow::Result<TerminalRole> {
@@ -183,6 +277,11 @@ impl Config {
                         _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {d:?}"),
                     };
                 }
+                if let Some(f) = env("KIOSK_FAULTS") {
+                    c.faults = f
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("KIOSK_FAULTS: {e}"))?;
+                }
                 if !(16..=3840).contains(&c.width)
                     || !(16..=2160).contains(&c.height)
                     || !(1..=60).contains(&c.fps)
@@ -195,6 +294,13 @@ impl Config {
                     );
                 }
                 c
+            },
+            technician: TechnicianConfig {
+                pin_hash: match env("KIOSK_TECHNICIAN_PIN_HASH").or(file.technician.pin_hash) {
+                    Some(h) => Some(crate::technician::pin::check_hash(&h)?),
+                    None => None,
+                },
+                idle: secs(file.technician.idle_seconds, 120.0),
             },
         })
     }
@@ -222,5 +328,54 @@ mod tests {
         assert!(format!("{:#}", Config::load(Some(&p), |_| None).unwrap_err()).contains("http://"));
         std::fs::write(&p, "server = \"http://x\"\n").unwrap();
         assert!(format!("{:#}", Config::load(Some(&p), |_| None).unwrap_err()).contains("server"));
+    }
+
+    #[test]
+    fn device_options_reach_hal_from_one_place_and_the_pin_is_only_a_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.toml");
+        let hash = crate::technician::pin::hash("482193").unwrap();
+        std::fs::write(
+            &p,
+            format!(
+                "server_url = \"http://127.0.0.1:8080\"\n\
+                 [call]\ndevices = \"simulated\"\nfaults = \"camera-lost-at=5s,camera-back-at=10s\"\n\
+                 microphone = \"null\"\necho_cancellation = true\ndevice_root = \"/srv/fake\"\n\
+                 [technician]\npin_hash = \"{hash}\"\nidle_seconds = 60\n"
+            ),
+        )
+        .unwrap();
+        let c = Config::load(Some(&p), |_| None).unwrap();
+        let hal = c.call.hal();
+        assert_eq!(hal.backend, hal::Backend::Simulated);
+        assert_eq!(
+            hal.faults.to_string(),
+            "camera-lost-at=5s,camera-back-at=10s"
+        );
+        assert_eq!(hal.real.microphone.as_deref(), Some("null"));
+        assert!(hal.real.echo_cancellation && hal.real.provide_clock);
+        assert_eq!(hal.real.roots, hal::Roots::under(Path::new("/srv/fake")));
+        assert_eq!(c.technician.pin_hash.as_deref(), Some(hash.as_str()));
+        assert_eq!(c.technician.idle, Duration::from_secs(60));
+
+        // The environment's fault script wins (tests), and a bad one is named.
+        let c = Config::load(Some(&p), |k| {
+            (k == "KIOSK_FAULTS").then(|| "mic-denied".into())
+        })
+        .unwrap();
+        assert_eq!(c.call.hal().faults.to_string(), "microphone-denied");
+        let e = Config::load(Some(&p), |k| {
+            (k == "KIOSK_FAULTS").then(|| "speaker-gone".into())
+        })
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("KIOSK_FAULTS"), "{e:#}");
+
+        // A PIN where its hash belongs is refused, without repeating it.
+        let e = Config::load(Some(&p), |k| {
+            (k == "KIOSK_TECHNICIAN_PIN_HASH").then(|| "482193".into())
+        })
+        .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("hash-pin") && !e.contains("482193"), "{e}");
     }
 }

@@ -48,6 +48,7 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             devices: hal::Backend::Simulated,
             ..Default::default()
         },
+        technician: Default::default(),
     };
     if window {
         println!(
@@ -179,6 +180,7 @@ fn call(
             poll: Duration::from_secs(2),
             heartbeat: Duration::from_secs(10),
             call: simulated.clone(),
+            technician: Default::default(),
         };
         let mut u = Terminal::start(&cfg)?;
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -2,15 +2,19 @@
 //! to know about a terminal: software version, identity, the server (reachable?
 //! clock offset?), and every device found (cameras with their modes, sound
 //! cards and mixers, the touchscreen), with what could not be read.
+//!
+//! The device facts are gathered here once for everyone who shows them:
+//! [`device_status`] (each device OK, missing or failing, and why) is what
+//! this report, the technician screen and the heartbeat ([`to_wire`]) say.
 
 use std::time::Instant;
 
 use chrono::Utc;
-use protocol::terminal::Heartbeat;
+use protocol::terminal::{DeviceHealth, DeviceState, Heartbeat};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::config::Config;
+use crate::config::{CallConfig, Config};
 use crate::identity;
 use crate::sync::client::Client;
 
@@ -24,7 +28,53 @@ pub struct Report {
     pub location: Option<String>,
     pub server: ServerCheck,
     pub device_backend: hal::Backend,
+    /// Each device: OK, missing or failing, and why (as the technician
+    /// screen and the heartbeat say it).
+    pub device_status: Vec<hal::DeviceStatus>,
     pub devices: hal::DeviceReport,
+}
+
+/// Each device's state, the camera checked for the configured call size.
+pub fn device_status(devices: &hal::Devices, call: &CallConfig) -> Vec<hal::DeviceStatus> {
+    devices.status(hal::VideoMode {
+        width: call.width,
+        height: call.height,
+        fps: call.fps,
+    })
+}
+
+/// The device states as the heartbeat carries them to the server.
+pub fn to_wire(status: &[hal::DeviceStatus]) -> Vec<DeviceHealth> {
+    status
+        .iter()
+        .map(|s| DeviceHealth {
+            device: s.kind.name().to_string(),
+            state: match s.health {
+                hal::Health::Ok => DeviceState::Ok,
+                hal::Health::Missing => DeviceState::Missing,
+                hal::Health::Error => DeviceState::Failed,
+            },
+            detail: Some(s.detail.clone()),
+        })
+        .collect()
+}
+
+/// Opens the configured devices once and answers their state on each call:
+/// the heartbeat's source of device health.
+pub fn health_source(call: &CallConfig) -> impl Fn() -> Vec<DeviceHealth> + Send + Sync + 'static {
+    let devices = hal::open(call.hal());
+    let call = call.clone();
+    move || to_wire(&device_status(&devices, &call))
+}
+
+/// One device as a line of text: "camera: OK, /dev/kiosk/camera: Mjpg 1280x720@30.00".
+pub fn status_line(s: &hal::DeviceStatus) -> String {
+    let health = match s.health {
+        hal::Health::Ok => "OK",
+        hal::Health::Missing => "MISSING",
+        hal::Health::Error => "ERROR",
+    };
+    format!("{}: {health}, {}", s.kind.name(), s.detail)
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +89,8 @@ pub struct ServerCheck {
 
 pub fn report(cfg: &Config) -> anyhow::Result<Report> {
     let id = identity::load(&cfg.data_dir)?;
+    let devices = hal::open(cfg.call.hal());
+    let status = device_status(&devices, &cfg.call);
     let server = match &id {
         None => ServerCheck {
             reachable: false,
@@ -58,7 +110,7 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
                 uptime_secs: 0,
                 terminal_time: sent,
                 outbox_pending: 0,
-                devices: vec![],
+                devices: to_wire(&status),
             };
             match rt.block_on(client.heartbeat(&hb)) {
                 Ok(ack) => {
@@ -80,10 +132,6 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
             }
         }
     };
-    let devices = match cfg.call.devices {
-        hal::Backend::Real => hal::full_report(&hal::Roots::default()),
-        hal::Backend::Simulated => hal::DeviceReport::default(),
-    };
     Ok(Report {
         software_version: env!("CARGO_PKG_VERSION").to_string(),
         role: format!("{:?}", cfg.role).to_lowercase(),
@@ -92,7 +140,8 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
         location: id.as_ref().map(|e| e.location.clone()),
         server,
         device_backend: cfg.call.devices,
-        devices,
+        device_status: status,
+        devices: devices.report(),
     })
 }
 
@@ -130,6 +179,9 @@ pub fn text(r: &Report) -> String {
         )),
     }
     line(format!("devices ({:?} backend):", r.device_backend));
+    for s in &r.device_status {
+        line(format!("  {}", status_line(s)));
+    }
     let d = &r.devices;
     let names = |v: Vec<String>| {
         if v.is_empty() {

@@ -9,6 +9,10 @@
 //! visit <id>       open a visit's call (a unit terminal's visit list)
 //! join | end | confirm | keep     Join, the red X, End visit, Keep talking
 //! stats            print the call's figures as JSON
+//! technician 4821  five taps on the corner, then the technician PIN and OK
+//! corner           one tap on the attract screen's technician corner
+//! tech-tone | tech-close | tech-touch    the technician screen's buttons
+//! tech-stats       print the technician screen's live figures as JSON
 //! status           print the current view
 //! quit
 //! ```
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 use ui::{Lang, UiInput};
 
 use crate::describe::describe;
+use crate::technician::Technician;
 use crate::terminal::Terminal;
 
 /// Parse one command line into touches, or a wait.
@@ -29,6 +34,8 @@ pub enum Command {
     Touches(Vec<UiInput>),
     OpenVisit(uuid::Uuid),
     Stats,
+    Technician(Vec<ui::TechnicianInput>),
+    TechStats,
     Wait(Duration),
     Status,
     Quit,
@@ -47,6 +54,18 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("confirm", _) => Command::Touches(vec![UiInput::ConfirmEnd]),
         ("keep", _) => Command::Touches(vec![UiInput::KeepCall]),
         ("stats", _) => Command::Stats,
+        ("technician", Some(p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+            use ui::TechnicianInput as T;
+            let mut v = vec![T::CornerTap; 5];
+            v.extend(p.bytes().map(|b| T::Digit(b - b'0')));
+            v.push(T::Submit);
+            Command::Technician(v)
+        }
+        ("corner", _) => Command::Technician(vec![ui::TechnicianInput::CornerTap]),
+        ("tech-tone", _) => Command::Technician(vec![ui::TechnicianInput::Tone]),
+        ("tech-close", _) => Command::Technician(vec![ui::TechnicianInput::Close]),
+        ("tech-touch", _) => Command::Technician(vec![ui::TechnicianInput::Touch]),
+        ("tech-stats", _) => Command::TechStats,
         ("visit", Some(id)) => match id.parse() {
             Ok(id) => Command::OpenVisit(id),
             Err(_) => return Err(format!("not a visit id: {id}")),
@@ -93,14 +112,25 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
             Ok(())
         };
     let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
-    print(describe(&terminal.tick()), true, &mut out)?;
+    let mut tech = Technician::new(terminal.config(), terminal.now());
+    // The technician screen while it is up, else the terminal's.
+    let screen = |terminal: &mut Terminal, tech: &mut Technician| {
+        let v = terminal.tick();
+        tech.tick(terminal.now());
+        if tech.showing() {
+            crate::technician::describe(&tech.view(&terminal.technician_facts(), terminal.now()))
+        } else {
+            describe(&v)
+        }
+    };
+    print(screen(&mut terminal, &mut tech), true, &mut out)?;
     let mut wait_until: Option<Instant> = None;
     loop {
         notify.tick(); // READY after the first screen is printed, then the watchdog.
         let timeout = Duration::from_millis(200);
         if wait_until.is_some_and(|t| Instant::now() < t) {
             std::thread::sleep(timeout);
-            print(describe(&terminal.tick()), false, &mut out)?;
+            print(screen(&mut terminal, &mut tech), false, &mut out)?;
             continue;
         }
         wait_until = None;
@@ -117,16 +147,28 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
                     Ok(()) => print(describe(&terminal.tick()), true, &mut out)?,
                     Err(e) => writeln!(out, "error: {e:#}")?,
                 },
+                Ok(Command::Technician(inputs)) => {
+                    for i in inputs {
+                        let lang = terminal.view().lang;
+                        tech.touch(i, lang, terminal.now());
+                    }
+                    print(screen(&mut terminal, &mut tech), false, &mut out)?;
+                }
+                Ok(Command::TechStats) => writeln!(
+                    out,
+                    "[tech-stats] {}",
+                    serde_json::to_string(&tech.stats())?
+                )?,
                 Ok(Command::Stats) => match terminal.call_stats() {
                     Some(s) => writeln!(out, "[stats] {}", serde_json::to_string(&s)?)?,
                     None => writeln!(out, "[stats] no call")?,
                 },
-                Ok(Command::Status) => print(describe(&terminal.tick()), true, &mut out)?,
+                Ok(Command::Status) => print(screen(&mut terminal, &mut tech), true, &mut out)?,
                 Ok(Command::Quit) => break,
                 Err(e) => writeln!(out, "error: {e}")?,
             },
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                print(describe(&terminal.tick()), false, &mut out)?
+                print(screen(&mut terminal, &mut tech), false, &mut out)?
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }

@@ -6,7 +6,8 @@
 //! (validated, indexed schedule), [`store`] (SQLite files), [`sync`]
 //! (background network), [`terminal`] (the wiring), and two faces for it:
 //! [`window`] (touchscreen) and [`headless`] (standard input); [`notify`]
-//! tells systemd when the first frame is up and feeds its watchdog.
+//! tells systemd when the first frame is up and feeds its watchdog;
+//! [`technician`] is the technician's PIN-protected diagnostics screen.
 
 pub mod call;
 pub mod checkin;
@@ -21,5 +22,6 @@ pub mod notify;
 pub mod schedule;
 pub mod store;
 pub mod sync;
+pub mod technician;
 pub mod terminal;
 pub mod window;

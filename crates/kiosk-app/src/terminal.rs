@@ -143,6 +143,7 @@ impl Terminal {
             },
             terminal_id: identity.terminal_id,
             started: Instant::now(),
+            devices: Arc::new(crate::diagnose::health_source(&cfg.call)),
         };
         runtime.spawn(sync.run());
         let machine = Checkin::new(Policy::default(), cfg.language, shared.now());
@@ -334,6 +335,22 @@ impl Terminal {
             v.call = flow.view(now);
         }
         v
+    }
+
+    /// The configuration it runs with (the technician screen reads it).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// What the technician screen says about this terminal and its server.
+    pub fn technician_facts(&self) -> crate::technician::Facts {
+        crate::technician::Facts {
+            terminal_id: Some(self.identity.terminal_id),
+            location: Some(self.identity.location.clone()),
+            online: self.shared.online(),
+            last_sync: self.shared.last_sync(),
+            last_heartbeat: self.shared.last_heartbeat(),
+        }
     }
 
     pub fn outbox_pending(&self) -> u32 {

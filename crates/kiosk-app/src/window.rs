@@ -29,6 +29,7 @@ use ui::{EnrolInput, EnrolMessage, EnrolView, LobbyUi};
 use crate::call::{Frame, FrameSink, Screens};
 use crate::config::Config;
 use crate::identity;
+use crate::technician::Technician;
 use crate::terminal::{EnrolError, Terminal, enrol};
 
 fn enrol_message(e: &EnrolError) -> EnrolMessage {
@@ -57,8 +58,17 @@ fn pixels(f: &Frame) -> SharedPixelBuffer<Rgb8Pixel> {
     buf
 }
 
-/// A picture output that hands frames to the UI thread.
+/// A picture output for the call: the other side's or our own.
 fn frame_sink(remote: bool) -> FrameSink {
+    frame_sink_to(if remote {
+        LobbyUi::set_remote_frame
+    } else {
+        LobbyUi::set_self_frame
+    })
+}
+
+/// A picture output that hands frames to the UI thread, to `set`.
+fn frame_sink_to(set: fn(&LobbyUi, SharedPixelBuffer<Rgb8Pixel>)) -> FrameSink {
     let pending = Arc::new(AtomicBool::new(false));
     Arc::new(move |f: Frame| {
         if pending.swap(true, Ordering::AcqRel) {
@@ -70,11 +80,7 @@ fn frame_sink(remote: bool) -> FrameSink {
             pending.store(false, Ordering::Release);
             UI.with(|u| {
                 if let Some(ui) = u.borrow().upgrade() {
-                    if remote {
-                        ui.set_remote_frame(buf);
-                    } else {
-                        ui.set_self_frame(buf);
-                    }
+                    set(&ui, buf);
                 }
             });
         });
@@ -128,6 +134,24 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
         None => ui.show_enrolment(&enrol_view.borrow()),
     }
 
+    // The technician screen, over whatever the terminal shows.
+    let technician = Rc::new(RefCell::new(Technician::new(cfg, chrono::Utc::now())));
+    technician
+        .borrow_mut()
+        .set_frame_sink(frame_sink_to(LobbyUi::set_technician_frame));
+    {
+        let (ui2, t, tech) = (Rc::downgrade(&ui), terminal.clone(), technician.clone());
+        ui.on_technician_input(move |input| {
+            let Some(ui) = ui2.upgrade() else { return };
+            let term = t.borrow();
+            let Some(term) = term.as_ref() else { return };
+            let mut tech = tech.borrow_mut();
+            let now = term.now();
+            tech.touch(input, term.view().lang, now);
+            show_technician_or_terminal(&ui, &tech, term, now);
+        });
+    }
+
     let (done_tx, done_rx) = mpsc::channel::<Result<(), EnrolError>>();
     {
         let (ui2, view, cfg) = (Rc::downgrade(&ui), enrol_view.clone(), cfg.clone());
@@ -176,11 +200,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
     }
     let timer = slint::Timer::default();
     {
-        let (ui2, t, view, cfg) = (
+        let (ui2, t, view, cfg, tech) = (
             Rc::downgrade(&ui),
             terminal.clone(),
             enrol_view.clone(),
             cfg.clone(),
+            technician.clone(),
         );
         let last_screen = std::cell::Cell::new(ui::Screen::Attract);
         timer.start(
@@ -216,13 +241,35 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
                         ui.clear_video();
                     }
                     last_screen.set(v.screen);
-                    ui.show(&v);
+                    let mut tech = tech.borrow_mut();
+                    if tech.showing() {
+                        tech.tick(term.now());
+                        show_technician_or_terminal(&ui, &tech, term, term.now());
+                    } else {
+                        ui.show(&v);
+                    }
                 }
             },
         );
     }
     ui.run()?;
     Ok(())
+}
+
+/// The technician screen while it is up, else the terminal's (and the
+/// last self-view picture dropped once the camera is off).
+fn show_technician_or_terminal(
+    ui: &LobbyUi,
+    tech: &Technician,
+    term: &Terminal,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    if tech.showing() {
+        ui.show_technician(&tech.view(&term.technician_facts(), now));
+    } else {
+        ui.clear_technician_frame();
+        ui.show(&term.view());
+    }
 }
 
 #[cfg(test)]

@@ -4,17 +4,18 @@
 
 use std::rc::Rc;
 
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
 use crate::view::{
-    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, Lang, LobbyView, Message, PeerNotice,
-    Quality, Screen, StatusText, UiInput,
+    CallEnd, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage, EnrolView, Lang,
+    LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
+    TechnicianMessage, TechnicianScreen, TechnicianView, UiInput,
 };
 use crate::{
-    Api, CallEndKind, CallQuality, EnrolMessageKind, LobbyWindow, MessageKind, PeerNoticeKind,
-    ScreenId, VisitStatus,
+    Api, CallEndKind, CallQuality, DeviceHealthId, DeviceKindId, EnrolMessageKind, LobbyWindow,
+    MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VisitStatus,
 };
 
 /// Digits in an enrolment code; `ui/enrol.slint` enables "Enrol" at this
@@ -159,6 +160,113 @@ impl LobbyUi {
             EnrolMessage::Working => EnrolMessageKind::Working,
         });
         self.select_language(v.lang);
+    }
+
+    /// Shows a technician screen for `v`, in `v.lang`. Like the enrolment
+    /// screen, it leaves the lobby's properties alone: a later
+    /// [`LobbyUi::show`] brings the lobby back as it was.
+    pub fn show_technician(&self, v: &TechnicianView) {
+        let api = self.window.global::<Api>();
+        api.set_screen(match v.screen {
+            TechnicianScreen::Pin => ScreenId::TechnicianPin,
+            TechnicianScreen::Diagnostics => ScreenId::Technician,
+        });
+        api.set_tech_digits(v.digits_entered.into());
+        let (kind, count) = match v.message {
+            TechnicianMessage::None => (TechMessageKind::None, 0),
+            TechnicianMessage::WrongPin { attempts_left } => {
+                (TechMessageKind::WrongPin, attempts_left.into())
+            }
+            TechnicianMessage::Locked { seconds_left } => (
+                TechMessageKind::Locked,
+                i32::try_from(seconds_left).unwrap_or(i32::MAX),
+            ),
+            TechnicianMessage::NotConfigured => (TechMessageKind::NotConfigured, 0),
+        };
+        api.set_tech_message(kind);
+        api.set_tech_message_count(count);
+        let rows: Vec<TechDevice> = v
+            .devices
+            .iter()
+            .map(|d| TechDevice {
+                kind: match d.kind {
+                    DeviceKindText::Camera => DeviceKindId::Camera,
+                    DeviceKindText::Microphone => DeviceKindId::Microphone,
+                    DeviceKindText::Speaker => DeviceKindId::Speaker,
+                    DeviceKindText::Touchscreen => DeviceKindId::Touchscreen,
+                },
+                health: match d.health {
+                    DeviceHealthText::Ok => DeviceHealthId::Ok,
+                    DeviceHealthText::Missing => DeviceHealthId::Missing,
+                    DeviceHealthText::Error => DeviceHealthId::Error,
+                },
+                detail: d.detail.as_str().into(),
+            })
+            .collect();
+        // A new model only when a row changed: replacing it rebuilds the list.
+        let current = api.get_tech_devices();
+        if current.row_count() != rows.len()
+            || rows
+                .iter()
+                .enumerate()
+                .any(|(i, r)| current.row_data(i).as_ref() != Some(r))
+        {
+            api.set_tech_devices(slint::ModelRc::new(slint::VecModel::from(rows)));
+        }
+        api.set_tech_camera_error(v.camera_error.as_str().into());
+        api.set_tech_level(v.level.clamp(0.0, 1.0));
+        api.set_tech_level_text(
+            v.level_db
+                .map_or(String::new(), |db| format!("{db} dB"))
+                .into(),
+        );
+        api.set_tech_microphone_error(v.microphone_error.as_str().into());
+        api.set_tech_tone_playing(v.tone_playing);
+        api.set_tech_speaker_error(v.speaker_error.as_str().into());
+        api.set_tech_online(v.online);
+        api.set_tech_server_url(v.server_url.as_str().into());
+        let secs = |s: Option<u32>| s.map_or(-1, |s| i32::try_from(s).unwrap_or(i32::MAX));
+        api.set_tech_last_sync(secs(v.last_sync_secs));
+        api.set_tech_last_heartbeat(secs(v.last_heartbeat_secs));
+        api.set_tech_version(v.software_version.as_str().into());
+        api.set_tech_terminal_id(v.terminal_id.as_str().into());
+        api.set_tech_location(v.location.as_str().into());
+        api.set_tech_closes_in(i32::try_from(v.closes_in).unwrap_or(i32::MAX));
+        self.select_language(v.lang);
+    }
+
+    /// Shows `frame` as the technician's live self-view.
+    pub fn set_technician_frame(&self, frame: SharedPixelBuffer<Rgb8Pixel>) {
+        self.window
+            .global::<Api>()
+            .set_tech_video(Image::from_rgb8(frame));
+    }
+
+    /// Drops the self-view picture (the camera was stopped).
+    pub fn clear_technician_frame(&self) {
+        self.window.global::<Api>().set_tech_video(Image::default());
+    }
+
+    /// Calls `f` for every touch on the technician screens and on the
+    /// attract screen's hidden corner; kept apart from the visitors' input.
+    pub fn on_technician_input(&self, f: impl Fn(TechnicianInput) + 'static) {
+        let f: Rc<dyn Fn(TechnicianInput)> = Rc::new(f);
+        let api = self.window.global::<Api>();
+        let send = |input: TechnicianInput| {
+            let f = f.clone();
+            move || f(input)
+        };
+        api.on_tech_corner(send(TechnicianInput::CornerTap));
+        api.on_tech_backspace(send(TechnicianInput::Backspace));
+        api.on_tech_submit(send(TechnicianInput::Submit));
+        api.on_tech_cancel(send(TechnicianInput::Cancel));
+        api.on_tech_close(send(TechnicianInput::Close));
+        api.on_tech_tone(send(TechnicianInput::Tone));
+        api.on_tech_digit(move |d| {
+            if let Ok(d @ 0..=9) = u8::try_from(d) {
+                f(TechnicianInput::Digit(d));
+            }
+        });
     }
 
     fn select_language(&self, lang: Lang) {

@@ -1,4 +1,5 @@
-//! Every lobby screen, and the technician's enrolment screen, rendered to
+//! Every lobby screen, the technician's enrolment screen and the
+//! technician's diagnostics, rendered to
 //! PNG with no display and no GPU, for reviewing the layout and the
 //! translations (`kiosk-app screenshots DIR`).
 //!
@@ -25,8 +26,9 @@ use slint::{Rgb8Pixel, SharedPixelBuffer};
 
 use crate::LobbyUi;
 use crate::view::{
-    CallEnd, CallView, EnrolMessage, EnrolView, Lang, LobbyView, Message, PeerNotice, Quality,
-    Screen, StatusText,
+    CallEnd, CallView, DeviceHealthText, DeviceKindText, DeviceRow, EnrolMessage, EnrolView, Lang,
+    LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianMessage,
+    TechnicianScreen, TechnicianView,
 };
 
 /// A video frame as `LobbyUi::set_remote_frame` takes it.
@@ -288,6 +290,82 @@ pub fn sample_enrol_views() -> Vec<(&'static str, EnrolView)> {
     ]
 }
 
+/// The technician screens: the PIN prompt after a wrong PIN, the
+/// diagnostics with every device working (a picture and a level), and with
+/// the camera missing. Named for the file each becomes; the picture is the
+/// self-view's, if any.
+pub fn sample_technician_views() -> Vec<(&'static str, TechnicianView, Option<Frame>)> {
+    let row = |kind, health, detail: &str| DeviceRow {
+        kind,
+        health,
+        detail: detail.into(),
+    };
+    let ok_devices = vec![
+        row(
+            DeviceKindText::Camera,
+            DeviceHealthText::Ok,
+            "/dev/kiosk/camera: Mjpg 1280x720@30.00",
+        ),
+        row(
+            DeviceKindText::Microphone,
+            DeviceHealthText::Ok,
+            "plughw:CARD=Headset,DEV=0 (/dev/kiosk/microphone)",
+        ),
+        row(
+            DeviceKindText::Speaker,
+            DeviceHealthText::Ok,
+            "plughw:CARD=Headset,DEV=0 (/dev/kiosk/speaker)",
+        ),
+        row(
+            DeviceKindText::Touchscreen,
+            DeviceHealthText::Ok,
+            "ILITEK Multi-Touch (/dev/kiosk/touchscreen)",
+        ),
+    ];
+    let ok = TechnicianView {
+        screen: TechnicianScreen::Diagnostics,
+        devices: ok_devices.clone(),
+        level: 0.72,
+        level_db: Some(-17),
+        online: true,
+        server_url: "https://visits.jail.example".into(),
+        last_sync_secs: Some(4),
+        last_heartbeat_secs: Some(12),
+        software_version: "0.1.0".into(),
+        terminal_id: "5f0c2a8e-3b1d-4c6e-9a7f-2d8e1b4c6a90".into(),
+        location: "Lobby 1".into(),
+        closes_in: 104,
+        ..TechnicianView::default()
+    };
+    let mut missing_devices = ok_devices;
+    missing_devices[0] = row(
+        DeviceKindText::Camera,
+        DeviceHealthText::Missing,
+        "camera (no /dev/kiosk/camera and no video capture device) not found",
+    );
+    let missing = TechnicianView {
+        devices: missing_devices,
+        camera_error: "camera (no /dev/kiosk/camera and no video capture device) not found".into(),
+        online: false,
+        last_heartbeat_secs: Some(95),
+        ..ok.clone()
+    };
+    vec![
+        (
+            "technician-pin-wrong",
+            TechnicianView {
+                screen: TechnicianScreen::Pin,
+                digits_entered: 0,
+                message: TechnicianMessage::WrongPin { attempts_left: 4 },
+                ..TechnicianView::default()
+            },
+            None,
+        ),
+        ("technician", ok, Some(sample_remote_frame())),
+        ("technician-camera-missing", missing, None),
+    ]
+}
+
 /// The other side's picture in the in-call samples: 640x480, a room with a
 /// window and a person whose face fills the middle with one flat colour
 /// ([`SAMPLE_FACE`]), so a test can tell the picture is where it belongs.
@@ -365,7 +443,8 @@ fn inside_ellipse(x: f32, y: f32, (cx, cy): (f32, f32), (rx, ry): (f32, f32)) ->
     dx * dx + dy * dy <= 1.0
 }
 
-/// Renders each of [`samples`] and [`sample_enrol_views`] in English
+/// Renders each of [`samples`], [`sample_enrol_views`] and
+/// [`sample_technician_views`] in English
 /// and Spanish at 1280x800 to `dir/{lang}-{name}.png` (`dir` is created)
 /// and returns the paths.
 pub fn render_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -390,7 +469,19 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
             let rgb = renderer.render(|ui| ui.show_enrolment(&EnrolView { lang, ..view }));
             (name, rgb)
         });
-        for (name, rgb) in lobby.chain(enrol) {
+        let technician = sample_technician_views()
+            .into_iter()
+            .map(|(name, view, frame)| {
+                let rgb = renderer.render(|ui| {
+                    ui.clear_technician_frame();
+                    if let Some(f) = frame {
+                        ui.set_technician_frame(f);
+                    }
+                    ui.show_technician(&TechnicianView { lang, ..view });
+                });
+                (name, rgb)
+            });
+        for (name, rgb) in lobby.chain(enrol).chain(technician) {
             let path = dir.join(format!("{code}-{name}.png"));
             write_png(&path, width, height, &rgb?)?;
             paths.push(path);

@@ -219,3 +219,110 @@ pub enum EnrolInput {
     Backspace,
     Submit,
 }
+
+/// Which technician screen is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TechnicianScreen {
+    /// The PIN prompt, opened by five taps on the attract screen's corner.
+    #[default]
+    Pin,
+    /// The diagnostics: devices, self-view, level, tone, network, version.
+    Diagnostics,
+}
+
+/// What the technician PIN prompt says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TechnicianMessage {
+    #[default]
+    None,
+    /// "Wrong PIN. N attempts left."
+    WrongPin { attempts_left: u8 },
+    /// "Too many attempts. Try again in N s." (keys disabled)
+    Locked { seconds_left: u32 },
+    /// No technician PIN is configured (keys disabled).
+    NotConfigured,
+}
+
+/// A kind of device, as the technician screen names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKindText {
+    Camera,
+    Microphone,
+    Speaker,
+    Touchscreen,
+}
+
+/// Whether a device works, as the technician screen shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceHealthText {
+    Ok,
+    Missing,
+    Error,
+}
+
+/// One device on the technician screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub kind: DeviceKindText,
+    pub health: DeviceHealthText,
+    /// The device and its mode, or why it does not work (technical English:
+    /// it is for the technician and remote support).
+    pub detail: String,
+}
+
+/// The technician screens. The self-view itself is not here: it goes to the
+/// window as frames ([`crate::LobbyUi::set_technician_frame`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TechnicianView {
+    pub screen: TechnicianScreen,
+    pub lang: Lang,
+    /// PIN digits typed so far (shown masked).
+    pub digits_entered: u8,
+    pub message: TechnicianMessage,
+    /// Camera, microphone, speaker, touchscreen.
+    pub devices: Vec<DeviceRow>,
+    /// Why the self-view shows no picture; empty while it does.
+    pub camera_error: String,
+    /// The microphone level, 0 (silence, -60 dB) to 1 (full scale).
+    pub level: f32,
+    /// The level in dB, once read.
+    pub level_db: Option<i32>,
+    /// Why the meter reads nothing; empty while it reads.
+    pub microphone_error: String,
+    /// The test tone is playing.
+    pub tone_playing: bool,
+    /// Why the last test tone could not play; empty if it did.
+    pub speaker_error: String,
+    /// The server answered lately.
+    pub online: bool,
+    pub server_url: String,
+    /// Seconds since the schedule was last checked with the server, and
+    /// since the last heartbeat; `None`: not since the program started.
+    pub last_sync_secs: Option<u32>,
+    pub last_heartbeat_secs: Option<u32>,
+    pub software_version: String,
+    /// Empty until enrolled.
+    pub terminal_id: String,
+    pub location: String,
+    /// Seconds before the screen closes by itself.
+    pub closes_in: u32,
+}
+
+/// A touch on a technician screen (or on the attract screen's corner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TechnicianInput {
+    /// The hidden corner of the attract screen.
+    CornerTap,
+    Digit(u8),
+    Backspace,
+    Submit,
+    /// "Cancel" on the PIN prompt.
+    Cancel,
+    /// "Close" on the diagnostics.
+    Close,
+    /// "Test speaker".
+    Tone,
+    /// Activity that keeps the diagnostics open without pressing a button
+    /// (headless `tech-touch`).
+    Touch,
+}

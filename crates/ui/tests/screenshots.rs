@@ -8,7 +8,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use ui::screenshots::{SAMPLE_FACE, render_all, sample_enrol_views, sample_views};
+use ui::screenshots::{
+    SAMPLE_FACE, render_all, sample_enrol_views, sample_technician_views, sample_views,
+};
 
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     let file = std::fs::File::open(path).unwrap();
@@ -30,8 +32,10 @@ fn every_screen_renders_in_english_and_spanish() {
         .into_iter()
         .map(|(name, _)| name)
         .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
+        .chain(sample_technician_views().into_iter().map(|(name, ..)| name))
         .collect();
-    assert_eq!(names.len(), 24);
+    assert_eq!(names.len(), 27);
+    assert!(names.contains(&"technician") && names.contains(&"technician-camera-missing"));
     assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
     for call in [
         "waiting-ready",
@@ -41,7 +45,7 @@ fn every_screen_renders_in_english_and_spanish() {
     ] {
         assert!(names.contains(&call), "{call}");
     }
-    assert_eq!(paths.len(), 48);
+    assert_eq!(paths.len(), 54);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));
@@ -97,4 +101,18 @@ fn every_screen_renders_in_english_and_spanish() {
     let (_, _, rgb) = decode(&dir.path().join("en-in-call-camera-off.png"));
     let centre = (height / 2 * width + width / 2) as usize * 3;
     assert_ne!(&rgb[centre..centre + 3], &face[..], "no picture there");
+
+    // The technician's self-view shows the camera's picture in the left
+    // half; with the camera missing, there is none.
+    let face_in_left_half = |name: &str| {
+        let (width, height, rgb) = decode(&dir.path().join(name));
+        (0..height).step_by(4).any(|y| {
+            (0..width / 2).step_by(4).any(|x| {
+                let i = (y * width + x) as usize * 3;
+                near([rgb[i], rgb[i + 1], rgb[i + 2]], face)
+            })
+        })
+    };
+    assert!(face_in_left_half("en-technician.png"));
+    assert!(!face_in_left_half("en-technician-camera-missing.png"));
 }

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::rc::Rc;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
-use ui::screenshots::{sample_enrol_views, sample_views};
+use ui::screenshots::{sample_enrol_views, sample_technician_views, sample_views};
 use ui::{
     CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, Lang, LobbyUi, LobbyView, Message,
-    PeerNotice, Quality, Screen, StatusText, UiInput,
+    PeerNotice, Quality, Screen, StatusText, TechnicianInput, TechnicianMessage, TechnicianScreen,
+    TechnicianView, UiInput,
 };
 
 /// A lobby showing `view`, and the inputs it reported, lobby and enrolment
@@ -600,4 +601,126 @@ fn every_string_has_a_spanish_translation() {
         }
     }
     assert!(checked > 20, "found only {checked} strings");
+}
+
+/// A lobby whose technician touches are collected.
+fn with_technician(lobby: &Lobby) -> Rc<RefCell<Vec<TechnicianInput>>> {
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let sink = got.clone();
+    lobby
+        .ui
+        .on_technician_input(move |input| sink.borrow_mut().push(input));
+    got
+}
+
+fn technician_view(screen: TechnicianScreen) -> TechnicianView {
+    let (_, view, _) = sample_technician_views()
+        .into_iter()
+        .find(|(name, ..)| *name == "technician")
+        .unwrap();
+    TechnicianView { screen, ..view }
+}
+
+#[test]
+fn the_attract_screens_corner_reaches_the_technician_not_the_check_in() {
+    let lobby = Lobby::new(&view(Screen::Attract, Message::None));
+    let tech = with_technician(&lobby);
+    for _ in 0..5 {
+        lobby.press("Technician");
+    }
+    assert_eq!(*tech.borrow(), vec![TechnicianInput::CornerTap; 5]);
+    assert!(lobby.take_inputs().is_empty(), "no check-in started");
+    lobby.assert_touch_targets_labelled("attract with the corner");
+}
+
+#[test]
+fn the_technician_pin_prompt_opens_with_four_digits_and_says_when_wrong() {
+    let lobby = Lobby::new(&view(Screen::Attract, Message::None));
+    let tech = with_technician(&lobby);
+    let pin = |digits, message| TechnicianView {
+        screen: TechnicianScreen::Pin,
+        digits_entered: digits,
+        message,
+        ..TechnicianView::default()
+    };
+    lobby.ui.show_technician(&pin(3, TechnicianMessage::None));
+    assert!(!lobby.button("Open").accessible_enabled().unwrap());
+    lobby.press("4");
+    lobby.press("Delete");
+    lobby.ui.show_technician(&pin(4, TechnicianMessage::None));
+    assert!(lobby.shows("4 digits entered"));
+    lobby.press("Open");
+    lobby.press("Cancel");
+    assert_eq!(
+        *tech.borrow(),
+        vec![
+            TechnicianInput::Digit(4),
+            TechnicianInput::Backspace,
+            TechnicianInput::Submit,
+            TechnicianInput::Cancel
+        ]
+    );
+    assert!(
+        lobby.take_inputs().is_empty(),
+        "no digit reached the visitors' pad"
+    );
+
+    lobby
+        .ui
+        .show_technician(&pin(0, TechnicianMessage::WrongPin { attempts_left: 4 }));
+    assert!(lobby.shows("Wrong PIN. 4 attempts left."));
+    lobby
+        .ui
+        .show_technician(&pin(0, TechnicianMessage::Locked { seconds_left: 60 }));
+    assert!(lobby.shows("Too many attempts. Try again in 60\u{a0}s."));
+    assert!(!lobby.button("5").accessible_enabled().unwrap());
+    assert!(lobby.button("Cancel").accessible_enabled().unwrap());
+    lobby.assert_touch_targets_labelled("technician PIN prompt");
+}
+
+#[test]
+fn the_diagnostics_test_the_speaker_and_close() {
+    let lobby = Lobby::new(&view(Screen::Attract, Message::None));
+    let tech = with_technician(&lobby);
+    let v = technician_view(TechnicianScreen::Diagnostics);
+    lobby.ui.show_technician(&v);
+    for shown in [
+        "Camera",
+        "Microphone",
+        "Speaker",
+        "Touchscreen",
+        "Server reachable: https://visits.jail.example",
+        "Version 0.1.0",
+    ] {
+        assert!(lobby.shows(shown), "{shown}");
+    }
+    lobby.press("Test speaker");
+    lobby.ui.show_technician(&TechnicianView {
+        tone_playing: true,
+        ..v.clone()
+    });
+    assert!(lobby.shows("Playing a tone for 2 seconds…"));
+    assert!(!lobby.button("Test speaker").accessible_enabled().unwrap());
+    lobby.press("Close");
+    assert_eq!(
+        *tech.borrow(),
+        vec![TechnicianInput::Tone, TechnicianInput::Close]
+    );
+    lobby.assert_touch_targets_labelled("technician diagnostics");
+
+    // A missing camera is named, and there is no picture.
+    let (_, missing, _) = sample_technician_views()
+        .into_iter()
+        .find(|(name, ..)| *name == "technician-camera-missing")
+        .unwrap();
+    lobby.ui.show_technician(&missing);
+    assert!(lobby.shows("Missing"));
+    assert!(lobby.shows("Server NOT reachable: https://visits.jail.example"));
+
+    // Spanish.
+    lobby.ui.show_technician(&TechnicianView {
+        lang: Lang::Es,
+        ..v
+    });
+    assert!(lobby.shows("Probar altavoz") && lobby.shows("Cerrar"));
 }

@@ -422,11 +422,7 @@ pub async fn run(
         return;
     }
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
-    let devices = hal::open(hal::HalConfig {
-        backend: p.cfg.devices,
-        faults: p.cfg.faults.clone(),
-        ..hal::HalConfig::default()
-    });
+    let devices = hal::open(p.cfg.hal());
     tracing::info!(visit_id = %p.visit_id, terminal_id = %p.terminal_id, devices = ?devices, "call opened");
     let max = p.cfg.max_kbps.max(200);
     let mut st = State {

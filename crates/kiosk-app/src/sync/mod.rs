@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use protocol::VisitStatus;
-use protocol::terminal::{EventOutcome, Heartbeat};
+use protocol::terminal::{DeviceHealth, EventOutcome, Heartbeat};
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
@@ -29,6 +29,10 @@ pub struct Shared {
     schedule: Mutex<Option<ScheduleIndex>>,
     online: AtomicBool,
     offset_ms: AtomicI64,
+    /// When the server last answered a heartbeat, and a schedule request
+    /// (terminal clock), for the technician screen.
+    last_heartbeat: Mutex<Option<DateTime<Utc>>>,
+    last_sync: Mutex<Option<DateTime<Utc>>>,
     /// Set to wake the sync task at once (a new event in the outbox).
     pub wake: Notify,
 }
@@ -49,6 +53,19 @@ impl Shared {
 
     pub fn online(&self) -> bool {
         self.online.load(Ordering::Relaxed)
+    }
+
+    /// When the server last answered a heartbeat (terminal clock).
+    pub fn last_heartbeat(&self) -> Option<DateTime<Utc>> {
+        *self
+            .last_heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// When the schedule was last checked with the server (terminal clock).
+    pub fn last_sync(&self) -> Option<DateTime<Utc>> {
+        *self.last_sync.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Server time as best known: the local clock corrected by the offset
@@ -81,20 +98,33 @@ pub struct Sync {
     pub timing: Timing,
     pub terminal_id: Uuid,
     pub started: Instant,
+    /// The state of the terminal's devices, for each heartbeat (see
+    /// `diagnose::health_source`). Runs on a blocking thread: checking a
+    /// camera asks the device for its modes.
+    pub devices: Arc<dyn Fn() -> Vec<DeviceHealth> + Send + std::marker::Sync>,
 }
 
 impl Sync {
     async fn heartbeat(&self) -> Result<(), SyncError> {
+        let devices = self.devices.clone();
+        let devices = tokio::task::spawn_blocking(move || devices())
+            .await
+            .unwrap_or_default();
         let sent = Utc::now();
         let hb = Heartbeat {
             software_version: env!("CARGO_PKG_VERSION").to_string(),
             uptime_secs: self.started.elapsed().as_secs(),
             terminal_time: sent,
             outbox_pending: self.store.pending_count().unwrap_or(0),
-            devices: vec![],
+            devices,
         };
         let ack = self.client.heartbeat(&hb).await?;
         let received = Utc::now();
+        *self
+            .shared
+            .last_heartbeat
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(received);
         let midpoint = sent + (received - sent) / 2;
         let offset = (ack.server_time - midpoint).num_milliseconds();
         let old = self.shared.offset_ms.swap(offset, Ordering::Relaxed);
@@ -111,7 +141,13 @@ impl Sync {
         let etag = self
             .shared
             .with_schedule(|s| s.map(|s| s.wire.version.clone()));
-        let Some(fresh) = self.client.schedule(etag.as_deref()).await? else {
+        let fresh = self.client.schedule(etag.as_deref()).await?;
+        *self
+            .shared
+            .last_sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Utc::now());
+        let Some(fresh) = fresh else {
             return Ok(());
         };
         let index =

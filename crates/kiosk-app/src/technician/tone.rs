@@ -1,0 +1,96 @@
+//! The speaker test: a 2-second 660 Hz tone (`audiotestsrc`) played into the
+//! `hal` speaker, loud enough to hear across a dayroom, then stopped.
+
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+
+/// How long the tone plays.
+pub const LENGTH: Duration = Duration::from_secs(2);
+
+/// A tone playing; dropping it stops it.
+pub struct Tone {
+    pipeline: gst::Pipeline,
+    started: Instant,
+}
+
+impl Tone {
+    /// Start the tone on the speaker. Fails (with the reason a technician
+    /// needs) when the speaker cannot be opened.
+    pub fn play(devices: &hal::Devices) -> Result<Tone, String> {
+        gst::init().map_err(|e| e.to_string())?;
+        let sink = devices.speaker.sink().map_err(|e| e.to_string())?;
+        // 100 buffers of 20 ms at 48 kHz: the tone ends by itself after LENGTH.
+        let buffers = (LENGTH.as_millis() / 20) as i32;
+        let src = gst::ElementFactory::make("audiotestsrc")
+            .property("is-live", true)
+            .property("freq", 660.0f64)
+            .property("volume", 0.5f64)
+            .property("samplesperbuffer", 960i32)
+            .property("num-buffers", buffers)
+            .build()
+            .map_err(|e| format!("GStreamer element audiotestsrc: {e}"))?;
+        let caps = gst::ElementFactory::make("capsfilter")
+            .property(
+                "caps",
+                gst::Caps::builder("audio/x-raw")
+                    .field("rate", 48000i32)
+                    .field("channels", 1i32)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+        let conv = gst::ElementFactory::make("audioconvert")
+            .build()
+            .map_err(|e| e.to_string())?;
+        let resample = gst::ElementFactory::make("audioresample")
+            .build()
+            .map_err(|e| e.to_string())?;
+        let pipeline = gst::Pipeline::with_name("technician-test-tone");
+        pipeline
+            .add_many([&src, &caps, &conv, &resample, &sink])
+            .map_err(|e| e.to_string())?;
+        gst::Element::link_many([&src, &caps, &conv, &resample, &sink])
+            .map_err(|e| e.to_string())?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| format!("the speaker does not start: {e}"))?;
+        tracing::info!("technician test tone");
+        Ok(Tone {
+            pipeline,
+            started: Instant::now(),
+        })
+    }
+
+    /// Whether it is still playing (false once LENGTH has passed).
+    pub fn playing(&self) -> bool {
+        self.started.elapsed() < LENGTH
+    }
+}
+
+impl Drop for Tone {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tone_plays_for_two_seconds_on_the_speaker() {
+        let devices = hal::open(hal::Backend::Simulated);
+        let tone = Tone::play(&devices).unwrap();
+        assert!(tone.playing());
+        let (_, state, _) = tone.pipeline.state(gst::ClockTime::from_seconds(5));
+        assert_eq!(state, gst::State::Playing);
+        // Position advances in real time on the clocked (simulated) speaker.
+        std::thread::sleep(Duration::from_millis(500));
+        let pos = tone
+            .pipeline
+            .query_position::<gst::ClockTime>()
+            .unwrap_or_default();
+        assert!(pos >= gst::ClockTime::from_mseconds(300), "{pos}");
+    }
+}
