@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 use crate::schedule::ScheduleIndex;
 
+mod lockout;
+pub use lockout::{Lockout, Wrong};
+
 /// Tunables from the issue and the state policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -81,9 +84,7 @@ pub struct Checkin {
     phase: Phase,
     digits: String,
     lang: Lang,
-    wrong_in_a_row: u8,
-    lockouts: u32,
-    locked_until: Option<DateTime<Utc>>,
+    lockout: Lockout,
     /// Set after a wrong PIN until the next digit.
     show_not_recognized: bool,
     last_touch: DateTime<Utc>,
@@ -92,20 +93,18 @@ pub struct Checkin {
 impl Checkin {
     pub fn new(policy: Policy, lang: Lang, now: DateTime<Utc>) -> Self {
         Self {
+            lockout: Lockout::new(policy.max_attempts, policy.lock_base),
             policy,
             phase: Phase::Attract,
             digits: String::new(),
             lang,
-            wrong_in_a_row: 0,
-            lockouts: 0,
-            locked_until: None,
             show_not_recognized: false,
             last_touch: now,
         }
     }
 
     fn locked(&self, now: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|t| now < t)
+        self.lockout.locked(now)
     }
 
     fn back_to_attract(&mut self) {
@@ -195,20 +194,10 @@ impl Checkin {
     ) -> Vec<Effect> {
         let found = schedule.and_then(|s| s.find(pin, now.with_timezone(&s.tz).date_naive()));
         let Some(v) = found else {
-            self.wrong_in_a_row += 1;
-            if self.wrong_in_a_row >= self.policy.max_attempts {
-                let factor = 1i32 << self.lockouts.min(10);
-                self.locked_until = Some(now + self.policy.lock_base * factor);
-                self.lockouts += 1;
-                self.wrong_in_a_row = 0;
-                self.show_not_recognized = false;
-            } else {
-                self.show_not_recognized = true;
-            }
+            self.show_not_recognized = self.lockout.wrong(now) != Wrong::Locked;
             return Vec::new();
         };
-        self.wrong_in_a_row = 0;
-        self.lockouts = 0;
+        self.lockout.right();
         let opens = v.start - v.visitor_early;
         let (outcome, effects) = match v.status {
             VisitStatus::Cancelled => (Outcome::Cancelled, vec![]),
@@ -254,13 +243,10 @@ impl Checkin {
         let (screen, message) = match &self.phase {
             Phase::Attract => (Screen::Attract, Message::None),
             Phase::Entering => {
-                let message = match self.locked_until {
-                    Some(until) if now < until => Message::Locked {
-                        seconds_left: ((until - now).num_milliseconds() + 999).div_euclid(1000)
-                            as u32,
-                    },
-                    _ if self.show_not_recognized => Message::NotRecognized {
-                        attempts_left: self.policy.max_attempts - self.wrong_in_a_row,
+                let message = match self.lockout.seconds_left(now) {
+                    Some(seconds_left) => Message::Locked { seconds_left },
+                    None if self.show_not_recognized => Message::NotRecognized {
+                        attempts_left: self.lockout.attempts_left(),
                     },
                     _ => Message::None,
                 };
@@ -302,6 +288,7 @@ impl Checkin {
             message,
             offline,
             call: Default::default(),
+            unit: Default::default(),
         }
     }
 }

@@ -60,7 +60,12 @@ async fn setup(s: &TestServer) -> Setup {
 
 async fn schedule(s: &TestServer, credential: &str) -> Value {
     let (st, body) = s
-        .send(Method::GET, "/api/v1/terminal/schedule", Some(credential), None)
+        .send(
+            Method::GET,
+            "/api/v1/terminal/schedule",
+            Some(credential),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{body}");
     body
@@ -86,7 +91,10 @@ async fn only_the_units_own_terminals_get_its_persons_pin_verifiers() {
     assert_eq!(persons[0]["display"], "James S.");
     assert_eq!(persons[0]["id"], json!(d.james));
     let verifier = persons[0]["pin_verifier"].as_str().unwrap();
-    assert!(verifies(verifier, "2468"), "the person's PIN checks offline");
+    assert!(
+        verifies(verifier, "2468"),
+        "the person's PIN checks offline"
+    );
     assert!(!verifies(verifier, "2469"));
     assert!(!a.to_string().contains("2468"), "never the PIN itself");
     for v in a["days"][0]["visits"].as_array().unwrap() {
@@ -136,8 +144,10 @@ async fn a_lobby_check_in_shows_on_the_unit_terminal() {
             Method::POST,
             "/api/v1/terminal/events",
             Some(&d.lobby),
-            Some(&json!({"events": [{"id": id, "occurred_at": "2026-11-19T15:59:00Z",
-                "visit_id": d.visits[0], "event": {"type": "check_in"}}]})),
+            Some(
+                &json!({"events": [{"id": id, "occurred_at": "2026-11-19T15:59:00Z",
+                "visit_id": d.visits[0], "event": {"type": "check_in"}}]}),
+            ),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{body}");
@@ -215,8 +225,18 @@ async fn a_sign_in_photo_lands_on_the_days_visits_once_and_staff_can_fetch_it() 
     assert_eq!(res.bytes().await.unwrap().to_vec(), jpeg());
     let res = s.http.get(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = s.http.get(&url).bearer_auth(&d.unit_a).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a terminal is not staff");
+    let res = s
+        .http
+        .get(&url)
+        .bearer_auth(&d.unit_a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "a terminal is not staff"
+    );
 
     // Refused: a lobby, another unit's person, not a JPEG, too large.
     let (st, _) = post(d.lobby.clone(), photo(Uuid::new_v4(), "A-1001", &jpeg())).await;
