@@ -281,10 +281,16 @@ impl SignIn {
         now: DateTime<Utc>,
         schedule: Option<&ScheduleIndex>,
     ) -> Vec<Effect> {
+        // Two persons whose numbers share digits and PIN cannot be told
+        // apart: better neither than the wrong one.
         let found = schedule.and_then(|s| {
-            s.persons_numbered(&self.number)
-                .find(|p| p.pin_matches(pin))
-                .map(|p| (p.id, p.number.clone()))
+            let mut matching = s
+                .persons_numbered(&self.number)
+                .filter(|p| p.pin_matches(pin));
+            match (matching.next(), matching.next()) {
+                (Some(p), None) => Some((p.id, p.number.clone())),
+                _ => None,
+            }
         });
         let Some((person, number)) = found else {
             self.show_not_recognized = self.lockout.wrong(now) != Wrong::Locked;

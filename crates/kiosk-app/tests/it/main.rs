@@ -8,4 +8,5 @@ mod demo;
 mod diagnose;
 mod offline;
 mod screenshots;
+mod unit;
 mod util;
