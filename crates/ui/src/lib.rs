@@ -28,6 +28,7 @@ slint::include_modules!();
 
 mod lobby_ui;
 pub mod screenshots;
+mod unit_samples;
 mod unit_ui;
 pub mod unit_view;
 pub mod view;

@@ -31,7 +31,7 @@ fn every_screen_renders_in_english_and_spanish() {
         .map(|(name, _)| name)
         .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
         .collect();
-    assert_eq!(names.len(), 24);
+    assert_eq!(names.len(), 31);
     assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
     for call in [
         "waiting-ready",
@@ -41,7 +41,7 @@ fn every_screen_renders_in_english_and_spanish() {
     ] {
         assert!(names.contains(&call), "{call}");
     }
-    assert_eq!(paths.len(), 48);
+    assert_eq!(paths.len(), 62);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));
