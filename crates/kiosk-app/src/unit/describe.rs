@@ -16,9 +16,14 @@ pub fn describe(v: &LobbyView) -> Option<String> {
     };
     Some(match v.screen {
         Screen::UnitSignIn => match u.step {
-            SignInStep::Number => format!("[sign-in] ID number: {}_{message}", u.number),
+            SignInStep::Number => format!(
+                "[sign-in] {} {} ID number: {}_{message}",
+                v.facility_name, v.clock, u.number
+            ),
             SignInStep::Pin => format!(
-                "[sign-in] PIN: {}_{message}",
+                "[sign-in] {} {} PIN: {}_{message}",
+                v.facility_name,
+                v.clock,
                 "•".repeat(u.pin_entered.into())
             ),
         },
