@@ -55,6 +55,8 @@ fn schedule() -> Schedule {
                 person_display: "J. S.".into(),
                 visitor_display: vec!["M. S.".into()],
                 pin_verifier: verifier(&key, &pin(i)),
+                person_id: None,
+                visitor_checked_in: false,
             }
         })
         .collect();
@@ -84,6 +86,7 @@ fn schedule() -> Schedule {
                 visits: vec![],
             },
         ],
+        persons: vec![],
     }
 }
 

@@ -8,6 +8,7 @@
 //! enrolment_code = "1234-5678-9012"   # first start only; may be typed instead
 //! poll_seconds = 10
 //! heartbeat_seconds = 30
+//! unit_idle_seconds = 60         # housing unit: signed out after this long untouched
 //!
 //! [call]
 //! devices = "real"               # or "simulated" (no camera or sound card)
@@ -69,6 +70,7 @@ struct File {
     enrolment_code: Option<String>,
     poll_seconds: Option<f64>,
     heartbeat_seconds: Option<f64>,
+    unit_idle_seconds: Option<f64>,
     #[serde(default)]
     call: CallConfig,
     #[serde(default)]
@@ -199,6 +201,9 @@ pub struct Config {
     pub enrolment_code: Option<String>,
     pub poll: Duration,
     pub heartbeat: Duration,
+    /// Housing unit: no touch for this long signs the person out (never
+    /// during a call).
+    pub unit_idle: Duration,
     pub call: CallConfig,
     pub technician: TechnicianConfig,
 }
@@ -268,6 +273,9 @@ impl Config {
             enrolment_code: env("KIOSK_ENROLMENT_CODE").or(file.enrolment_code),
             poll: secs(file.poll_seconds, 10.0),
             heartbeat: secs(file.heartbeat_seconds, 30.0),
+            unit_idle: Duration::from_secs_f64(
+                file.unit_idle_seconds.unwrap_or(60.0).clamp(5.0, 3600.0),
+            ),
             call: {
                 let mut c = file.call;
                 if let Some(d) = env("KIOSK_DEVICES") {

@@ -44,6 +44,7 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         enrolment_code: Some(lobby.code.clone()),
         poll: Duration::from_secs(2),
         heartbeat: Duration::from_secs(10),
+        unit_idle: Duration::from_secs(60),
         call: crate::config::CallConfig {
             devices: hal::Backend::Simulated,
             ..Default::default()
@@ -179,6 +180,7 @@ fn call(
             enrolment_code: Some(t.code.clone()),
             poll: Duration::from_secs(2),
             heartbeat: Duration::from_secs(10),
+            unit_idle: Duration::from_secs(60),
             call: simulated.clone(),
             technician: Default::default(),
         };

@@ -4,6 +4,13 @@
 use ui::{CallEnd, LobbyView, Message, PeerNotice, Quality, Screen, StatusText};
 
 pub fn describe(v: &LobbyView) -> String {
+    if let Some(text) = crate::unit::describe::describe(v) {
+        return if v.offline {
+            format!("{text} (offline)")
+        } else {
+            text
+        };
+    }
     let status = |s: &StatusText| match s {
         StatusText::Scheduled => "the visit has not started yet",
         StatusText::Pending => "waiting for the other side",
@@ -77,6 +84,7 @@ pub fn describe(v: &LobbyView) -> String {
             }
             s
         }
+        (Screen::UnitSignIn | Screen::UnitVisits, _) => "[unit]".into(),
         (Screen::CallEnded, _) => match &v.call.ended {
             Some(CallEnd::ByStaff { reason }) => format!("[ended] Visit ended by staff: {reason}"),
             Some(CallEnd::HungUpHere) => "[ended] You ended the visit.".into(),

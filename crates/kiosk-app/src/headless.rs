@@ -6,7 +6,10 @@
 //! digit 5          one key        pin 123456   several keys
 //! ok | delete | cancel | lang es | lang en
 //! wait 1.5         let time pass (idle timeout, countdowns, sync)
-//! visit <id>       open a visit's call (a unit terminal's visit list)
+//! visit <id>       open a visit's call directly
+//! id 1001          housing unit: type an ID number (then `ok`, `pin 2468`, `ok`)
+//! join 2           housing unit: Join on the second visit of the list
+//! signout          housing unit: Sign out
 //! join | end | confirm | keep     Join, the red X, End visit, Keep talking
 //! stats            print the call's figures as JSON
 //! technician 4821  five taps on the corner, then the technician PIN and OK
@@ -49,7 +52,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("", _) | ("status", _) => Command::Status,
         ("quit", _) | ("exit", _) => Command::Quit,
         ("touch", _) => Command::Touches(vec![UiInput::TouchStart]),
-        ("join", _) => Command::Touches(vec![UiInput::Join]),
+        ("join", Some(n)) => match n.parse::<u8>() {
+            Ok(n @ 1..) => Command::Touches(vec![UiInput::JoinVisit(n - 1)]),
+            _ => return Err(format!("not a row of the visit list: {n}")),
+        },
+        ("join", None) => Command::Touches(vec![UiInput::Join]),
+        ("signout", _) | ("sign-out", _) => Command::Touches(vec![UiInput::SignOut]),
         ("end", _) => Command::Touches(vec![UiInput::EndCall]),
         ("confirm", _) => Command::Touches(vec![UiInput::ConfirmEnd]),
         ("keep", _) => Command::Touches(vec![UiInput::KeepCall]),
@@ -79,7 +87,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Ok(d) if d <= 9 => Command::Touches(vec![UiInput::Digit(d)]),
             _ => return Err(format!("not a digit: {d}")),
         },
-        ("pin", Some(p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+        ("pin", Some(p)) | ("id", Some(p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
             Command::Touches(p.bytes().map(|b| UiInput::Digit(b - b'0')).collect())
         }
         ("wait", Some(s)) => match s.parse::<f64>() {

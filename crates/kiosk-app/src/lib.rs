@@ -2,7 +2,8 @@
 //!
 //! A lobby terminal caches the day's schedule, checks visitors in by PIN
 //! (online or offline), and delivers what happened to visit-server from a
-//! durable outbox. The pieces: [`checkin`] (pure state machine), [`schedule`]
+//! durable outbox. A housing-unit terminal signs the incarcerated person in
+//! ([`unit`]) and lists their visits of the day, offline too. The pieces: [`checkin`] (pure state machine), [`schedule`]
 //! (validated, indexed schedule), [`store`] (SQLite files), [`sync`]
 //! (background network), [`terminal`] (the wiring), and two faces for it:
 //! [`window`] (touchscreen) and [`headless`] (standard input); [`notify`]
@@ -24,4 +25,5 @@ pub mod store;
 pub mod sync;
 pub mod technician;
 pub mod terminal;
+pub mod unit;
 pub mod window;

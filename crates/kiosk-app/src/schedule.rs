@@ -1,6 +1,10 @@
 //! The day schedule as the terminal holds it: validated whole, then indexed
 //! by PIN verifier so a typed PIN is checked with one HMAC per day and a
 //! hash lookup, with the network up or down.
+//!
+//! A housing-unit terminal's schedule also carries the unit's persons with
+//! an Argon2id verifier of each sign-in PIN ([`PersonEntry`]), checked
+//! here so that sign-in works offline too.
 
 use std::collections::HashMap;
 
@@ -32,6 +36,55 @@ pub struct VisitEntry {
     pub visitor_display: Vec<String>,
     /// How early the visitor may check in.
     pub visitor_early: Duration,
+    /// How early the incarcerated person may join.
+    pub person_early: Duration,
+    /// The person's id (unit terminals only).
+    pub person_id: Option<Uuid>,
+    /// A visitor has checked in at the lobby (on-site visits).
+    pub visitor_checked_in: bool,
+}
+
+/// A person of the unit, as the sign-in sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonEntry {
+    pub id: Uuid,
+    /// As the facility writes it, e.g. `A-1001`.
+    pub number: String,
+    /// Its digits, which is what is typed on the keypad (`1001`).
+    pub digits: String,
+    /// "James S."
+    pub display: String,
+    /// Argon2id in PHC string form, checked when validating the schedule.
+    verifier: String,
+}
+
+/// Most memory (KiB) and passes a PIN verifier may ask for: a broken or
+/// hostile schedule must not make one sign-in take seconds.
+const MAX_ARGON2_M_KIB: u32 = 64 * 1024;
+const MAX_ARGON2_T: u32 = 8;
+
+fn check_verifier(v: &str) -> Result<(), String> {
+    let h = argon2::PasswordHash::new(v).map_err(|e| format!("not a PHC string: {e}"))?;
+    if h.algorithm.as_str() != "argon2id" {
+        return Err(format!("{} instead of argon2id", h.algorithm));
+    }
+    let params = argon2::Params::try_from(&h).map_err(|e| e.to_string())?;
+    if params.m_cost() > MAX_ARGON2_M_KIB || params.t_cost() > MAX_ARGON2_T {
+        return Err("Argon2 parameters too costly for a terminal".into());
+    }
+    Ok(())
+}
+
+impl PersonEntry {
+    /// Whether `pin` is this person's sign-in PIN (one Argon2id run).
+    pub fn pin_matches(&self, pin: &str) -> bool {
+        use argon2::PasswordVerifier;
+        argon2::PasswordHash::new(&self.verifier).is_ok_and(|h| {
+            argon2::Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
+    }
 }
 
 struct Day {
@@ -45,6 +98,7 @@ pub struct ScheduleIndex {
     pub tz: Tz,
     days: Vec<Day>,
     visits: Vec<VisitEntry>,
+    persons: Vec<PersonEntry>,
 }
 
 impl std::fmt::Debug for ScheduleIndex {
@@ -87,7 +141,12 @@ impl ScheduleIndex {
                 .policies
                 .iter()
                 .find(|p| p.kind == kind)
-                .map(|p| Duration::minutes(i64::from(p.visitor_early_minutes)))
+                .map(|p| {
+                    (
+                        Duration::minutes(i64::from(p.visitor_early_minutes)),
+                        Duration::minutes(i64::from(p.person_early_minutes)),
+                    )
+                })
         };
         let mut days = Vec::new();
         let mut visits = Vec::new();
@@ -104,7 +163,7 @@ impl ScheduleIndex {
                 if v.start.with_timezone(&tz).date_naive() != d.date {
                     return bad(format!("visit {} is not on {}", v.id, d.date));
                 }
-                let Some(visitor_early) = early(v.kind) else {
+                let Some((visitor_early, person_early)) = early(v.kind) else {
                     return bad(format!("no join policy for {:?} visits", v.kind));
                 };
                 if by_verifier
@@ -123,16 +182,58 @@ impl ScheduleIndex {
                     person_display: v.person_display.clone(),
                     visitor_display: v.visitor_display.clone(),
                     visitor_early,
+                    person_early,
+                    person_id: v.person_id,
+                    visitor_checked_in: v.visitor_checked_in,
                 });
             }
             days.push(Day { key, by_verifier });
+        }
+        let mut persons = Vec::with_capacity(wire.persons.len());
+        for p in &wire.persons {
+            if let Err(e) = check_verifier(&p.pin_verifier) {
+                return bad(format!("person {} has an unusable PIN verifier: {e}", p.id));
+            }
+            let digits: String = p.number.chars().filter(char::is_ascii_digit).collect();
+            if digits.is_empty() {
+                return bad(format!("person {} has a number without digits", p.id));
+            }
+            persons.push(PersonEntry {
+                id: p.id,
+                number: p.number.clone(),
+                digits,
+                display: p.display.clone(),
+                verifier: p.pin_verifier.clone(),
+            });
         }
         Ok(Self {
             wire,
             tz,
             days,
             visits,
+            persons,
         })
+    }
+
+    /// The persons whose number has these digits (usually one; two only if
+    /// the unit has, say, A-1001 and B-1001, and then the PIN tells).
+    pub fn persons_numbered(&self, digits: &str) -> impl Iterator<Item = &PersonEntry> {
+        self.persons.iter().filter(move |p| p.digits == digits)
+    }
+
+    pub fn person(&self, id: Uuid) -> Option<&PersonEntry> {
+        self.persons.iter().find(|p| p.id == id)
+    }
+
+    /// A person's visits on a facility-local day, by start.
+    pub fn visits_of(&self, person: Uuid, day: NaiveDate) -> Vec<&VisitEntry> {
+        let mut v: Vec<_> = self
+            .visits
+            .iter()
+            .filter(|v| v.person_id == Some(person) && v.date == day)
+            .collect();
+        v.sort_by_key(|v| v.start);
+        v
     }
 
     /// The visit this PIN opens: today's before tomorrow's.
@@ -225,10 +326,13 @@ pub(crate) mod tests {
                             person_display: "J. S.".into(),
                             visitor_display: vec!["M. S.".into()],
                             pin_verifier: verifier(&KEY, pin),
+                            person_id: None,
+                            visitor_checked_in: false,
                         }
                     })
                     .collect(),
             }],
+            persons: vec![],
         }
     }
 

@@ -4,8 +4,11 @@
 //!
 //! A lobby terminal opens the call of a visit when its visitor checks in;
 //! the waiting screen takes over once the check-in result is dismissed. A
-//! housing-unit terminal opens a visit's call when the person picks it
-//! (`open_visit`; the sign-in and visit list arrive with their own issue).
+//! housing-unit terminal runs [`crate::unit::signin`] instead: the person
+//! signs in (a photo is taken and queued), picks a visit, and its call opens
+//! through the same `open_visit` and joins as soon as the server lets it.
+//! While a call is up the sign-in machine gets no ticks (no idle sign-out);
+//! when the call screen closes it is back on the person's list.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,6 +30,7 @@ use crate::schedule::ScheduleIndex;
 use crate::store::Store;
 use crate::sync::client::{Client, SyncError};
 use crate::sync::{Shared, StatusReport, Sync, Timing};
+use crate::unit::signin::{self, SignIn};
 
 pub struct Terminal {
     pub identity: EnrolResponse,
@@ -37,6 +41,11 @@ pub struct Terminal {
     cfg: Config,
     screens: Screens,
     call: Option<(CallFlow, CallHandle)>,
+    /// The housing unit's sign-in (unit terminals only).
+    unit: Option<SignIn>,
+    /// A visit picked on the unit's list: press Join for the person as soon
+    /// as the waiting screen offers it.
+    auto_join: Option<Uuid>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -147,6 +156,14 @@ impl Terminal {
         };
         runtime.spawn(sync.run());
         let machine = Checkin::new(Policy::default(), cfg.language, shared.now());
+        let unit = (cfg.role == TerminalRole::Unit).then(|| {
+            let policy = signin::Policy {
+                idle_timeout: chrono::Duration::from_std(cfg.unit_idle)
+                    .unwrap_or(chrono::Duration::seconds(60)),
+                ..signin::Policy::default()
+            };
+            SignIn::new(policy, cfg.language, shared.now())
+        });
         Ok(Terminal {
             identity,
             store,
@@ -156,6 +173,8 @@ impl Terminal {
             cfg: cfg.clone(),
             screens: Screens::default(),
             call: None,
+            unit,
+            auto_join: None,
             _runtime: runtime,
         })
     }
@@ -218,9 +237,10 @@ impl Terminal {
         self.call.as_ref().map(|(_, h)| h.snapshot())
     }
 
-    /// The call screen is up (not the check-in screens in front of it).
+    /// The call screen is up (not the check-in screens in front of it; at
+    /// a unit terminal the call is always in front).
     fn call_showing(&self) -> bool {
-        self.call.is_some() && self.machine_screen() == Screen::Attract
+        self.call.is_some() && (self.unit.is_some() || self.machine_screen() == Screen::Attract)
     }
 
     fn machine_screen(&self) -> Screen {
@@ -241,6 +261,8 @@ impl Terminal {
                     if let Some((_, h)) = self.call.take() {
                         tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %h.visit_id, "visit closed on screen");
                     }
+                    self.auto_join = None;
+                    self.feed_unit(signin::Input::CallClosed);
                 }
             }
         }
@@ -272,6 +294,93 @@ impl Terminal {
         }
     }
 
+    fn feed_unit(&mut self, input: signin::Input) {
+        let now = self.shared.now();
+        let Some(unit) = &mut self.unit else { return };
+        let effects = self
+            .shared
+            .with_schedule(|s| unit.handle(input, now, s.map(|s| &*s)));
+        let terminal_id = self.identity.terminal_id;
+        for effect in effects {
+            match effect {
+                signin::Effect::SignedIn { person, number, at } => {
+                    tracing::info!(%terminal_id, person_id = %person, offline = !self.shared.online(), "person signed in");
+                    let _ = self.store.log("sign_in", None, &person.to_string());
+                    self.take_photo(number, at);
+                }
+                signin::Effect::Join { visit, number, at } => {
+                    let event = protocol::terminal::TerminalEvent {
+                        id: Uuid::new_v4(),
+                        occurred_at: at,
+                        visit_id: visit,
+                        event: protocol::terminal::TerminalEventKind::SignIn {
+                            person_number: number,
+                        },
+                    };
+                    match self.store.queue(&event) {
+                        Ok(()) => self.shared.wake.notify_one(),
+                        Err(e) => {
+                            tracing::error!(%terminal_id, visit_id = %visit, error = %e, "the sign-in could not be queued")
+                        }
+                    }
+                    match self.open_visit(visit) {
+                        Ok(()) => self.auto_join = Some(visit),
+                        Err(e) => {
+                            tracing::warn!(%terminal_id, visit_id = %visit, error = %format!("{e:#}"), "cannot open the visit's call")
+                        }
+                    }
+                }
+                signin::Effect::SignedOut { person, why } => {
+                    tracing::info!(%terminal_id, person_id = %person, ?why, "person signed out");
+                    let _ = self
+                        .store
+                        .log("sign_out", None, &format!("{person} {why:?}"));
+                }
+            }
+        }
+    }
+
+    /// Take the sign-in still on a worker thread (the camera takes a moment)
+    /// and queue it durably; the sync task uploads it when it can.
+    fn take_photo(&self, person_number: String, at: chrono::DateTime<chrono::Utc>) {
+        let (store, shared, backend) = (
+            self.store.clone(),
+            self.shared.clone(),
+            self.cfg.call.hal(),
+        );
+        let terminal_id = self.identity.terminal_id;
+        let spawned = std::thread::Builder::new()
+            .name("sign-in-photo".into())
+            .spawn(move || {
+                let devices = hal::open(backend);
+                match crate::unit::photo::capture_jpeg(&devices) {
+                    Ok(jpeg) => {
+                        let photo = crate::store::QueuedPhoto {
+                            id: Uuid::new_v4(),
+                            person_number,
+                            taken_at: at,
+                            jpeg,
+                        };
+                        match store.queue_photo(&photo) {
+                            Ok(()) => {
+                                tracing::info!(%terminal_id, photo_id = %photo.id, bytes = photo.jpeg.len(), "sign-in photo queued");
+                                shared.wake.notify_one();
+                            }
+                            Err(e) => {
+                                tracing::error!(%terminal_id, error = %e, "the sign-in photo could not be queued")
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(%terminal_id, error = %format!("{e:#}"), "no sign-in photo: the camera failed")
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(%terminal_id, error = %e, "cannot start the photo thread");
+        }
+    }
+
     fn open_checked_in(&mut self, visit: Uuid) {
         if let Err(e) = self.open_visit(visit) {
             tracing::warn!(terminal_id = %self.identity.terminal_id, visit_id = %visit, error = %format!("{e:#}"), "cannot open the visit's call");
@@ -287,8 +396,9 @@ impl Terminal {
                 None => vec![],
             };
             self.apply_flow(effects);
-        } else if self.cfg.role == TerminalRole::Lobby || input != UiInput::TouchStart {
-            // A unit terminal has no PIN pad for visitors.
+        } else if self.unit.is_some() {
+            self.feed_unit(signin::Input::Ui(input));
+        } else {
             self.feed(Input::Ui(input));
         }
         self.view()
@@ -303,8 +413,12 @@ impl Terminal {
             });
         }
         self.feed(Input::Tick);
+        if self.call.is_none() {
+            self.feed_unit(signin::Input::Tick);
+        }
         let now = self.shared.now();
-        let effects = match &mut self.call {
+        let auto_join = self.auto_join;
+        let mut effects = match &mut self.call {
             Some((flow, handle)) => {
                 while let Some(e) = handle.try_event() {
                     flow.handle_event(e, now);
@@ -313,6 +427,14 @@ impl Terminal {
             }
             None => vec![],
         };
+        if let Some((flow, h)) = &mut self.call
+            && auto_join == Some(h.visit_id)
+            && flow.view(now).can_join
+        {
+            // The person already chose Join on the list.
+            self.auto_join = None;
+            effects.extend(flow.handle_ui(UiInput::Join, now));
+        }
         self.apply_flow(effects);
         self.view()
     }
@@ -325,11 +447,15 @@ impl Terminal {
     pub fn view(&self) -> LobbyView {
         let now = self.shared.now();
         let online = self.shared.online();
-        let mut v = self
-            .shared
-            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), !online));
+        let mut v = self.shared.with_schedule(|s| {
+            let s = s.map(|s| &*s);
+            match &self.unit {
+                Some(unit) => unit.view(now, s, !online),
+                None => self.machine.view(now, s, !online),
+            }
+        });
         if let Some((flow, _)) = &self.call
-            && v.screen == Screen::Attract
+            && (self.unit.is_some() || v.screen == Screen::Attract)
         {
             v.screen = flow.screen();
             v.call = flow.view(now);

@@ -44,6 +44,27 @@ pub struct Schedule {
     pub facility: ScheduleFacility,
     /// Today and tomorrow in the facility's time zone, in that order.
     pub days: Vec<ScheduleDay>,
+    /// The persons of the terminal's housing unit, with what is needed to
+    /// check their sign-in PIN offline. Unit terminals only: a lobby
+    /// terminal always gets an empty list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub persons: Vec<SchedulePerson>,
+}
+
+/// An incarcerated person as their housing unit's terminal knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SchedulePerson {
+    /// Person id, as in [`ScheduledVisit::person_id`].
+    pub id: Uuid,
+    /// The facility's number for the person, e.g. `A-1001`; typed at sign-in
+    /// as its digits.
+    pub number: String,
+    /// How the screen greets them, e.g. "James S.".
+    pub display: String,
+    /// The sign-in PIN's verifier: an Argon2id hash in PHC string format
+    /// (salted, parameters inside). Never the PIN itself.
+    pub pin_verifier: String,
 }
 
 /// The facility part of a schedule.
@@ -107,6 +128,14 @@ pub struct ScheduledVisit {
     pub visitor_display: Vec<String>,
     /// Offline PIN check: `HMAC-SHA256(day pin_key, pin)`, base64url.
     pub pin_verifier: String,
+    /// The incarcerated person's id (unit terminals only; see
+    /// [`Schedule::persons`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
+    /// A visitor has checked in at a lobby terminal for this visit (on-site
+    /// visits; always false for remote ones).
+    #[serde(default)]
+    pub visitor_checked_in: bool,
 }
 
 /// One thing that happened at a terminal, posted with a client-made id so that
@@ -195,6 +224,34 @@ pub enum EventOutcome {
         /// Why, in plain words.
         reason: String,
     },
+}
+
+/// `POST /api/v1/terminal/photos`: the still taken when a person signed in
+/// at a unit terminal, queued like an event and posted with a client-made id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInPhoto {
+    /// Made by the terminal when the photo was taken; the idempotency key.
+    pub id: Uuid,
+    /// When it was taken (the terminal's corrected clock). The server
+    /// attaches it to the person's visits of that facility-local day.
+    pub taken_at: DateTime<Utc>,
+    /// The number of the person who signed in, e.g. `A-1001`.
+    pub person_number: String,
+    /// The JPEG, base64 (standard alphabet, padded). At most 200 KiB decoded.
+    pub jpeg: String,
+}
+
+/// What the server did with a sign-in photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInPhotoResult {
+    /// The photo's id.
+    pub id: Uuid,
+    /// Stored, or already stored (a retry).
+    pub outcome: EventOutcome,
+    /// The visits whose history now shows it.
+    pub visits: Vec<Uuid>,
 }
 
 /// `POST /api/v1/terminal/heartbeat`: the terminal is alive, and how it is.

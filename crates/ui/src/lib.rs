@@ -28,7 +28,11 @@ slint::include_modules!();
 
 mod lobby_ui;
 pub mod screenshots;
+mod unit_samples;
+mod unit_ui;
+pub mod unit_view;
 pub mod view;
 
 pub use lobby_ui::LobbyUi;
+pub use unit_view::*;
 pub use view::*;

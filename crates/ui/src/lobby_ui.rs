@@ -50,6 +50,8 @@ impl LobbyUi {
             Screen::Waiting => ScreenId::Waiting,
             Screen::InCall => ScreenId::InCall,
             Screen::CallEnded => ScreenId::CallEnded,
+            Screen::UnitSignIn => ScreenId::UnitSignIn,
+            Screen::UnitVisits => ScreenId::UnitVisits,
         });
         api.set_facility_name(v.facility_name.as_str().into());
         api.set_clock(v.clock.as_str().into());
@@ -67,6 +69,7 @@ impl LobbyUi {
         api.set_visit_status(p.status);
 
         self.show_call(&v.call);
+        crate::unit_ui::show(&self.window, &v.unit);
         self.select_language(v.lang);
     }
 
@@ -294,6 +297,7 @@ impl LobbyUi {
         api.on_end_call(send(UiInput::EndCall));
         api.on_confirm_end(send(UiInput::ConfirmEnd));
         api.on_keep_call(send(UiInput::KeepCall));
+        crate::unit_ui::on_input(&self.window, f.clone());
         let g = f.clone();
         api.on_digit(move |d| {
             // The pad only has keys 0-9; anything else would be a .slint bug.

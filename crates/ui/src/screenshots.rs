@@ -199,6 +199,11 @@ pub fn samples() -> Vec<Sample> {
         ),
         Sample::new("call-ended-by-other", ended(CallEnd::HungUpOther)),
     ]);
+    samples.extend(
+        crate::unit_samples::unit_samples(&base)
+            .into_iter()
+            .map(|(name, view)| Sample::new(name, view)),
+    );
     samples
 }
 

@@ -26,6 +26,10 @@ pub enum Screen {
     InCall,
     /// "Visit ended" / "Visit ended by staff: reason", then back to attract.
     CallEnded,
+    /// Housing unit: ID number, then PIN, on the keypad ([`crate::UnitView`]).
+    UnitSignIn,
+    /// Housing unit: the signed-in person's visits of the day, "Sign out".
+    UnitVisits,
 }
 
 /// How the call is doing, as a small mark on the in-call screen.
@@ -139,6 +143,8 @@ pub struct LobbyView {
     pub offline: bool,
     /// The waiting, in-call and ended screens.
     pub call: CallView,
+    /// The housing-unit screens.
+    pub unit: crate::UnitView,
 }
 
 impl Default for LobbyView {
@@ -153,6 +159,7 @@ impl Default for LobbyView {
             message: Message::None,
             offline: false,
             call: CallView::default(),
+            unit: Default::default(),
         }
     }
 }
@@ -180,6 +187,10 @@ pub enum UiInput {
     ConfirmEnd,
     /// "Keep talking" in the confirmation.
     KeepCall,
+    /// "Join" on a row of the unit's visit list (0 is the first row).
+    JoinVisit(u8),
+    /// "Sign out" on the unit's visit list.
+    SignOut,
 }
 
 /// Why enrolment did not work, shown on the technician screen.

@@ -12,9 +12,9 @@ use std::rc::Rc;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use ui::screenshots::{sample_enrol_views, sample_technician_views, sample_views};
 use ui::{
-    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, Lang, LobbyUi, LobbyView, Message,
-    PeerNotice, Quality, Screen, StatusText, TechnicianInput, TechnicianMessage, TechnicianScreen,
-    TechnicianView, UiInput,
+    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, JoinState, Lang, LobbyUi, LobbyView,
+    Message, PeerNotice, Quality, Screen, SignInStep, StatusText, TechnicianInput, TechnicianMessage,
+    TechnicianScreen, TechnicianView, UiInput, UnitStatus, UnitView, UnitVisit,
 };
 
 /// A lobby showing `view`, and the inputs it reported, lobby and enrolment
@@ -723,4 +723,124 @@ fn the_diagnostics_test_the_speaker_and_close() {
         ..v
     });
     assert!(lobby.shows("Probar altavoz") && lobby.shows("Cerrar"));
+}
+
+/// The housing unit's sign-in: the keypad types the ID number (shown),
+/// "Next", then the PIN (masked) and "Sign in", which needs 4 digits.
+#[test]
+fn unit_sign_in_keys_and_steps() {
+    let number = |number: &str| LobbyView {
+        screen: Screen::UnitSignIn,
+        unit: UnitView {
+            number: number.into(),
+            ..UnitView::default()
+        },
+        ..view(Screen::UnitSignIn, Message::None)
+    };
+    let lobby = Lobby::new(&number(""));
+    assert!(lobby.shows("Sign in with your ID number"));
+    // The technician's corner is here too (a unit terminal has no attract screen).
+    let tech = with_technician(&lobby);
+    lobby.press("Technician");
+    assert_eq!(*tech.borrow(), vec![TechnicianInput::CornerTap]);
+    assert!(lobby.take_inputs().is_empty());
+    assert_eq!(lobby.button("Next").accessible_enabled(), Some(false));
+    lobby.press("1");
+    lobby.press("Delete");
+    lobby.ui.show(&number("1001"));
+    assert!(lobby.shows("ID number 1001"));
+    lobby.press("Next");
+    assert_eq!(
+        lobby.take_inputs(),
+        [UiInput::Digit(1), UiInput::Backspace, UiInput::Submit]
+    );
+    let pin = |entered| LobbyView {
+        unit: UnitView {
+            step: SignInStep::Pin,
+            number: "1001".into(),
+            pin_entered: entered,
+            ..UnitView::default()
+        },
+        ..number("1001")
+    };
+    lobby.ui.show(&pin(3));
+    assert!(lobby.shows("3 PIN digits entered"));
+    assert_eq!(lobby.button("Sign in").accessible_enabled(), Some(false));
+    lobby.ui.show(&pin(4));
+    lobby.press("Sign in");
+    lobby.press("Back");
+    assert_eq!(lobby.take_inputs(), [UiInput::Submit, UiInput::Cancel]);
+    // A wrong pair, then the lockout (every key but Back disabled).
+    lobby.ui.show(&LobbyView {
+        message: Message::NotRecognized { attempts_left: 3 },
+        ..number("")
+    });
+    assert!(lobby.shows("ID number or PIN not recognized. 3 attempts left."));
+    lobby.ui.show(&LobbyView {
+        message: Message::Locked { seconds_left: 45 },
+        ..number("")
+    });
+    for label in ["5", "Delete", "Next"] {
+        assert_eq!(
+            lobby.button(label).accessible_enabled(),
+            Some(false),
+            "{label}"
+        );
+    }
+}
+
+/// The visit list: Join on the open row reports that row, Sign out, the
+/// visitor-not-checked-in and no-visits states, in both languages.
+#[test]
+fn unit_visit_list_join_sign_out_and_states() {
+    let row = |starts: &str, join| UnitVisit {
+        starts_at: starts.into(),
+        ends_at: "12:00".into(),
+        visitors: "Maria S.".into(),
+        remote: false,
+        status: UnitStatus::Pending,
+        join,
+    };
+    let list = |visits, lang| LobbyView {
+        lang,
+        unit: UnitView {
+            person: "James S.".into(),
+            visits,
+            ..UnitView::default()
+        },
+        ..view(Screen::UnitVisits, Message::None)
+    };
+    let lobby = Lobby::new(&list(
+        vec![
+            row("08:00", JoinState::Closed),
+            row("10:00", JoinState::Open),
+            row("14:00", JoinState::OpensAt("13:58".into())),
+        ],
+        Lang::En,
+    ));
+    assert!(lobby.shows("Hello, James S."));
+    assert!(lobby.shows("You can join from 13:58."));
+    lobby.press("Join the visit at 10:00");
+    lobby.press("Sign out");
+    assert_eq!(
+        lobby.take_inputs(),
+        [UiInput::JoinVisit(1), UiInput::SignOut]
+    );
+    lobby.ui.show(&list(
+        vec![row("10:00", JoinState::VisitorNotCheckedIn)],
+        Lang::En,
+    ));
+    assert!(lobby.shows("Your visitor has not checked in yet."));
+    assert!(
+        ElementHandle::find_by_accessible_label(lobby.ui.component(), "Join the visit at 10:00")
+            .next()
+            .is_none(),
+        "no Join before the visitor is there"
+    );
+    lobby.ui.show(&list(vec![], Lang::En));
+    assert!(lobby.shows("No visits today."));
+    lobby.ui.show(&list(vec![], Lang::Es));
+    assert!(lobby.shows("No tiene visitas hoy."));
+    lobby.press("Cerrar sesión");
+    assert_eq!(lobby.take_inputs(), [UiInput::SignOut]);
 }

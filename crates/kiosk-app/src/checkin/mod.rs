@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::schedule::ScheduleIndex;
 
 pub mod lockout;
-pub use lockout::Lockout;
+pub use lockout::{Lockout, Wrong};
 
 /// Tunables from the issue and the state policy.
 #[derive(Debug, Clone)]
@@ -194,7 +194,7 @@ impl Checkin {
     ) -> Vec<Effect> {
         let found = schedule.and_then(|s| s.find(pin, now.with_timezone(&s.tz).date_naive()));
         let Some(v) = found else {
-            self.show_not_recognized = !self.lockout.wrong(now);
+            self.show_not_recognized = self.lockout.wrong(now) != Wrong::Locked;
             return Vec::new();
         };
         self.lockout.right();
@@ -288,6 +288,7 @@ impl Checkin {
             message,
             offline,
             call: Default::default(),
+            unit: Default::default(),
         }
     }
 }

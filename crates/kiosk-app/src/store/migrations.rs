@@ -15,7 +15,8 @@ pub const SCHEDULE: &[&str] = &[r#"
     );
 "#];
 
-pub const OUTBOX: &[&str] = &[r#"
+pub const OUTBOX: &[&str] = &[
+    r#"
     CREATE TABLE outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         event_id TEXT NOT NULL UNIQUE,
@@ -35,7 +36,18 @@ pub const OUTBOX: &[&str] = &[r#"
         visit_id TEXT,
         detail TEXT NOT NULL
     );
-"#];
+"#,
+    r#"
+    -- Sign-in photos waiting for the server (deleted once it answered).
+    CREATE TABLE photos (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_id TEXT NOT NULL UNIQUE,
+        person_number TEXT NOT NULL,
+        taken_at INTEGER NOT NULL,
+        jpeg BLOB NOT NULL
+    );
+"#,
+];
 
 pub fn apply(conn: &mut Connection, migrations: &[&str]) -> anyhow::Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

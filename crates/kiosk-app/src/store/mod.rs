@@ -4,8 +4,9 @@
 //!   Losing its last write to a power cut costs one re-download, so it runs
 //!   with `synchronous=NORMAL`.
 //! - `outbox.db`: events waiting for the server, which check-ins are
-//!   recorded in, and the local event log. A visitor was told "Checked in":
-//!   that must survive a power cut, so `synchronous=FULL`.
+//!   recorded in, sign-in photos waiting for upload, and the local event
+//!   log. A visitor was told "Checked in": that must survive a power cut,
+//!   so `synchronous=FULL`.
 //!
 //! Both are WAL, both have versioned migrations.
 
@@ -19,6 +20,15 @@ use chrono::{DateTime, Utc};
 use protocol::terminal::{Schedule, TerminalEvent, TerminalEventKind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
+
+/// A sign-in photo waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedPhoto {
+    pub id: Uuid,
+    pub person_number: String,
+    pub taken_at: DateTime<Utc>,
+    pub jpeg: Vec<u8>,
+}
 
 pub struct Store {
     schedule: Mutex<Connection>,
@@ -168,8 +178,77 @@ impl Store {
         Ok(out)
     }
 
+    /// Events and photos still to deliver.
     pub fn pending_count(&self) -> anyhow::Result<u32> {
-        Ok(lock(&self.outbox).query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+        Ok(lock(&self.outbox).query_row(
+            "SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM photos)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Queue a sign-in photo for upload, durably.
+    pub fn queue_photo(&self, photo: &QueuedPhoto) -> anyhow::Result<()> {
+        let c = lock(&self.outbox);
+        c.execute(
+            "INSERT INTO photos (photo_id, person_number, taken_at, jpeg) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![
+                photo.id.to_string(),
+                photo.person_number,
+                photo.taken_at.timestamp_millis(),
+                photo.jpeg
+            ],
+        )?;
+        c.execute(
+            "INSERT INTO log (at, kind, visit_id, detail) VALUES (?1, 'sign_in_photo', NULL, ?2)",
+            params![
+                photo.taken_at.timestamp_millis(),
+                format!("{} ({} bytes)", photo.id, photo.jpeg.len())
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The oldest photo not yet delivered.
+    pub fn next_photo(&self) -> anyhow::Result<Option<QueuedPhoto>> {
+        let c = lock(&self.outbox);
+        c.query_row(
+            "SELECT photo_id, person_number, taken_at, jpeg FROM photos ORDER BY seq LIMIT 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .map(|(id, person_number, taken_at, jpeg)| {
+            Ok(QueuedPhoto {
+                id: id.parse().context("a queued photo's id does not parse")?,
+                person_number,
+                taken_at: DateTime::from_timestamp_millis(taken_at)
+                    .context("a queued photo's time is out of range")?,
+                jpeg,
+            })
+        })
+        .transpose()
+    }
+
+    /// The server answered for this photo (stored, or refused for good).
+    pub fn photo_done(&self, id: Uuid, outcome: &str) -> anyhow::Result<()> {
+        let mut c = lock(&self.outbox);
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM photos WHERE photo_id = ?1", [id.to_string()])?;
+        tx.execute(
+            "INSERT INTO log (at, kind, visit_id, detail) VALUES (?1, 'photo_delivered', NULL, ?2)",
+            params![Utc::now().timestamp_millis(), format!("{id}: {outcome}")],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The server acknowledged these events: drop them from the outbox.
@@ -229,6 +308,28 @@ mod tests {
         assert_eq!(s.pending_count().unwrap(), 0);
         // Acknowledged is not forgotten: the visit stays checked in here.
         assert!(s.record_check_in(visit, Utc::now()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_photo_waits_across_restarts_until_the_server_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = QueuedPhoto {
+            id: Uuid::from_u128(3),
+            person_number: "A-1001".into(),
+            taken_at: DateTime::from_timestamp_millis(1_700_000_000_000).unwrap(),
+            jpeg: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        };
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.queue_photo(&photo).unwrap();
+            s.queue_photo(&photo).unwrap(); // once only
+            assert_eq!(s.pending_count().unwrap(), 1);
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.next_photo().unwrap(), Some(photo.clone()));
+        s.photo_done(photo.id, "applied").unwrap();
+        assert_eq!(s.next_photo().unwrap(), None);
+        assert_eq!(s.pending_count().unwrap(), 0);
     }
 
     #[test]

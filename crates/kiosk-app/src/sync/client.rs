@@ -7,7 +7,7 @@ use std::time::Duration;
 use protocol::ErrorBody;
 use protocol::terminal::{
     EnrolRequest, EnrolResponse, EventBatch, EventBatchResult, Heartbeat, HeartbeatAck, Schedule,
-    TerminalEvent,
+    SignInPhoto, SignInPhotoResult, TerminalEvent,
 };
 use reqwest::{StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -122,6 +122,16 @@ impl Client {
         Self::answer(
             self.auth(self.http.post(self.url("events")))
                 .json(&batch)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    pub async fn post_photo(&self, photo: &SignInPhoto) -> Result<SignInPhotoResult, SyncError> {
+        Self::answer(
+            self.auth(self.http.post(self.url("photos")))
+                .json(photo)
                 .send()
                 .await,
         )

@@ -2,7 +2,8 @@
 //! never waits for the network.
 //!
 //! Each round: a heartbeat when due (which also measures the clock offset),
-//! the schedule with its ETag, then the outbox in order until empty. Any
+//! the schedule with its ETag, then the outbox in order until empty, then
+//! the sign-in photos one by one. Any
 //! failure marks the terminal offline and retries with a growing pause; the
 //! last good schedule stays in use, and a schedule that fails validation is
 //! rejected whole.
@@ -214,6 +215,45 @@ impl Sync {
         }
     }
 
+    /// Upload queued sign-in photos, oldest first. A photo the server
+    /// refuses (4xx: not a JPEG, unknown person) is dropped with a log
+    /// line, since sending it again cannot help; anything else keeps it.
+    async fn push_photos(&self) -> Result<(), SyncError> {
+        use base64::Engine;
+        loop {
+            let Some(p) = self
+                .store
+                .next_photo()
+                .map_err(|e| SyncError::Malformed(e.to_string()))?
+            else {
+                return Ok(());
+            };
+            let wire = protocol::terminal::SignInPhoto {
+                id: p.id,
+                taken_at: p.taken_at,
+                person_number: p.person_number.clone(),
+                jpeg: base64::engine::general_purpose::STANDARD.encode(&p.jpeg),
+            };
+            let outcome = match self.client.post_photo(&wire).await {
+                Ok(r) => {
+                    tracing::info!(terminal_id = %self.terminal_id, photo_id = %p.id, visits = ?r.visits, outcome = ?r.outcome, "sign-in photo delivered");
+                    format!("{:?}", r.outcome)
+                }
+                // Refusals for good; not 401 (a credential problem) nor 429.
+                Err(SyncError::Server { status, message })
+                    if matches!(status, 400 | 403 | 404 | 409 | 413 | 422) =>
+                {
+                    tracing::warn!(terminal_id = %self.terminal_id, photo_id = %p.id, status, message, "server refused a sign-in photo");
+                    format!("refused {status}: {message}")
+                }
+                Err(e) => return Err(e),
+            };
+            self.store
+                .photo_done(p.id, &outcome)
+                .map_err(|e| SyncError::Malformed(e.to_string()))?;
+        }
+    }
+
     fn set_online(&self, online: bool, why: Option<&SyncError>) {
         let was = self.shared.online.swap(online, Ordering::Relaxed);
         match (was, online, why) {
@@ -244,7 +284,8 @@ impl Sync {
             }
             // Events go out even when the schedule answer was garbage.
             let pushed = self.push().await;
-            let round = round.and(pushed);
+            let photos = self.push_photos().await;
+            let round = round.and(pushed).and(photos);
             let pause = match &round {
                 Ok(()) => {
                     failures = 0;

@@ -208,7 +208,7 @@ impl Machine {
                     tracing::info!("technician screen opened");
                     vec![Effect::Start]
                 } else {
-                    let locked = self.lockout.wrong(now);
+                    let locked = self.lockout.wrong(now) == crate::checkin::Wrong::Locked;
                     self.wrong = !locked;
                     tracing::warn!(
                         locked,

@@ -60,8 +60,11 @@ fn schedule() -> Schedule {
                 person_display: "A. B.".into(),
                 visitor_display: vec!["C. D.".into()],
                 pin_verifier: B64.encode(mac.finalize().into_bytes()),
+                person_id: None,
+                visitor_checked_in: false,
             }],
         }],
+        persons: vec![],
     }
 }
 

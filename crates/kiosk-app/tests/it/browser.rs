@@ -181,7 +181,7 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
         "unit",
         "127.0.0.1",
     ));
-    unit.expect(&["[attract] Test County Jail"]);
+    unit.expect(&["[sign-in] Test County Jail"]);
 
     let b = Browser::start();
     b.open(&link);

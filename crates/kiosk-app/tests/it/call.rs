@@ -22,7 +22,7 @@ fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) 
     lobby.send("done");
     lobby.expect(&["[waiting] Visit with J. S. 10:00-12:00"]);
 
-    unit.expect(&["[attract] Test County Jail"]);
+    unit.expect(&["[sign-in] Test County Jail"]);
     unit.send(&format!("visit {visit}"));
     unit.expect(&["[waiting] Visit with Maria S.", "[Join]"]);
     unit.send("join");
@@ -175,7 +175,7 @@ fn a_terminal_of_another_housing_unit_cannot_join() {
         "unit",
         "127.0.0.1",
     ));
-    wrong.expect(&["[attract] Test County Jail"]);
+    wrong.expect(&["[sign-in] Test County Jail"]);
     wrong.send(&format!("visit {visit}"));
     wrong.expect(&["error: visit", "is not in today's schedule"]);
     wrong.quit();

@@ -9,4 +9,5 @@ mod diagnose;
 mod offline;
 mod screenshots;
 mod technician;
+mod unit;
 mod util;

@@ -562,3 +562,43 @@ impl Kiosk {
         assert!(status.success(), "{status}");
     }
 }
+
+impl Kiosk {
+    /// Wait (bounded) for a printed line that starts with one of `prefixes`.
+    pub fn expect_start(&mut self, prefixes: &[&str]) -> String {
+        let end = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if prefixes.iter().any(|p| line.starts_with(p)) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "kiosk never printed a line starting with {prefixes:?}; it printed:\n{}",
+            self.seen.join("\n")
+        );
+    }
+}
+
+impl Server {
+    /// The JPEGs of the sign-in photos a visit's history names.
+    pub fn sign_in_photos(&self, visit: Uuid) -> Vec<Vec<u8>> {
+        let c = rusqlite::Connection::open(self.dir.path().join("visits.db")).unwrap();
+        let mut q = c
+            .prepare(
+                "SELECT p.jpeg FROM visit_history h
+                 JOIN sign_in_photos p ON p.id = json_extract(h.detail, '$.photo_id')
+                 WHERE h.visit_id = ?1 AND h.event = 'sign_in_photo' ORDER BY h.seq",
+            )
+            .unwrap();
+        q.query_map([visit.to_string()], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+}

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod photos;
 pub mod signal;
 pub mod terminal;
 pub mod web;
@@ -74,6 +75,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::schedule))
         .routes(routes!(terminal::events))
         .routes(routes!(terminal::heartbeat))
+        .routes(routes!(photos::post_photo))
+        .routes(routes!(photos::get_photo))
         .routes(routes!(signal::signal))
         .routes(routes!(web::join_page))
         .routes(routes!(admin::create_facility))

@@ -171,6 +171,19 @@ const MIGRATIONS: &[&str] = &[
     -- '{TOKEN}' stands where the join token goes; erased once sent.
     ALTER TABLE outbox ADD COLUMN sealed_token BLOB;
     "#,
+    // 4: the still a housing-unit terminal takes when a person signs in;
+    // visit_history's `sign_in_photo` lines name it.
+    r#"
+    CREATE TABLE sign_in_photos (
+        id TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL REFERENCES terminals(id),
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        taken_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        jpeg BLOB NOT NULL
+    );
+    CREATE INDEX sign_in_photos_person ON sign_in_photos (person_id, taken_at);
+    "#,
 ];
 
 /// The schema version this build writes.

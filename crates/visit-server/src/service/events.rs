@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::json;
 
 use super::terminals::TerminalIdentity;
-use super::{Ctx, Error, Result, people, uuid_at, visits};
+use super::{Ctx, Error, Result, facilities, people, uuid_at, visits};
 use crate::db::ts;
 use crate::domain::Refusal;
 use crate::domain::policy::Kind;
@@ -170,6 +170,8 @@ fn decide(
                 .into());
             }
             visits::record(tx, ctx, visit.id, kind, (None, None), detail(json!({})))?;
+            // The unit terminal shows whether the visitor has checked in.
+            facilities::bump_schedule(tx, visit.facility_id)?;
             tracing::info!(visit_id = %visit.id, terminal_id = %terminal.id, event_id = %e.id, "visitor checked in");
         }
         TerminalEventKind::SignIn { person_number } => {

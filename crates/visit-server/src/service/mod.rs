@@ -11,6 +11,7 @@ pub mod facilities;
 pub mod join_tokens;
 pub mod outbox;
 pub mod people;
+pub mod photos;
 pub mod sanctions;
 pub mod schedule;
 pub mod terminals;

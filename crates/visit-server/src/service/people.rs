@@ -76,6 +76,8 @@ pub fn create_person(
             "person number {number} already exists at this facility"
         )));
     }
+    // The housing unit's terminals carry the unit's persons for offline sign-in.
+    facilities::bump_schedule(conn, facility_id)?;
     tracing::info!(facility_id = %facility_id, person_id = %id, actor = ctx.actor, "person registered");
     get_person(conn, id)
 }

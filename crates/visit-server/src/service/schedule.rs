@@ -10,7 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{Days, NaiveDate};
 use protocol::TerminalRole;
-use protocol::terminal::{JoinPolicy, Schedule, ScheduleDay, ScheduleFacility, ScheduledVisit};
+use protocol::terminal::{
+    JoinPolicy, Schedule, ScheduleDay, ScheduleFacility, SchedulePerson, ScheduledVisit,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -68,7 +70,9 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
         "SELECT v.id, v.kind, v.starts_at, v.ends_at, v.status, v.pin_hash, v.local_date, p.name,
                 (SELECT group_concat(vi.name, char(31)) FROM
                     (SELECT vis.name FROM visit_visitors vv JOIN visitors vis ON vis.id = vv.visitor_id
-                     WHERE vv.visit_id = v.id ORDER BY vv.position) vi)
+                     WHERE vv.visit_id = v.id ORDER BY vv.position) vi),
+                p.id,
+                EXISTS (SELECT 1 FROM visit_history h WHERE h.visit_id = v.id AND h.event = 'check_in')
          FROM visits v JOIN persons p ON p.id = v.person_id
          WHERE v.facility_id = ?1 AND v.local_date IN (?2, ?3)
            AND ((?4 AND v.kind = 'onsite') OR (NOT ?4 AND p.housing_unit_id = ?5))
@@ -123,6 +127,8 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
                         .map(show)
                         .collect(),
                     pin_verifier: r.get(5)?,
+                    person_id: if lobby { None } else { Some(uuid_at(r, 9)?) },
+                    visitor_checked_in: r.get(10)?,
                 },
             ))
         },
@@ -132,6 +138,10 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
         days[usize::from(!is_today)].visits.push(visit);
     }
     drop(stmt);
+    let persons = match (lobby, t.housing_unit_id) {
+        (false, Some(unit)) => unit_persons(&tx, unit)?,
+        _ => Vec::new(),
+    };
     let version = etag(t, facility.schedule_version, today);
     tx.finish()?;
     let policy = |kind: Kind| {
@@ -153,5 +163,25 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
             policies: vec![policy(Kind::Onsite), policy(Kind::Remote)],
         },
         days: days.into(),
+        persons,
     })
+}
+
+/// The persons of a housing unit with their sign-in PIN verifiers, for that
+/// unit's terminals only. The verifier is the Argon2id hash the server
+/// itself checks (salted, about 20 ms a guess): a PIN cannot be read from
+/// it, only guessed one Argon2 run at a time (see ARCHITECTURE.md).
+fn unit_persons(conn: &Connection, unit: uuid::Uuid) -> Result<Vec<SchedulePerson>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, number, name, pin_hash FROM persons WHERE housing_unit_id = ?1 ORDER BY number",
+    )?;
+    let rows = stmt.query_map([unit.to_string()], |r| {
+        Ok(SchedulePerson {
+            id: uuid_at(r, 0)?,
+            number: r.get(1)?,
+            display: first_and_initial(&r.get::<_, String>(2)?),
+            pin_verifier: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -9,4 +9,5 @@ mod mail;
 mod openapi;
 mod signal;
 mod terminal;
+mod unit_signin;
 mod util;
