@@ -343,11 +343,8 @@ impl Terminal {
     /// Take the sign-in still on a worker thread (the camera takes a moment)
     /// and queue it durably; the sync task uploads it when it can.
     fn take_photo(&self, person_number: String, at: chrono::DateTime<chrono::Utc>) {
-        let (store, shared, backend) = (
-            self.store.clone(),
-            self.shared.clone(),
-            self.cfg.call.hal(),
-        );
+        let (store, shared, backend) =
+            (self.store.clone(), self.shared.clone(), self.cfg.call.hal());
         let terminal_id = self.identity.terminal_id;
         let spawned = std::thread::Builder::new()
             .name("sign-in-photo".into())

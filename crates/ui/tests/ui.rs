@@ -13,8 +13,8 @@ use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use ui::screenshots::{sample_enrol_views, sample_technician_views, sample_views};
 use ui::{
     CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, JoinState, Lang, LobbyUi, LobbyView,
-    Message, PeerNotice, Quality, Screen, SignInStep, StatusText, TechnicianInput, TechnicianMessage,
-    TechnicianScreen, TechnicianView, UiInput, UnitStatus, UnitView, UnitVisit,
+    Message, PeerNotice, Quality, Screen, SignInStep, StatusText, TechnicianInput,
+    TechnicianMessage, TechnicianScreen, TechnicianView, UiInput, UnitStatus, UnitView, UnitVisit,
 };
 
 /// A lobby showing `view`, and the inputs it reported, lobby and enrolment

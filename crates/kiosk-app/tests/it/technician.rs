@@ -170,7 +170,8 @@ fn a_unit_terminal_names_its_missing_camera_on_screen_and_to_the_server() {
         "width = 640\nheight = 360\nfaults = \"camera-missing\"\n",
     );
     let mut k = Kiosk::start(&cfg);
-    k.expect(&["[attract]"]);
+    // A unit terminal opens on its sign-in screen (it has no attract screen).
+    k.expect(&["[sign-in] Test County Jail"]);
     k.send(&format!("technician {PIN}"));
     k.expect(&["[technician]", "camera missing", "microphone ok"]);
     let s = tech_stats_until(&mut k, |s| s["level"]["readings"].as_u64() > Some(0));
