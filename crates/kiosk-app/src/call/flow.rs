@@ -48,6 +48,8 @@ pub struct CallFlow {
     warning: Option<(u32, DateTime<Utc>)>,
     confirm_end: bool,
     ended: Option<(CallEnd, DateTime<Utc>)>,
+    /// The remote pictures' names, by tile (several visitors of a remote visit).
+    tiles: Vec<String>,
 }
 
 /// How early each side may join (seed 000: person 2 minutes, visitor 1).
@@ -84,6 +86,7 @@ impl CallFlow {
             warning: None,
             confirm_end: false,
             ended: None,
+            tiles: Vec::new(),
         }
     }
 
@@ -155,6 +158,7 @@ impl CallFlow {
             }
             CallEvent::JoinRefused(_) => self.join_requested = false,
             CallEvent::PeerJoined => {}
+            CallEvent::Tiles(t) => self.tiles = t,
             CallEvent::PeerLeft => {
                 if self.phase == Phase::InCall {
                     self.quality = Quality::Reconnecting;
@@ -244,6 +248,7 @@ impl CallFlow {
             quality: self.quality,
             ended: self.ended.as_ref().map(|(e, _)| e.clone()),
             peer_notice: None,
+            tiles: self.tiles.clone(),
         }
     }
 }
