@@ -59,19 +59,23 @@ fn pixels(f: &Frame) -> SharedPixelBuffer<Rgb8Pixel> {
 
 /// A picture output that hands frames to the UI thread.
 fn frame_sink(remote: bool) -> FrameSink {
-    let pending = Arc::new(AtomicBool::new(false));
+    // One flag per tile (a facility allows at most 10 visitors), so one
+    // visitor's frames never crowd out another's.
+    let pending: Arc<[AtomicBool; 10]> = Arc::new(Default::default());
     Arc::new(move |f: Frame| {
-        if pending.swap(true, Ordering::AcqRel) {
+        let slot = f.tile.min(9);
+        if pending[slot].swap(true, Ordering::AcqRel) {
             return; // The UI has not shown the last one yet.
         }
         let buf = pixels(&f);
+        let tile = f.tile;
         let pending = pending.clone();
         let _ = slint::invoke_from_event_loop(move || {
-            pending.store(false, Ordering::Release);
+            pending[slot].store(false, Ordering::Release);
             UI.with(|u| {
                 if let Some(ui) = u.borrow().upgrade() {
                     if remote {
-                        ui.set_remote_frame(buf);
+                        ui.set_tile_frame(tile, buf);
                     } else {
                         ui.set_self_frame(buf);
                     }
