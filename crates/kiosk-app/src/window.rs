@@ -244,6 +244,7 @@ mod tests {
             }
         }
         let frame = Frame {
+            tile: 0,
             width: 3,
             height: 2,
             stride: 12,

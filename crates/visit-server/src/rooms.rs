@@ -198,9 +198,7 @@ impl Rooms {
                 let _ = p.tx.send(left.clone());
             }
         }
-        let peer_joined = room
-            .others_joined(&me)
-            .any(|p| p.info.side != me.side);
+        let peer_joined = room.others_joined(&me).any(|p| p.info.side != me.side);
         Ok(Connected {
             conn,
             peer_joined,
@@ -260,7 +258,9 @@ impl Rooms {
                 .find(|p| p.info.id == id)
                 .ok_or(RelayError::NoSuchPeer)?,
             None => {
-                let mut other = room.others_joined(from).filter(|p| p.info.side != from.side);
+                let mut other = room
+                    .others_joined(from)
+                    .filter(|p| p.info.side != from.side);
                 match (other.next(), other.next()) {
                     (Some(p), None) => p,
                     (None, _) => return Err(RelayError::NoSuchPeer),
@@ -473,7 +473,7 @@ mod tests {
             id: bi.id,
             name: bi.name.clone(),
         };
-        assert_eq!(drain(&mut arx), [joined_b.clone()]);
+        assert_eq!(drain(&mut arx), std::slice::from_ref(&joined_b));
         assert_eq!(
             drain(&mut prx)[1..],
             [joined_b],
@@ -506,7 +506,7 @@ mod tests {
             side: Side::Visitor,
             id: bi.id,
         };
-        assert_eq!(drain(&mut prx), [left_b.clone()]);
+        assert_eq!(drain(&mut prx), std::slice::from_ref(&left_b));
         assert_eq!(drain(&mut arx), [left_b]);
     }
 
@@ -525,15 +525,18 @@ mod tests {
         let third = info(Side::Visitor, 40);
         assert_eq!(rooms.check(v, &third, 2), Err(Refused::Full(2)));
         let (tx, _rx) = socket();
-        assert_eq!(
-            rooms.connect(v, third, END, 2, tx),
-            Err(Refused::Full(2))
-        );
+        assert_eq!(rooms.connect(v, third, END, 2, tx), Err(Refused::Full(2)));
         // A visitor already seated may reconnect.
         let (tx, _rx2) = socket();
-        assert!(rooms.connect(v, info(Side::Visitor, 21), END, 2, tx).is_ok());
+        assert!(
+            rooms
+                .connect(v, info(Side::Visitor, 21), END, 2, tx)
+                .is_ok()
+        );
         let (tx, _rx3) = socket();
-        rooms.connect(v, info(Side::Person, 10), END, 2, tx).unwrap();
+        rooms
+            .connect(v, info(Side::Person, 10), END, 2, tx)
+            .unwrap();
         assert_eq!(
             rooms.check(v, &info(Side::Person, 11), 2),
             Err(Refused::PersonTaken)

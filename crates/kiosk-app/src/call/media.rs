@@ -69,9 +69,9 @@ pub struct PeerEvents {
 }
 
 impl PeerEvents {
-    /// Tell the call task (which may be gone: then nobody listens).
-    pub fn send(&self, e: MediaEvent) -> Result<(), ()> {
-        self.tx.send((self.peer, e)).map_err(|_| ())
+    /// Tell the call task; false if it is gone (then nobody listens).
+    pub fn send(&self, e: MediaEvent) -> bool {
+        self.tx.send((self.peer, e)).is_ok()
     }
 }
 
@@ -232,18 +232,24 @@ impl LocalMedia {
         let r = routes.clone();
         // Errors of the shared part are logged; a session's own errors go
         // to the call task, which replaces the session.
-        pipeline.bus().context("pipeline bus")?.set_sync_handler(move |_, msg| {
-            if let gst::MessageView::Error(e) = msg.view() {
-                let src = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
-                let text = format!(
-                    "{} ({})",
-                    e.error(),
-                    e.debug().map(|d| d.to_string()).unwrap_or_default()
-                );
-                r.route(&src, text);
-            }
-            gst::BusSyncReply::Drop
-        });
+        pipeline
+            .bus()
+            .context("pipeline bus")?
+            .set_sync_handler(move |_, msg| {
+                if let gst::MessageView::Error(e) = msg.view() {
+                    let src = msg
+                        .src()
+                        .map(|s| s.path_string().to_string())
+                        .unwrap_or_default();
+                    let text = format!(
+                        "{} ({})",
+                        e.error(),
+                        e.debug().map(|d| d.to_string()).unwrap_or_default()
+                    );
+                    r.route(&src, text);
+                }
+                gst::BusSyncReply::Drop
+            });
         pipeline
             .set_state(gst::State::Playing)
             .context("the call pipeline did not start")?;
@@ -482,9 +488,10 @@ impl MediaSession {
         link_to_webrtc(&acaps, &webrtc)?;
 
         let ghost = |name: &str, q: &gst::Element| -> anyhow::Result<gst::Pad> {
-            let pad = gst::GhostPad::builder_with_target(&q.static_pad("sink").context("queue sink")?)?
-                .name(name)
-                .build();
+            let pad =
+                gst::GhostPad::builder_with_target(&q.static_pad("sink").context("queue sink")?)?
+                    .name(name)
+                    .build();
             bin.add_pad(&pad)?;
             Ok(pad.upcast())
         };

@@ -278,7 +278,9 @@ impl State {
                         tracing::warn!(visit_id = %self.p.visit_id, peer = %from, error = %e, "cannot use the answer");
                     }
                 }
-                _ => tracing::warn!(visit_id = %self.p.visit_id, peer = %from, "unexpected description ignored"),
+                _ => {
+                    tracing::warn!(visit_id = %self.p.visit_id, peer = %from, "unexpected description ignored")
+                }
             },
             ServerMessage::Ice {
                 candidate,

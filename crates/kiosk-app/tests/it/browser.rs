@@ -286,7 +286,12 @@ fn two_family_members_in_two_browsers_visit_together_and_each_hears_all() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["tile"].as_u64().unwrap(), p["name"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["tile"].as_u64().unwrap(),
+                p["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     names.sort();
     assert_eq!(
@@ -297,13 +302,17 @@ fn two_family_members_in_two_browsers_visit_together_and_each_hears_all() {
     // In each browser: the person's picture and sound, and the other
     // visitor's sound (their audio-only connection).
     for (b, other) in [(&elena, "Tomas D."), (&tomas, "Elena D.")] {
-        let s = b.until("the person and the other visitor", Duration::from_secs(60), |s| {
-            s["screen"] == "visit"
-                && s["framesDecoded"].as_u64().unwrap_or(0) > 50
-                && s["audioPackets"].as_u64().unwrap_or(0) > 20
-                && other_visitor(s, other)
-                    .is_some_and(|v| v["audioPackets"].as_u64().unwrap_or(0) > 20)
-        });
+        let s = b.until(
+            "the person and the other visitor",
+            Duration::from_secs(60),
+            |s| {
+                s["screen"] == "visit"
+                    && s["framesDecoded"].as_u64().unwrap_or(0) > 50
+                    && s["audioPackets"].as_u64().unwrap_or(0) > 20
+                    && other_visitor(s, other)
+                        .is_some_and(|v| v["audioPackets"].as_u64().unwrap_or(0) > 20)
+            },
+        );
         println!("page: {s}");
     }
 

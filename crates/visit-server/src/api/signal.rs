@@ -396,8 +396,7 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
     // last visitor (or the lobby); a visitor leaving while another stays
     // only leaves. A waiting socket's hang-up is only leaving.
     let hung_up = hung_up && s.seat() == Seat::Joined;
-    let ends_call = hung_up
-        && (side == Side::Person || rooms.joined_visitors(v) <= 1);
+    let ends_call = hung_up && (side == Side::Person || rooms.joined_visitors(v) <= 1);
     if ends_call {
         rooms.end(v, EndReason::HungUp { by: side });
     }

@@ -187,7 +187,10 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
     send(&mut unit, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut unit).await,
-        ServerMessage::Joined { peer_present: false, .. }
+        ServerMessage::Joined {
+            peer_present: false,
+            ..
+        }
     ));
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
@@ -197,7 +200,10 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
     send(&mut lobby, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut lobby).await,
-        ServerMessage::Joined { peer_present: true, .. }
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
     ));
     assert_eq!(
         next(&mut unit).await,
@@ -306,7 +312,10 @@ async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
     send(&mut unit, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut unit).await,
-        ServerMessage::Joined { peer_present: false, .. }
+        ServerMessage::Joined {
+            peer_present: false,
+            ..
+        }
     ));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
 
@@ -314,7 +323,10 @@ async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
     send(&mut lobby, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut lobby).await,
-        ServerMessage::Joined { peer_present: true, .. }
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
     ));
     s.wait_for_status(c.visit, "in_progress").await;
     s.stop().await;
@@ -347,7 +359,10 @@ async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_c
     send(&mut unit, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut unit).await,
-        ServerMessage::Joined { peer_present: false, .. }
+        ServerMessage::Joined {
+            peer_present: false,
+            ..
+        }
     ));
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
@@ -441,14 +456,20 @@ async fn a_remote_visitors_join_link_admits_them_as_the_visitor_until_the_end() 
     send(&mut browser, &ClientMessage::Join).await;
     assert!(matches!(
         until(&mut browser, |m| matches!(m, ServerMessage::Joined { .. })).await,
-        ServerMessage::Joined { peer_present: false, .. }
+        ServerMessage::Joined {
+            peer_present: false,
+            ..
+        }
     ));
     let mut unit = connect(&s, visit, &unit).await.unwrap();
     next(&mut unit).await;
     send(&mut unit, &ClientMessage::Join).await;
     assert!(matches!(
         next(&mut unit).await,
-        ServerMessage::Joined { peer_present: true, .. }
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
     ));
     s.wait_for_status(visit, "in_progress").await;
     let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
@@ -740,7 +761,12 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
     let unit_id = f.unit_a_terminal.0;
     // A third visitor is beyond this facility's limit of two.
     let (st, body) = s
-        .book(james, &[maria, ana, carl], "remote", local(2026, 11, 19, 10, 0))
+        .book(
+            james,
+            &[maria, ana, carl],
+            "remote",
+            local(2026, 11, 19, 10, 0),
+        )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (st, booked) = s
@@ -751,7 +777,11 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
     let mut tokens = std::collections::HashMap::new();
     for _ in 0..2 {
         let mail = next_mail(&mut inbox).await;
-        let who = if mail.contains("To: maria.smith@") { maria } else { ana };
+        let who = if mail.contains("To: maria.smith@") {
+            maria
+        } else {
+            ana
+        };
         tokens.insert(who, join_link(&mail).1);
     }
 
@@ -791,8 +821,16 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
         }
         other => panic!("{other:?}"),
     }
-    until(&mut a, |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana)).await;
-    until(&mut unit, |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana)).await;
+    until(
+        &mut a,
+        |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana),
+    )
+    .await;
+    until(
+        &mut unit,
+        |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana),
+    )
+    .await;
 
     // The person must say which visitor; the offer reaches only Ana.
     let offer = |to| ClientMessage::Sdp {
@@ -853,8 +891,14 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
-    let (st, body) = connect_token(&s, visit, &tokens[&maria]).await.err().unwrap();
+    let (st, body) = connect_token(&s, visit, &tokens[&maria])
+        .await
+        .err()
+        .unwrap();
     assert_eq!(st, 403, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("restricted"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("restricted"),
+        "{body}"
+    );
     s.stop().await;
 }
