@@ -58,16 +58,36 @@ fn pixels(f: &Frame) -> SharedPixelBuffer<Rgb8Pixel> {
     buf
 }
 
-/// A picture output for the call: the other side's or our own.
+/// A picture output for the call: the other side's (a tile each) or our own.
 fn frame_sink(remote: bool) -> FrameSink {
-    frame_sink_to(if remote {
-        LobbyUi::set_remote_frame
-    } else {
-        LobbyUi::set_self_frame
+    // One flag per tile (a facility allows at most 10 visitors), so one
+    // visitor's frames never crowd out another's.
+    let pending: Arc<[AtomicBool; 10]> = Arc::new(Default::default());
+    Arc::new(move |f: Frame| {
+        let slot = f.tile.min(9);
+        if pending[slot].swap(true, Ordering::AcqRel) {
+            return; // The UI has not shown the last one yet.
+        }
+        let buf = pixels(&f);
+        let tile = f.tile;
+        let pending = pending.clone();
+        let _ = slint::invoke_from_event_loop(move || {
+            pending[slot].store(false, Ordering::Release);
+            UI.with(|u| {
+                if let Some(ui) = u.borrow().upgrade() {
+                    if remote {
+                        ui.set_tile_frame(tile, buf);
+                    } else {
+                        ui.set_self_frame(buf);
+                    }
+                }
+            });
+        });
     })
 }
 
-/// A picture output that hands frames to the UI thread, to `set`.
+/// A picture output that hands frames to the UI thread, to `set` (the
+/// technician's self-view).
 fn frame_sink_to(set: fn(&LobbyUi, SharedPixelBuffer<Rgb8Pixel>)) -> FrameSink {
     let pending = Arc::new(AtomicBool::new(false));
     Arc::new(move |f: Frame| {
@@ -287,6 +307,7 @@ mod tests {
             }
         }
         let frame = Frame {
+            tile: 0,
             width: 3,
             height: 2,
             stride: 12,

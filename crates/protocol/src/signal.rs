@@ -1,8 +1,13 @@
 //! Call signalling over a WebSocket: `GET /api/v1/signal/{visit_id}`.
 //!
 //! Each visit's call has two sides: the incarcerated person (a housing-unit
-//! terminal) and the visitor (a lobby terminal for on-site visits). The
-//! server pairs them, relays SDP and ICE candidates untouched, turns their
+//! terminal) and the visitors (a lobby terminal for an on-site visit; for a
+//! remote visit, up to the facility's limit of visitors, each from their own
+//! browser with their own join link). Every participant is a *peer* with an
+//! id; SDP and ICE are addressed (`to`) and the server stamps the sender
+//! (`from`), so the person's side holds one session per visitor and the
+//! visitors' browsers one with each other (for audio). The server relays
+//! SDP and ICE candidates untouched, turns their
 //! presence into the visit status, warns before the scheduled end and ends
 //! the call at it (a late start is not extended), and relays a staff
 //! termination. Messages are JSON text frames, tagged by `type`.
@@ -14,12 +19,14 @@
 //! call only after it sends [`ClientMessage::Join`], which the server accepts
 //! from the side's early log-in window (person 2 minutes, visitor 1 minute
 //! before the start). The person's join makes the visit Ready; both joined
-//! makes it InProgress. The person's side always makes the offer; every new
-//! offer starts a fresh session (this is also how a call recovers from a
-//! network cut).
+//! makes it InProgress. The person's side always makes the offer to each
+//! visitor; between two visitors, the one who joined later offers. Every new
+//! offer starts a fresh session with its sender (this is also how a call
+//! recovers from a network cut).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::VisitStatus;
 
@@ -48,6 +55,20 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// A participant of the call, as the others see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeerInfo {
+    /// The peer's id in this call (a terminal's id, or a remote visitor's id).
+    pub id: Uuid,
+    /// Its side.
+    pub side: Side,
+    /// The name its tile shows (a visitor's first name and last initial),
+    /// if known.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// Offer or answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,19 +94,26 @@ pub enum MediaDevice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    /// A session description for the other side.
+    /// A session description for another peer.
     Sdp {
         /// Offer or answer.
         kind: SdpKind,
         /// The SDP text.
         sdp: String,
+        /// The peer it is for. Absent: the other side, when that is one
+        /// peer (a visitor's message goes to the person).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Uuid>,
     },
-    /// An ICE candidate for the other side.
+    /// An ICE candidate for another peer.
     Ice {
         /// The candidate line.
         candidate: String,
         /// Its m-line index.
         sdp_mline_index: u32,
+        /// The peer it is for (as for `Sdp`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Uuid>,
     },
     /// Take part in the call (the "Join" button). Refused with an `Error`
     /// before the side's join window opens.
@@ -174,6 +202,8 @@ pub enum ServerMessage {
     Welcome {
         /// Your side.
         side: Side,
+        /// Your peer id in this call (others address you with it).
+        you: Uuid,
         /// Whether the other side has already joined (only meaningful once
         /// you join: see `PeerJoined`).
         peer_present: bool,
@@ -188,35 +218,52 @@ pub enum ServerMessage {
     Joined {
         /// Whether the other side has joined too (then the person offers).
         peer_present: bool,
+        /// Every other peer already joined (the person offers to each
+        /// visitor; a visitor offers to each visitor here).
+        #[serde(default)]
+        peers: Vec<PeerInfo>,
     },
-    /// The other side joined (or rejoined after a network cut).
+    /// Another peer joined (or rejoined after a network cut).
     PeerJoined {
         /// Its side.
         side: Side,
+        /// Its peer id.
+        id: Uuid,
+        /// Its name, if known.
+        #[serde(default)]
+        name: Option<String>,
     },
-    /// The other side's connection dropped; it may come back.
+    /// Another peer's connection dropped; it may come back.
     PeerLeft {
         /// Its side.
         side: Side,
+        /// Its peer id.
+        id: Uuid,
     },
-    /// A session description from the other side.
+    /// A session description from another peer.
     Sdp {
         /// Offer or answer.
         kind: SdpKind,
         /// The SDP text.
         sdp: String,
+        /// The sender's peer id.
+        from: Uuid,
     },
-    /// An ICE candidate from the other side.
+    /// An ICE candidate from another peer.
     Ice {
         /// The candidate line.
         candidate: String,
         /// Its m-line index.
         sdp_mline_index: u32,
+        /// The sender's peer id.
+        from: Uuid,
     },
     /// One of the other side's devices stopped working, or works again.
     PeerDevice {
         /// Its side.
         side: Side,
+        /// Which peer.
+        from: Uuid,
         /// Which device.
         device: MediaDevice,
         /// `false`: lost; `true`: back.

@@ -15,7 +15,7 @@ use crate::view::{
 };
 use crate::{
     Api, CallEndKind, CallQuality, DeviceHealthId, DeviceKindId, EnrolMessageKind, LobbyWindow,
-    MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VisitStatus,
+    MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VideoTile, VisitStatus,
 };
 
 /// Digits in an enrolment code; `ui/enrol.slint` enables "Enrol" at this
@@ -27,15 +27,20 @@ const ENROL_CODE_LEN: usize = 12;
 /// [`LobbyUi::component`]`().as_weak()`.
 pub struct LobbyUi {
     window: LobbyWindow,
+    /// The tiled remote pictures (several visitors), shared with `Api`.
+    tiles: Rc<slint::VecModel<VideoTile>>,
 }
 
 impl LobbyUi {
     /// Creates the window (not yet shown) with the platform Slint selects,
     /// or the one set with `slint::platform::set_platform`.
     pub fn new() -> Result<Self, slint::PlatformError> {
-        Ok(Self {
-            window: LobbyWindow::new()?,
-        })
+        let window = LobbyWindow::new()?;
+        let tiles = Rc::new(slint::VecModel::<VideoTile>::default());
+        window
+            .global::<Api>()
+            .set_call_tiles(slint::ModelRc::from(tiles.clone()));
+        Ok(Self { window, tiles })
     }
 
     /// Shows `v`: sets every `Api` property and selects the language.
@@ -109,6 +114,7 @@ impl LobbyUi {
         };
         api.set_call_ended(ended);
         api.set_call_end_reason(reason.into());
+        self.set_tiles(&c.tiles);
         api.set_call_peer_notice(match c.peer_notice {
             None => PeerNoticeKind::None,
             Some(PeerNotice::CameraUnavailable) => PeerNoticeKind::CameraUnavailable,
@@ -127,6 +133,40 @@ impl LobbyUi {
             .set_remote_video(Image::from_rgb8(frame));
     }
 
+    /// Shows `frame` as remote picture `tile` (0 first) when several are
+    /// tiled; tile 0 is also the one full-screen picture.
+    pub fn set_tile_frame(&self, tile: usize, frame: SharedPixelBuffer<Rgb8Pixel>) {
+        let image = Image::from_rgb8(frame);
+        if tile == 0 {
+            self.window.global::<Api>().set_remote_video(image.clone());
+        }
+        if let Some(mut t) = self.tiles.row_data(tile) {
+            t.video = image;
+            self.tiles.set_row_data(tile, t);
+        }
+    }
+
+    /// Names the tiles (`names[i]` for tile i); pictures already shown stay.
+    fn set_tiles(&self, names: &[String]) {
+        let names = if names.len() > 1 { names } else { &[] };
+        while self.tiles.row_count() > names.len() {
+            self.tiles.remove(self.tiles.row_count() - 1);
+        }
+        for (i, name) in names.iter().enumerate() {
+            match self.tiles.row_data(i) {
+                Some(t) if t.name.as_str() == name => {}
+                Some(mut t) => {
+                    t.name = name.as_str().into();
+                    self.tiles.set_row_data(i, t);
+                }
+                None => self.tiles.push(VideoTile {
+                    name: name.as_str().into(),
+                    video: Image::default(),
+                }),
+            }
+        }
+    }
+
     /// Shows `frame` as the visitor's own picture, small in a corner.
     pub fn set_self_frame(&self, frame: SharedPixelBuffer<Rgb8Pixel>) {
         self.window
@@ -141,6 +181,12 @@ impl LobbyUi {
         let api = self.window.global::<Api>();
         api.set_remote_video(Image::default());
         api.set_self_video(Image::default());
+        for i in 0..self.tiles.row_count() {
+            if let Some(mut t) = self.tiles.row_data(i) {
+                t.video = Image::default();
+                self.tiles.set_row_data(i, t);
+            }
+        }
     }
 
     /// Shows the technician's enrolment screen for `v`, in `v.lang`. The

@@ -45,6 +45,8 @@ pub struct Sample {
     pub remote: Option<Frame>,
     /// The visitor's own picture; `None` leaves the corner dark.
     pub self_view: Option<Frame>,
+    /// Several visitors' pictures, by tile (named in `view.call.tiles`).
+    pub tiles: Vec<Frame>,
 }
 
 impl Sample {
@@ -54,6 +56,17 @@ impl Sample {
             view,
             remote: None,
             self_view: None,
+            tiles: Vec::new(),
+        }
+    }
+
+    /// Every tile of `view.call.tiles` with a picture, and a self-view.
+    fn with_tiles(self) -> Self {
+        let n = self.view.call.tiles.len();
+        Self {
+            tiles: (0..n).map(|_| sample_remote_frame()).collect(),
+            self_view: Some(sample_self_frame()),
+            ..self
         }
     }
 
@@ -78,6 +91,9 @@ impl Sample {
             lang,
             ..self.view.clone()
         });
+        for (i, frame) in self.tiles.iter().enumerate() {
+            ui.set_tile_frame(i, frame.clone());
+        }
     }
 }
 
@@ -145,6 +161,22 @@ pub fn samples() -> Vec<Sample> {
         )
         .with_video(false),
         Sample::new("in-call", in_call(talking.clone())).with_video(true),
+        Sample::new(
+            "in-call-two-visitors",
+            in_call(CallView {
+                tiles: vec!["Maria S.".into(), "Ana L.".into()],
+                ..talking.clone()
+            }),
+        )
+        .with_tiles(),
+        Sample::new(
+            "in-call-three-visitors",
+            in_call(CallView {
+                tiles: vec!["Maria S.".into(), "Ana L.".into(), "Carl S.".into()],
+                ..talking.clone()
+            }),
+        )
+        .with_tiles(),
         Sample::new(
             "in-call-5-min",
             in_call(CallView {

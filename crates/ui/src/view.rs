@@ -85,6 +85,10 @@ pub struct CallView {
     pub ended: Option<CallEnd>,
     /// The other side's microphone or camera is not working (a notice).
     pub peer_notice: Option<PeerNotice>,
+    /// The remote pictures, by tile, each with its name ("Maria S."; empty
+    /// if none): one fills the screen, two sit side by side, three or more
+    /// make a grid. Empty: the one remote picture, unnamed.
+    pub tiles: Vec<String>,
 }
 
 /// A notice about the other side's devices.

@@ -34,7 +34,7 @@ fn every_screen_renders_in_english_and_spanish() {
         .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
         .chain(sample_technician_views().into_iter().map(|(name, ..)| name))
         .collect();
-    assert_eq!(names.len(), 34);
+    assert_eq!(names.len(), 36);
     assert!(names.contains(&"technician") && names.contains(&"technician-camera-missing"));
     assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
     for call in [
@@ -45,7 +45,7 @@ fn every_screen_renders_in_english_and_spanish() {
     ] {
         assert!(names.contains(&call), "{call}");
     }
-    assert_eq!(paths.len(), 68);
+    assert_eq!(paths.len(), 72);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));
@@ -95,6 +95,23 @@ fn every_screen_renders_in_english_and_spanish() {
         r > 150 && r > b + 60,
         "self-view in the corner, got {r},{g},{b}"
     );
+
+    // Several visitors: each picture in its own tile (two side by side,
+    // three in a grid), so each face is at its tile's centre.
+    for (file, centres) in [
+        ("en-in-call-two-visitors.png", &[(320, 432), (960, 432)][..]),
+        (
+            "en-in-call-three-visitors.png",
+            &[(320, 248), (960, 248), (320, 616)][..],
+        ),
+    ] {
+        let (w, _, rgb) = decode(&dir.path().join(file));
+        for &(x, y) in centres {
+            let i = (y * w + x) as usize * 3;
+            let p = [rgb[i], rgb[i + 1], rgb[i + 2]];
+            assert!(near(p, face), "{file}: a face at {x},{y}, got {p:?}");
+        }
+    }
 
     // Without a picture, a dark placeholder rather than black or a stale
     // frame.

@@ -1,5 +1,11 @@
 // The remote visitor's page: camera check, waiting room, the visit, the end.
 // Plain JavaScript; the signalling messages are `protocol::signal`'s JSON.
+//
+// Several visitors may be in one visit. Each has one connection with the
+// person's terminal (video and sound both ways; the terminal offers) and,
+// so that every visitor hears every other, an audio-only connection with
+// each other visitor (the one who joined later offers). Messages name
+// their peer: `to` on the way out, `from` on the way in.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -9,8 +15,13 @@
   const state = (window.visitState = {
     screen: "check", status: null, joined: false, ended: null,
     framesDecoded: 0, audioPackets: 0, fps: 0, warning: null, error: null,
+    // The other visitors, by id: { name, audioPackets }.
+    visitors: {},
   });
   let local = null, ws = null, pc = null, endsAt = null, iceServers = [];
+  let you = null, personId = null;
+  // Audio-only connections with the other visitors, by their id.
+  const mesh = new Map();
   let lastFrames = 0, flowingSent = false, firstJoinAt = null, setupMs = null;
 
   const show = (screen) => {
@@ -68,6 +79,7 @@
   function onMessage(m) {
     switch (m.type) {
       case "welcome":
+        you = m.you;
         iceServers = m.ice_servers || [];
         endsAt = new Date(m.ends_at);
         setStatus(m.status);
@@ -77,13 +89,35 @@
       case "joined":
         state.joined = true;
         show("visit");
+        // The newcomer calls each visitor already there (audio only).
+        for (const p of m.peers || []) {
+          if (p.side === "person") personId = p.id;
+          else callVisitor(p.id, p.name);
+        }
+        break;
+      case "peer_joined":
+        if (m.side === "person") personId = m.id;
+        else meet(m.id, m.name);
+        break;
+      case "peer_left":
+        if (m.side === "visitor") hangUpVisitor(m.id);
         break;
       case "sdp":
-        if (m.kind === "offer") answer(m.sdp);
+        // Visitors are announced (joined, peer_joined) before they call.
+        if (m.from === personId || !state.visitors[m.from]) {
+          personId = m.from;
+          if (m.kind === "offer") answer(m.sdp);
+        } else if (m.kind === "offer") {
+          answerVisitor(m.from, m.sdp);
+        } else if (mesh.has(m.from)) {
+          mesh.get(m.from).setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(() => {});
+        }
         break;
-      case "ice":
-        if (pc && m.candidate) pc.addIceCandidate({ candidate: m.candidate, sdpMLineIndex: m.sdp_mline_index }).catch(() => {});
+      case "ice": {
+        const to = m.from === personId ? pc : mesh.get(m.from);
+        if (to && m.candidate) to.addIceCandidate({ candidate: m.candidate, sdpMLineIndex: m.sdp_mline_index }).catch(() => {});
         break;
+      }
       case "warning":
         state.warning = m.minutes_left;
         $("warning").textContent = m.minutes_left === 1 ? "1 minute left" : `${m.minutes_left} minutes left`;
@@ -102,15 +136,73 @@
     pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
     local.getTracks().forEach((t) => pc.addTrack(t, local));
     pc.ontrack = (ev) => { $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+    const to = personId;
     pc.onicecandidate = (ev) => {
       if (ev.candidate && ev.candidate.candidate) {
-        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0 });
+        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to });
       }
     };
     await pc.setRemoteDescription({ type: "offer", sdp });
     const a = await pc.createAnswer();
     await pc.setLocalDescription(a);
-    send({ type: "sdp", kind: "answer", sdp: pc.localDescription.sdp });
+    send({ type: "sdp", kind: "answer", sdp: pc.localDescription.sdp, to });
+  }
+
+  // Another visitor: their name in the list, their sound from an <audio>.
+  function meet(id, name) {
+    if (!state.visitors[id]) state.visitors[id] = { name: name || "", audioPackets: 0 };
+    let li = document.getElementById("visitor-" + id);
+    if (!li) {
+      li = document.createElement("li");
+      li.id = "visitor-" + id;
+      const audio = document.createElement("audio");
+      audio.autoplay = true;
+      li.append(document.createTextNode(name || "Visitor"), audio);
+      $("others-list").append(li);
+    }
+    $("others").hidden = false;
+    return li.querySelector("audio");
+  }
+
+  function visitorConnection(id, name) {
+    const old = mesh.get(id);
+    if (old) old.close();
+    const audio = meet(id, name);
+    const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    local.getAudioTracks().forEach((t) => c.addTrack(t, local));
+    c.ontrack = (ev) => { audio.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+    c.onicecandidate = (ev) => {
+      if (ev.candidate && ev.candidate.candidate) {
+        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to: id });
+      }
+    };
+    mesh.set(id, c);
+    return c;
+  }
+
+  async function callVisitor(id, name) {
+    const c = visitorConnection(id, name);
+    const o = await c.createOffer();
+    await c.setLocalDescription(o);
+    send({ type: "sdp", kind: "offer", sdp: c.localDescription.sdp, to: id });
+  }
+
+  async function answerVisitor(id, sdp) {
+    const c = visitorConnection(id, state.visitors[id] && state.visitors[id].name);
+    await c.setRemoteDescription({ type: "offer", sdp });
+    const a = await c.createAnswer();
+    await c.setLocalDescription(a);
+    send({ type: "sdp", kind: "answer", sdp: c.localDescription.sdp, to: id });
+  }
+
+  function hangUpVisitor(id) {
+    const c = mesh.get(id);
+    if (c) c.close();
+    mesh.delete(id);
+    delete state.visitors[id];
+    const li = document.getElementById("visitor-" + id);
+    if (li) li.remove();
+    $("others").hidden = mesh.size === 0;
   }
 
   // Once a second: the countdown, and what arrives (framesDecoded).
@@ -118,6 +210,12 @@
     if (endsAt && state.screen === "visit") {
       const left = Math.max(0, Math.ceil((endsAt - Date.now()) / 60000));
       $("countdown").textContent = left === 1 ? "1 minute left" : `${left} minutes left`;
+    }
+    for (const [id, c] of mesh) {
+      const st = await c.getStats();
+      let audio = 0;
+      st.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived || 0; });
+      if (state.visitors[id]) state.visitors[id].audioPackets = audio;
     }
     if (!pc) return;
     const stats = await pc.getStats();
@@ -148,6 +246,8 @@
     $("ended-text").textContent = text;
     show("ended");
     if (pc) pc.close();
+    for (const c of mesh.values()) c.close();
+    mesh.clear();
     if (local) local.getTracks().forEach((t) => t.stop());
   }
 

@@ -48,6 +48,8 @@ pub struct CallFlow {
     warning: Option<(u32, DateTime<Utc>)>,
     confirm_end: bool,
     ended: Option<(CallEnd, DateTime<Utc>)>,
+    /// The remote pictures' names, by tile (several visitors of a remote visit).
+    tiles: Vec<String>,
     /// The other side's devices that do not work: camera, microphone.
     peer_lost: [bool; 2],
 }
@@ -86,6 +88,7 @@ impl CallFlow {
             warning: None,
             confirm_end: false,
             ended: None,
+            tiles: Vec::new(),
             peer_lost: [false; 2],
         }
     }
@@ -165,6 +168,7 @@ impl CallFlow {
                 };
                 self.peer_lost[i] = !available;
             }
+            CallEvent::Tiles(t) => self.tiles = t,
             CallEvent::PeerLeft => {
                 if self.phase == Phase::InCall {
                     self.quality = Quality::Reconnecting;
@@ -259,6 +263,7 @@ impl CallFlow {
                 [true, false] => Some(PeerNotice::CameraUnavailable),
                 [false, false] => None,
             },
+            tiles: self.tiles.clone(),
         }
     }
 }

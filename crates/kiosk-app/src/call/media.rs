@@ -1,13 +1,18 @@
-//! One media session of a call: a GStreamer pipeline around `webrtcbin`.
+//! The call's media: one GStreamer pipeline holding the terminal's own
+//! capture ([`LocalMedia`]) and one `webrtcbin` session per peer
+//! ([`MediaSession`], a bin added and removed while the pipeline plays).
 //!
-//! Sending: camera (from `hal`, or a still "camera unavailable" picture
-//! while it is lost: [`super::local`]) -> I420 at the configured size -> [latency
-//! stamp] -> tee -> self-view and encoder (H.264 constrained baseline, or
-//! VP8) -> RTP -> webrtcbin; microphone -> Opus -> RTP -> webrtcbin.
-//! Receiving: webrtcbin -> decodebin -> video to an appsink whose frames go
-//! to the screen (and are counted), audio to the speaker (counted).
-//! Max-bundle, a jitter buffer of `latency_ms`, STUN/TURN only as the
-//! server hands them out.
+//! Captured once: camera (from `hal`, or a still "camera unavailable"
+//! picture while it is lost: [`super::local`]) -> I420 at the configured size ->
+//! [latency stamp] -> tee -> self-view and each session; microphone -> tee
+//! -> each session. Each session encodes for its peer (H.264 constrained
+//! baseline, or VP8; its own encoder, so its bitrate follows that peer's
+//! network and its codec that peer's offer) -> RTP -> webrtcbin, and Opus
+//! likewise. Receiving: webrtcbin -> decodebin -> video to an appsink whose
+//! frames go to the screen as the peer's tile (and are counted), audio to
+//! the shared `audiomixer` in front of the speaker (counted), so several
+//! visitors are heard at once. Max-bundle, a jitter buffer of `latency_ms`,
+//! STUN/TURN only as the server hands them out.
 //!
 //! A session never outlives its negotiation: a new offer means a new
 //! session (that is how a call recovers after a network cut).
@@ -28,6 +33,8 @@ use crate::config::{CallConfig, VideoCodecChoice};
 
 /// A decoded picture for the screen: RGB, 3 bytes a pixel.
 pub struct Frame {
+    /// Which remote picture (tile) this is, 0 first; 0 for the self-view.
+    pub tile: usize,
     pub width: u32,
     pub height: u32,
     pub stride: usize,
@@ -55,9 +62,20 @@ pub enum MediaEvent {
     Latency(u64),
     /// The pipeline failed.
     Error(String),
-    /// A device's element failed (a camera unplugged mid-call): the
-    /// session goes on with the stand-in.
-    DeviceFailed(Input),
+}
+
+/// A session's way to the call task: its events, tagged with its peer.
+#[derive(Clone)]
+pub struct PeerEvents {
+    pub peer: uuid::Uuid,
+    pub tx: UnboundedSender<(uuid::Uuid, MediaEvent)>,
+}
+
+impl PeerEvents {
+    /// Tell the call task; false if it is gone (then nobody listens).
+    pub fn send(&self, e: MediaEvent) -> bool {
+        self.tx.send((self.peer, e)).is_ok()
+    }
 }
 
 /// The video codec a session sends.
@@ -130,16 +148,24 @@ fn signature(pixels: &[u8]) -> u64 {
         })
 }
 
+/// One peer's session: a bin in the call's pipeline around `webrtcbin`,
+/// fed by the shared tees, its incoming audio into the shared mixer.
 pub struct MediaSession {
     pipeline: gst::Pipeline,
+    bin: gst::Bin,
+    name: String,
     webrtc: gst::Element,
     encoder: gst::Element,
     codec: Codec,
     pub counters: Arc<Counters>,
     offerer: bool,
-    events: UnboundedSender<MediaEvent>,
-    video: Arc<Local>,
-    audio: Arc<Local>,
+    events: PeerEvents,
+    /// The tee pads feeding this session (released when it ends).
+    tees: Vec<(gst::Element, gst::Pad)>,
+    mixer: gst::Element,
+    /// The mixer pads its incoming audio uses (released when it ends).
+    mixer_pads: Arc<std::sync::Mutex<Vec<gst::Pad>>>,
+    routes: Arc<ErrorRoutes>,
 }
 
 fn make(factory: &str) -> anyhow::Result<gst::Element> {
@@ -195,20 +221,227 @@ fn ice_urls(servers: &[IceServer]) -> (Option<String>, Vec<String>) {
     (stun, turn)
 }
 
-impl MediaSession {
-    /// Build and start a session. The offerer creates its offer as soon as
-    /// webrtcbin asks for negotiation; the answerer waits for [`Self::set_remote`].
+/// The terminal's own media, captured once for the whole call and shared
+/// by every session: the camera (-> self-view and one encoder per session)
+/// and the microphone through tees, and the speaker behind an `audiomixer`
+/// that mixes what every session receives. Sessions are bins added to and
+/// removed from this one pipeline while it plays.
+pub struct LocalMedia {
+    pipeline: gst::Pipeline,
+    video_tee: gst::Element,
+    audio_tee: gst::Element,
+    mixer: gst::Element,
+    routes: Arc<ErrorRoutes>,
+    video: Arc<Local>,
+    audio: Arc<Local>,
+}
+
+impl LocalMedia {
+    /// Open the devices and start capturing and playing. `device_failed`
+    /// hears of a camera or microphone whose element failed (unplugged
+    /// mid-call): the stand-in has taken over by then.
     pub fn start(
         cfg: &CallConfig,
         devices: &hal::Devices,
+        own: Option<FrameSink>,
+        device_failed: impl Fn(Input) + Send + Sync + 'static,
+    ) -> anyhow::Result<LocalMedia> {
+        gst::init()?;
+        let pipeline = gst::Pipeline::with_name("call");
+        let (video_tee, audio_tee, video, audio) = local_sources(&pipeline, cfg, devices, own)?;
+        let (video, audio) = (Arc::new(video), Arc::new(audio));
+        let mixer = speaker_mix(&pipeline, devices)?;
+        let routes = Arc::new(ErrorRoutes::default());
+        let r = routes.clone();
+        let locals = [video.clone(), audio.clone()];
+        // Errors of the shared part are logged, a device's make the call go
+        // on without it, and a session's own errors go to the call task,
+        // which replaces the session.
+        pipeline
+            .bus()
+            .context("pipeline bus")?
+            .set_sync_handler(move |_, msg| {
+                if let gst::MessageView::Error(e) = msg.view() {
+                    if let Some(local) = msg.src().and_then(|o| locals.iter().find(|l| l.owns(o))) {
+                        tracing::warn!(device = ?local.input(), error = %e.error(), "device failed during the call");
+                        local.detach();
+                        device_failed(local.input());
+                        return gst::BusSyncReply::Drop;
+                    }
+                    let src = msg
+                        .src()
+                        .map(|s| s.path_string().to_string())
+                        .unwrap_or_default();
+                    let text = format!(
+                        "{} ({})",
+                        e.error(),
+                        e.debug().map(|d| d.to_string()).unwrap_or_default()
+                    );
+                    r.route(&src, text);
+                }
+                gst::BusSyncReply::Drop
+            });
+        pipeline
+            .set_state(gst::State::Playing)
+            .context("the call pipeline did not start")?;
+        Ok(LocalMedia {
+            pipeline,
+            video_tee,
+            audio_tee,
+            mixer,
+            routes,
+            video,
+            audio,
+        })
+    }
+
+    /// The camera or microphone source of the call.
+    pub fn local(&self, input: Input) -> &Local {
+        match input {
+            Input::Camera => &self.video,
+            Input::Microphone => &self.audio,
+        }
+    }
+}
+
+impl Drop for LocalMedia {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+        if let Some(bus) = self.pipeline.bus() {
+            bus.unset_sync_handler();
+        }
+    }
+}
+
+/// Where pipeline errors go: the session whose bin the failing element is
+/// in, by the bin's name (`session-N`), else the log.
+#[derive(Default)]
+struct ErrorRoutes(std::sync::Mutex<Vec<(String, PeerEvents)>>);
+
+impl ErrorRoutes {
+    fn add(&self, bin: &str, events: PeerEvents) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((format!("/{bin}/"), events));
+    }
+    fn remove(&self, bin: &str) {
+        let key = format!("/{bin}/");
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(k, _)| *k != key);
+    }
+    fn route(&self, path: &str, text: String) {
+        let routes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match routes.iter().find(|(k, _)| path.contains(k.as_str())) {
+            Some((_, events)) => {
+                let _ = events.send(MediaEvent::Error(text));
+            }
+            None => tracing::warn!(element = path, error = text, "local media error"),
+        }
+    }
+}
+
+/// The local sources: camera -> I420 at the configured size -> [latency
+/// stamp] -> tee (self-view, and each session's encoder); microphone ->
+/// tee (each session's Opus encoder). Each device sits behind a [`Local`]
+/// that switches to its stand-in while the device is lost. Returns the two
+/// tees and the two sources.
+fn local_sources(
+    pipeline: &gst::Pipeline,
+    cfg: &CallConfig,
+    devices: &hal::Devices,
+    own: Option<FrameSink>,
+) -> anyhow::Result<(gst::Element, gst::Element, Local, Local)> {
+    let mode = hal::VideoMode {
+        width: cfg.width,
+        height: cfg.height,
+        fps: cfg.fps,
+    };
+    // The camera, or the "camera unavailable" picture while it is lost.
+    let video = Local::camera(pipeline, devices, mode)?;
+    let raw = caps_filter(&format!(
+        "video/x-raw,format=I420,width={},height={}",
+        cfg.width, cfg.height
+    ))?;
+    let tee = gst::ElementFactory::make("tee")
+        .property("allow-not-linked", true)
+        .build()?;
+    pipeline.add_many([&raw, &tee])?;
+    gst::Element::link_many([video.output(), &raw, &tee])?;
+    if cfg.stamp_frames {
+        let pad = raw.static_pad("src").context("capsfilter src")?;
+        let (w, h) = (cfg.width as usize, cfg.height as usize);
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(buffer) = info.buffer_mut() {
+                let b = buffer.make_mut();
+                if let Ok(mut map) = b.map_writable() {
+                    // I420: the luma plane comes first, `w` bytes a row.
+                    stamp::write(map.as_mut_slice(), w, w, h, stamp::now_micros());
+                }
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+    if let Some(own) = own {
+        let q = queue_leaky(1)?;
+        let s = make("videoscale")?;
+        let c = make("videoconvert")?;
+        let sink = rgb_appsink(320, 180, own, None, 0)?;
+        pipeline.add_many([&q, &s, &c, &sink])?;
+        gst::Element::link_many([&tee, &q, &s, &c, &sink])?;
+    }
+
+    // The microphone, or silence while it is lost.
+    let audio = Local::microphone(pipeline, devices)?;
+    let aconv = make("audioconvert")?;
+    let ares = make("audioresample")?;
+    let atee = gst::ElementFactory::make("tee")
+        .property("allow-not-linked", true)
+        .build()?;
+    pipeline.add_many([&aconv, &ares, &atee])?;
+    gst::Element::link_many([audio.output(), &aconv, &ares, &atee])?;
+    Ok((tee, atee, video, audio))
+}
+
+/// The speaker, behind a mixer of every session's incoming audio. A silent
+/// live source keeps the mixer running (and live) before and between
+/// sessions.
+fn speaker_mix(pipeline: &gst::Pipeline, devices: &hal::Devices) -> anyhow::Result<gst::Element> {
+    let silence = gst::ElementFactory::make("audiotestsrc")
+        .property_from_str("wave", "silence")
+        .property("is-live", true)
+        .build()?;
+    let mixer = make("audiomixer")?;
+    let conv = make("audioconvert")?;
+    let res = make("audioresample")?;
+    let speaker = devices.speaker.sink()?;
+    pipeline.add_many([&silence, &mixer, &conv, &res, &speaker])?;
+    gst::Element::link_many([&silence, &mixer, &conv, &res, &speaker])?;
+    Ok(mixer)
+}
+
+static SESSIONS: AtomicU64 = AtomicU64::new(0);
+
+impl MediaSession {
+    /// Add a session to the call's pipeline, towards one peer. The offerer
+    /// creates its offer as soon as webrtcbin asks for negotiation; the
+    /// answerer waits for [`Self::set_remote`]. Its pictures go to `remote`
+    /// as tile `tile`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        local: &LocalMedia,
+        cfg: &CallConfig,
         codec: Codec,
         offerer: bool,
         ice_servers: &[IceServer],
-        screens: Screens,
-        events: UnboundedSender<MediaEvent>,
+        remote: Option<FrameSink>,
+        tile: usize,
+        events: PeerEvents,
     ) -> anyhow::Result<MediaSession> {
-        gst::init()?;
-        let pipeline = gst::Pipeline::with_name("call");
+        let name = format!("session-{}", SESSIONS.fetch_add(1, Ordering::Relaxed));
+        let bin = gst::Bin::with_name(&name);
         let webrtc = gst::ElementFactory::make("webrtcbin")
             .name("webrtc")
             .property_from_str("bundle-policy", "max-bundle")
@@ -223,21 +456,10 @@ impl MediaSession {
             let _ = webrtc.emit_by_name::<bool>("add-turn-server", &[&t]);
         }
         nice::use_local_addresses(&webrtc, &cfg.local_addresses)?;
-        pipeline.add(&webrtc)?;
+        bin.add(&webrtc)?;
 
-        // Video out.
-        let mode = hal::VideoMode {
-            width: cfg.width,
-            height: cfg.height,
-            fps: cfg.fps,
-        };
-        // The camera, or the "camera unavailable" picture while it is lost.
-        let video = Arc::new(Local::camera(&pipeline, devices, mode)?);
-        let raw = caps_filter(&format!(
-            "video/x-raw,format=I420,width={},height={}",
-            cfg.width, cfg.height
-        ))?;
-        let tee = make("tee")?;
+        // Video out: this session's own encoder (its bitrate follows this
+        // peer's network), fed from the shared camera tee.
         let enc_q = queue_leaky(2)?;
         let kbps = cfg.max_kbps.min(2000);
         let (encoder, enc_caps, pay, rtp_caps) = match codec {
@@ -287,38 +509,11 @@ impl MediaSession {
         };
         let enc_caps = caps_filter(enc_caps)?;
         let rtp_caps = caps_filter(rtp_caps)?;
-        pipeline.add_many([&raw, &tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
-        gst::Element::link_many([video.output(), &raw, &tee])?;
-        gst::Element::link_many([&tee, &enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
-        if cfg.stamp_frames {
-            let pad = raw.static_pad("src").context("capsfilter src")?;
-            let (w, h) = (cfg.width as usize, cfg.height as usize);
-            pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-                if let Some(buffer) = info.buffer_mut() {
-                    let b = buffer.make_mut();
-                    if let Ok(mut map) = b.map_writable() {
-                        // I420: the luma plane comes first, `w` bytes a row.
-                        stamp::write(map.as_mut_slice(), w, w, h, stamp::now_micros());
-                    }
-                }
-                gst::PadProbeReturn::Ok
-            });
-        }
-        if let Some(own) = screens.own.clone() {
-            let q = queue_leaky(1)?;
-            let s = make("videoscale")?;
-            let c = make("videoconvert")?;
-            let sink = rgb_appsink(320, 180, own, None)?;
-            pipeline.add_many([&q, &s, &c, &sink])?;
-            gst::Element::link_many([&tee, &q, &s, &c, &sink])?;
-        }
+        bin.add_many([&enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
+        gst::Element::link_many([&enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
         link_to_webrtc(&rtp_caps, &webrtc)?;
 
-        // Audio out.
-        // The microphone, or silence while it is lost.
-        let audio = Arc::new(Local::microphone(&pipeline, devices)?);
-        let aconv = make("audioconvert")?;
-        let ares = make("audioresample")?;
+        // Audio out: Opus from the shared microphone tee.
         let aq = queue_leaky(10)?;
         let opus = gst::ElementFactory::make("opusenc")
             .property("bitrate", 32000i32)
@@ -331,36 +526,57 @@ impl MediaSession {
         let acaps = caps_filter(
             "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
         )?;
-        pipeline.add_many([&aconv, &ares, &aq, &opus, &apay, &acaps])?;
-        gst::Element::link_many([audio.output(), &aconv, &ares, &aq, &opus, &apay, &acaps])?;
+        bin.add_many([&aq, &opus, &apay, &acaps])?;
+        gst::Element::link_many([&aq, &opus, &apay, &acaps])?;
         link_to_webrtc(&acaps, &webrtc)?;
 
+        let ghost = |name: &str, q: &gst::Element| -> anyhow::Result<gst::Pad> {
+            let pad =
+                gst::GhostPad::builder_with_target(&q.static_pad("sink").context("queue sink")?)?
+                    .name(name)
+                    .build();
+            bin.add_pad(&pad)?;
+            Ok(pad.upcast())
+        };
+        let video_in = ghost("video", &enc_q)?;
+        let audio_in = ghost("audio", &aq)?;
+
         let counters = Arc::new(Counters::default());
+        local.routes.add(&name, events.clone());
         let session = MediaSession {
-            pipeline,
+            pipeline: local.pipeline.clone(),
+            bin,
+            name,
             webrtc,
             encoder,
             codec,
             counters,
             offerer,
             events,
-            video,
-            audio,
+            tees: Vec::new(),
+            mixer: local.mixer.clone(),
+            mixer_pads: Arc::new(std::sync::Mutex::new(Vec::new())),
+            routes: local.routes.clone(),
         };
-        session.wire(devices, cfg, screens)?;
+        session.wire(cfg, remote, tile)?;
+        session.pipeline.add(&session.bin)?;
         session
-            .pipeline
-            .set_state(gst::State::Playing)
-            .context("the call pipeline did not start")?;
+            .bin
+            .sync_state_with_parent()
+            .context("the session did not start")?;
+        // Media flows in only once the bin runs.
+        let mut session = session;
+        for (tee, input) in [(&local.video_tee, &video_in), (&local.audio_tee, &audio_in)] {
+            let pad = tee
+                .request_pad_simple("src_%u")
+                .context("the tee gave no pad")?;
+            pad.link(input)?;
+            session.tees.push((tee.clone(), pad));
+        }
         Ok(session)
     }
 
-    fn wire(
-        &self,
-        devices: &hal::Devices,
-        cfg: &CallConfig,
-        screens: Screens,
-    ) -> anyhow::Result<()> {
+    fn wire(&self, cfg: &CallConfig, remote: Option<FrameSink>, tile: usize) -> anyhow::Result<()> {
         let events = self.events.clone();
         self.webrtc.connect("on-ice-candidate", false, move |v| {
             let mline = v[1].get::<u32>().unwrap_or(0);
@@ -401,29 +617,31 @@ impl MediaSession {
                 });
         }
 
-        // Incoming streams: decode, then picture or sound.
-        let pipeline = self.pipeline.downgrade();
+        // Incoming streams: decode, then picture (a tile) or sound (the mixer).
+        let bin = self.bin.downgrade();
         let counters = self.counters.clone();
-        let speaker = Arc::new(std::sync::Mutex::new(Some(devices.speaker.sink()?)));
+        let mixer = self.mixer.clone();
+        let mixer_pads = self.mixer_pads.clone();
         let events = self.events.clone();
         let stamped = cfg.stamp_frames;
         self.webrtc.connect_pad_added(move |_, pad| {
             if pad.direction() != gst::PadDirection::Src {
                 return;
             }
-            let Some(pipeline) = pipeline.upgrade() else {
+            let Some(bin) = bin.upgrade() else {
                 return;
             };
             let Ok(decode) = make("decodebin") else {
                 return;
             };
             let counters = counters.clone();
-            let speaker = speaker.clone();
-            let remote = screens.remote.clone();
+            let remote = remote.clone();
             let events = events.clone();
-            let p2 = pipeline.downgrade();
+            let mixer = mixer.clone();
+            let mixer_pads = mixer_pads.clone();
+            let b2 = bin.downgrade();
             decode.connect_pad_added(move |_, dpad| {
-                let Some(pipeline) = p2.upgrade() else { return };
+                let Some(bin) = b2.upgrade() else { return };
                 let caps = dpad.current_caps().or_else(|| Some(dpad.query_caps(None)));
                 let name = caps
                     .as_ref()
@@ -431,19 +649,16 @@ impl MediaSession {
                     .unwrap_or_default();
                 let r = if name.starts_with("video/") {
                     link_remote_video(
-                        &pipeline,
+                        &bin,
                         dpad,
                         &counters,
                         remote.clone(),
+                        tile,
                         stamped,
                         events.clone(),
                     )
                 } else if name.starts_with("audio/") {
-                    let sink = speaker.lock().unwrap_or_else(|e| e.into_inner()).take();
-                    match sink {
-                        Some(sink) => link_remote_audio(&pipeline, dpad, sink, &counters),
-                        None => Ok(()),
-                    }
+                    link_remote_audio(&bin, dpad, &mixer, &mixer_pads, &counters)
                 } else {
                     Ok(())
                 };
@@ -453,7 +668,7 @@ impl MediaSession {
                     )));
                 }
             });
-            if pipeline.add(&decode).is_err() {
+            if bin.add(&decode).is_err() {
                 return;
             }
             let _ = decode.sync_state_with_parent();
@@ -461,36 +676,7 @@ impl MediaSession {
                 let _ = pad.link(&sink);
             }
         });
-
-        // Errors on the bus end the session (the call task decides what
-        // next), except a device's: the call goes on without the device.
-        let events = self.events.clone();
-        let bus = self.pipeline.bus().context("pipeline bus")?;
-        let locals = [self.video.clone(), self.audio.clone()];
-        bus.set_sync_handler(move |_, msg| {
-            if let gst::MessageView::Error(e) = msg.view() {
-                if let Some(local) = msg.src().and_then(|o| locals.iter().find(|l| l.owns(o))) {
-                    tracing::warn!(device = ?local.input(), error = %e.error(), "device failed during the call");
-                    let _ = events.send(MediaEvent::DeviceFailed(local.input()));
-                    return gst::BusSyncReply::Drop;
-                }
-                let _ = events.send(MediaEvent::Error(format!(
-                    "{} ({})",
-                    e.error(),
-                    e.debug().map(|d| d.to_string()).unwrap_or_default()
-                )));
-            }
-            gst::BusSyncReply::Drop
-        });
         Ok(())
-    }
-
-    /// The camera or microphone source of this session.
-    pub fn local(&self, input: Input) -> &Local {
-        match input {
-            Input::Camera => &self.video,
-            Input::Microphone => &self.audio,
-        }
     }
 
     pub fn codec(&self) -> Codec {
@@ -580,11 +766,26 @@ impl MediaSession {
 }
 
 impl Drop for MediaSession {
+    /// Take the session out of the running call: stop feeding it, stop it,
+    /// and give the tee and mixer pads back.
     fn drop(&mut self) {
-        let _ = self.pipeline.set_state(gst::State::Null);
-        if let Some(bus) = self.pipeline.bus() {
-            bus.unset_sync_handler();
+        for (tee, pad) in self.tees.drain(..) {
+            if let Some(peer) = pad.peer() {
+                let _ = pad.unlink(&peer);
+            }
+            tee.release_request_pad(&pad);
         }
+        self.routes.remove(&self.name);
+        let _ = self.bin.set_state(gst::State::Null);
+        for pad in self
+            .mixer_pads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            self.mixer.release_request_pad(&pad);
+        }
+        let _ = self.pipeline.remove(&self.bin);
     }
 }
 
@@ -612,7 +813,8 @@ fn rgb_appsink(
     width: u32,
     height: u32,
     to: FrameSink,
-    counter: Option<(Arc<Counters>, bool, UnboundedSender<MediaEvent>)>,
+    counter: Option<(Arc<Counters>, bool, PeerEvents)>,
+    tile: usize,
 ) -> anyhow::Result<gst::Element> {
     let mut caps = gst::Caps::builder("video/x-raw").field("format", "RGB");
     if width > 0 {
@@ -668,6 +870,7 @@ fn rgb_appsink(
                     }
                 }
                 to(Frame {
+                    tile,
                     width: info.width(),
                     height: info.height(),
                     stride,
@@ -681,18 +884,19 @@ fn rgb_appsink(
 }
 
 fn link_remote_video(
-    pipeline: &gst::Pipeline,
+    bin: &gst::Bin,
     pad: &gst::Pad,
     counters: &Arc<Counters>,
     remote: Option<FrameSink>,
+    tile: usize,
     stamped: bool,
-    events: UnboundedSender<MediaEvent>,
+    events: PeerEvents,
 ) -> anyhow::Result<()> {
     let q = make("queue")?;
     let conv = make("videoconvert")?;
     let to: FrameSink = remote.unwrap_or_else(|| Arc::new(|_| {}));
-    let sink = rgb_appsink(0, 0, to, Some((counters.clone(), stamped, events)))?;
-    pipeline.add_many([&q, &conv, &sink])?;
+    let sink = rgb_appsink(0, 0, to, Some((counters.clone(), stamped, events)), tile)?;
+    bin.add_many([&q, &conv, &sink])?;
     gst::Element::link_many([&q, &conv, &sink])?;
     for e in [&q, &conv, &sink] {
         e.sync_state_with_parent()?;
@@ -701,25 +905,37 @@ fn link_remote_video(
     Ok(())
 }
 
+/// Incoming audio into the shared mixer, through a ghost pad of the bin.
 fn link_remote_audio(
-    pipeline: &gst::Pipeline,
+    bin: &gst::Bin,
     pad: &gst::Pad,
-    speaker: gst::Element,
+    mixer: &gst::Element,
+    mixer_pads: &std::sync::Mutex<Vec<gst::Pad>>,
     counters: &Arc<Counters>,
 ) -> anyhow::Result<()> {
     let q = make("queue")?;
     let conv = make("audioconvert")?;
     let res = make("audioresample")?;
-    pipeline.add_many([&q, &conv, &res, &speaker])?;
-    gst::Element::link_many([&q, &conv, &res, &speaker])?;
+    bin.add_many([&q, &conv, &res])?;
+    gst::Element::link_many([&q, &conv, &res])?;
+    let src = res.static_pad("src").context("audioresample src")?;
     let c = counters.clone();
-    res.static_pad("src")
-        .context("audioresample src")?
-        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            c.audio.fetch_add(1, Ordering::Relaxed);
-            gst::PadProbeReturn::Ok
-        });
-    for e in [&q, &conv, &res, &speaker] {
+    src.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        c.audio.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+    let ghost = gst::GhostPad::with_target(&src)?;
+    ghost.set_active(true)?;
+    bin.add_pad(&ghost)?;
+    let mix_in = mixer
+        .request_pad_simple("sink_%u")
+        .context("the mixer gave no pad")?;
+    ghost.link(&mix_in)?;
+    mixer_pads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(mix_in);
+    for e in [&q, &conv, &res] {
         e.sync_state_with_parent()?;
     }
     pad.link(&q.static_pad("sink").context("queue sink")?)?;

@@ -7,8 +7,9 @@
 //! a [`Snapshot`] of the figures for `stats` and the benchmark.
 //!
 //! - [`flow`]: what the screen shows (pure state machine).
-//! - [`media`]: one `webrtcbin` session; [`nice`]: ICE local addresses;
-//!   [`local`]: camera and microphone sources that outlive their devices.
+//! - [`media`]: the shared capture and mixer, and one `webrtcbin` session
+//!   per peer; [`local`]: camera and microphone sources that outlive their
+//!   devices; [`nice`]: ICE local addresses.
 //! - [`stats`]: interruptions and medians for the visit record (pure);
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
@@ -49,8 +50,12 @@ pub enum CallEvent {
     Joined,
     /// The server refused our Join (too early...).
     JoinRefused(String),
+    /// A peer of the other side joined.
     PeerJoined,
+    /// The last peer of the other side left.
     PeerLeft,
+    /// The remote pictures on screen: each tile's name, by tile.
+    Tiles(Vec<String>),
     /// Remote media flows (first time, or again after a gap).
     Flowing,
     /// No remote media for a second.
@@ -93,12 +98,26 @@ pub struct Snapshot {
     pub latency_samples: usize,
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    /// Each peer of the other side in the call (a visitor, or the person).
+    pub peers: Vec<PeerSnapshot>,
     /// Received frames that differ from the one before (a still picture
     /// such as "camera unavailable" does not count).
     pub moving_frames: u64,
     /// Whether our camera and microphone feed the call (not a stand-in).
     pub camera: bool,
     pub microphone: bool,
+}
+
+/// One peer's figures: what the terminal decoded and played from it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeerSnapshot {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub tile: usize,
+    pub frames: u64,
+    pub audio_buffers: u64,
+    pub flowing: bool,
+    pub codec: Option<String>,
 }
 
 /// Everything a call needs to start.

@@ -126,6 +126,13 @@ impl Recorder {
         self.session_frames = session_frames;
     }
 
+    /// One more session (of several, to several peers) whose counters the
+    /// caller adds into running totals, so nothing restarts here.
+    pub fn count_session(&mut self, codec: &str) {
+        self.sessions += 1;
+        self.video_codec = codec.to_string();
+    }
+
     /// A new media session starts (counters restart).
     pub fn new_session(&mut self, codec: &str) {
         self.sessions += 1;

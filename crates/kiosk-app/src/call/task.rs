@@ -1,27 +1,74 @@
 //! The call task: one WebSocket to visit-server (reconnected if it drops),
-//! and the media sessions it negotiates. The person's side offers; a new
-//! offer replaces the session on both sides. When no media has come for a
-//! while although both sides are in the call, the person's side starts a
-//! fresh session: that is how the call survives a network cut.
+//! and the media sessions it negotiates, one per peer. The person's side
+//! offers to every visitor (up to the facility's limit, each a tile); a
+//! visitor's side (the lobby) answers the person. A new offer replaces the
+//! session with its sender on both sides. When no media has come from a
+//! peer for a while although it is in the call, the person's side starts a
+//! fresh session with it: that is how the call survives a network cut.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
-use protocol::signal::{ClientMessage, MediaDevice, SdpKind, ServerMessage, Side};
+use protocol::signal::{ClientMessage, MediaDevice, PeerInfo, SdpKind, ServerMessage, Side};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
+use uuid::Uuid;
 
 use super::bitrate::Controller;
-use super::media::{self, Input, MediaEvent, MediaSession};
-use super::stats::{Change, Recorder, percentile};
-use super::{CallCommand, CallEvent, CallParams, Snapshot};
+use super::media::{self, Input, LocalMedia, MediaEvent, MediaSession, PeerEvents};
+use super::stats::{Change, Recorder, Sample, percentile};
+use super::{CallCommand, CallEvent, CallParams, PeerSnapshot, Snapshot};
 
-/// The person's side restarts the session after this long without media.
+/// The person's side restarts a peer's session after this long without media.
 const RESTART_AFTER: Duration = Duration::from_secs(3);
 /// ...but not more often than this.
 const RESTART_EVERY: Duration = Duration::from_secs(6);
+
+/// One peer of the call and our session with it.
+struct PeerCall {
+    info: PeerInfo,
+    /// Its place on the screen (0 first), kept while it stays.
+    tile: usize,
+    session: Option<MediaSession>,
+    started: Instant,
+    controller: Controller,
+    /// Totals over its sessions, and what the current session had counted.
+    frames: u64,
+    audio: u64,
+    seen: (u64, u64),
+    last_progress: Instant,
+    /// Frames that differed from the one before, and the session's count so far.
+    moving: u64,
+    seen_moving: u64,
+}
+
+impl PeerCall {
+    /// Add what the current session counted since the last look.
+    fn count(&mut self) {
+        let Some(s) = &self.session else { return };
+        let f = s.counters.frames.load(std::sync::atomic::Ordering::Relaxed);
+        let a = s.counters.audio.load(std::sync::atomic::Ordering::Relaxed);
+        if f > self.seen.0 {
+            self.last_progress = Instant::now();
+        }
+        self.frames += f.saturating_sub(self.seen.0);
+        self.audio += a.saturating_sub(self.seen.1);
+        self.seen = (f, a);
+        let m = s
+            .counters
+            .changed
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.moving += m.saturating_sub(self.seen_moving);
+        self.seen_moving = m;
+    }
+
+    fn flowing(&self) -> bool {
+        self.frames > 0 && self.last_progress.elapsed() < Duration::from_secs(1)
+    }
+}
 
 struct State {
     p: CallParams,
@@ -30,21 +77,25 @@ struct State {
     ice_servers: Vec<protocol::signal::IceServer>,
     want_join: bool,
     joined: bool,
-    peer_joined: bool,
-    session: Option<MediaSession>,
-    session_started: Instant,
-    media_tx: mpsc::UnboundedSender<MediaEvent>,
+    local: Option<LocalMedia>,
+    peers: BTreeMap<Uuid, PeerCall>,
+    /// Frames and audio buffers from peers that have left (totals stay
+    /// monotonic for the recorder).
+    rec_gone: (u64, u64),
+    media_tx: mpsc::UnboundedSender<(Uuid, MediaEvent)>,
     rec: Recorder,
     epoch: Instant,
-    controller: Controller,
+    max_kbps: u32,
     events: mpsc::UnboundedSender<CallEvent>,
     outbox: Vec<ClientMessage>,
     /// When the server accepted our Join (monotonic µs).
     joined_us: Option<u64>,
+    /// Moving frames from peers that have left.
+    moving_gone: u64,
     /// Whether the other side was last told that our camera / microphone works.
     announced: [bool; 2],
-    /// Moving frames received in sessions before the current one.
-    moved_before: u64,
+    /// Devices whose element failed (from GStreamer's threads into this task).
+    device_tx: mpsc::UnboundedSender<hal::DeviceEvent>,
 }
 
 const INPUTS: [(Input, MediaDevice); 2] = [
@@ -65,40 +116,133 @@ impl State {
         self.outbox.push(m);
     }
 
-    /// Start a fresh media session (dropping any old one).
-    fn new_session(&mut self, offer_sdp: Option<&str>) {
-        self.moved_before += self.moved_now();
-        self.session = None;
+    /// The tiles' names, by tile (a tile left empty by a departed peer
+    /// shows no name).
+    fn tiles(&self) -> Vec<String> {
+        let n = self.peers.values().map(|p| p.tile + 1).max().unwrap_or(0);
+        let mut names = vec![String::new(); n];
+        for p in self.peers.values() {
+            names[p.tile] = p.info.name.clone().unwrap_or_default();
+        }
+        names
+    }
+
+    /// A peer is in the call: give it a tile (the first free one).
+    fn add_peer(&mut self, info: PeerInfo) {
+        if let Some(p) = self.peers.get_mut(&info.id) {
+            p.info = info;
+            return;
+        }
+        let tile = (0..)
+            .find(|t| !self.peers.values().any(|p| p.tile == *t))
+            .unwrap_or(0);
+        let max = self.max_kbps;
+        self.peers.insert(
+            info.id,
+            PeerCall {
+                info,
+                tile,
+                session: None,
+                started: Instant::now(),
+                controller: Controller::new(max.min(2000), 150, max),
+                frames: 0,
+                audio: 0,
+                seen: (0, 0),
+                last_progress: Instant::now(),
+                moving: 0,
+                seen_moving: 0,
+            },
+        );
+        self.emit(CallEvent::Tiles(self.tiles()));
+    }
+
+    fn remove_peer(&mut self, id: Uuid) {
+        if let Some(mut p) = self.peers.remove(&id) {
+            p.count();
+            self.rec_gone.0 += p.frames;
+            self.rec_gone.1 += p.audio;
+            self.moving_gone += p.moving;
+            tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %id, frames = p.frames, "peer left the call");
+            self.emit(CallEvent::Tiles(self.tiles()));
+        }
+    }
+
+    /// Start a fresh media session with `peer` (dropping any old one).
+    fn new_session(&mut self, peer: Uuid, offer_sdp: Option<&str>) {
+        if self.local.is_none() {
+            let tx = self.device_tx.clone();
+            let failed = move |input| {
+                let kind = match input {
+                    Input::Camera => hal::DeviceKind::Camera,
+                    Input::Microphone => hal::DeviceKind::Microphone,
+                };
+                let _ = tx.send(hal::DeviceEvent::Lost(kind));
+            };
+            match LocalMedia::start(
+                &self.p.cfg,
+                &self.devices,
+                self.p.screens.own.clone(),
+                failed,
+            ) {
+                Ok(l) => {
+                    self.local = Some(l);
+                    self.announce_devices();
+                }
+                Err(e) => {
+                    tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = %format!("{e:#}"), "cannot start the camera and microphone");
+                    return;
+                }
+            }
+        }
+        let Some(local) = &self.local else { return };
+        let Some(pc) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        pc.count();
+        pc.session = None;
+        pc.seen = (0, 0);
+        pc.seen_moving = 0;
         let codec = match offer_sdp {
             None => media::offer_codec(self.p.cfg.video_codec),
             Some(sdp) => media::answer_codec(self.p.cfg.video_codec, sdp),
         };
+        let events = PeerEvents {
+            peer,
+            tx: self.media_tx.clone(),
+        };
         match MediaSession::start(
+            local,
             &self.p.cfg,
-            &self.devices,
             codec,
             offer_sdp.is_none(),
             &self.ice_servers,
-            self.p.screens.clone(),
-            self.media_tx.clone(),
+            self.p.screens.remote.clone(),
+            pc.tile,
+            events,
         ) {
             Ok(s) => {
-                s.set_video_kbps(self.controller.kbps());
+                s.set_video_kbps(pc.controller.kbps());
                 if let Some(sdp) = offer_sdp
                     && let Err(e) = s.set_remote(SdpKind::Offer, sdp)
                 {
                     tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the offer");
                 }
-                self.rec.new_session(codec.name());
-                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, codec = codec.name(), offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
-                self.session = Some(s);
-                self.session_started = Instant::now();
-                self.announce_devices();
+                self.rec.count_session(codec.name());
+                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, tile = pc.tile, codec = codec.name(), offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
+                pc.session = Some(s);
+                pc.started = Instant::now();
             }
             Err(e) => {
-                tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = %format!("{e:#}"), "cannot start the media session");
+                tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = %format!("{e:#}"), "cannot start the media session");
             }
         }
+    }
+
+    /// The person's side offers to a visitor who is (or has just come) in.
+    fn offer_to(&mut self, info: PeerInfo) {
+        let id = info.id;
+        self.add_peer(info);
+        self.new_session(id, None);
     }
 
     fn on_server(&mut self, m: ServerMessage) -> bool {
@@ -116,49 +260,77 @@ impl State {
                     self.send(ClientMessage::Join);
                 }
             }
-            ServerMessage::Joined { peer_present } => {
+            ServerMessage::Joined { peers, .. } => {
                 if !self.joined {
                     self.rec.joined(self.ms());
                     self.joined_us = Some(super::stamp::now_micros());
                 }
                 self.joined = true;
-                self.peer_joined = peer_present;
                 self.emit(CallEvent::Joined);
-                if peer_present && self.side == Some(Side::Person) && self.session.is_none() {
-                    self.new_session(None);
+                let mine = self.side;
+                for p in peers.into_iter().filter(|p| Some(p.side) != mine) {
+                    if mine == Some(Side::Person) {
+                        if self.peers.get(&p.id).is_none_or(|c| c.session.is_none()) {
+                            self.offer_to(p);
+                        }
+                    } else {
+                        self.add_peer(p);
+                    }
                 }
             }
-            ServerMessage::PeerJoined { .. } => {
-                self.peer_joined = true;
+            ServerMessage::PeerJoined { side, id, name } => {
+                if Some(side) == self.side {
+                    return false; // Visitors' own mesh is the browsers' affair.
+                }
+                self.emit(CallEvent::PeerJoined);
                 // A (re)joined peer knows nothing of our lost devices yet.
                 self.announced = [true; 2];
                 self.announce_devices();
-                self.emit(CallEvent::PeerJoined);
+                let info = PeerInfo { id, side, name };
                 if self.side == Some(Side::Person) {
                     // A (re)joined peer has no session: offer a fresh one.
-                    self.new_session(None);
+                    self.offer_to(info);
+                } else {
+                    self.add_peer(info);
                 }
             }
-            ServerMessage::PeerLeft { .. } => {
-                self.peer_joined = false;
-                self.emit(CallEvent::PeerLeft);
+            ServerMessage::PeerLeft { side, id } => {
+                if Some(side) == self.side {
+                    return false;
+                }
+                self.remove_peer(id);
+                if self.peers.is_empty() {
+                    self.emit(CallEvent::PeerLeft);
+                }
             }
-            ServerMessage::Sdp { kind, sdp } => match (kind, self.side) {
-                (SdpKind::Offer, Some(Side::Visitor)) => self.new_session(Some(&sdp)),
+            ServerMessage::Sdp { kind, sdp, from } => match (kind, self.side) {
+                (SdpKind::Offer, Some(Side::Visitor)) => {
+                    if !self.peers.contains_key(&from) {
+                        self.add_peer(PeerInfo {
+                            id: from,
+                            side: Side::Person,
+                            name: None,
+                        });
+                    }
+                    self.new_session(from, Some(&sdp));
+                }
                 (SdpKind::Answer, Some(Side::Person)) => {
-                    if let Some(s) = &self.session
+                    if let Some(s) = self.peers.get(&from).and_then(|p| p.session.as_ref())
                         && let Err(e) = s.set_remote(SdpKind::Answer, &sdp)
                     {
-                        tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the answer");
+                        tracing::warn!(visit_id = %self.p.visit_id, peer = %from, error = %e, "cannot use the answer");
                     }
                 }
-                _ => tracing::warn!(visit_id = %self.p.visit_id, "unexpected description ignored"),
+                _ => {
+                    tracing::warn!(visit_id = %self.p.visit_id, peer = %from, "unexpected description ignored")
+                }
             },
             ServerMessage::Ice {
                 candidate,
                 sdp_mline_index,
+                from,
             } => {
-                if let Some(s) = &self.session {
+                if let Some(s) = self.peers.get(&from).and_then(|p| p.session.as_ref()) {
                     s.add_ice(&candidate, sdp_mline_index);
                 }
             }
@@ -187,28 +359,28 @@ impl State {
         false
     }
 
-    fn on_media(&mut self, e: MediaEvent) {
+    fn on_media(&mut self, peer: Uuid, e: MediaEvent) {
+        let to = Some(peer);
         match e {
-            MediaEvent::LocalSdp { kind, sdp } => self.send(ClientMessage::Sdp { kind, sdp }),
+            MediaEvent::LocalSdp { kind, sdp } => self.send(ClientMessage::Sdp { kind, sdp, to }),
             MediaEvent::LocalIce { candidate, mline } => self.send(ClientMessage::Ice {
                 candidate,
                 sdp_mline_index: mline,
+                to,
             }),
             MediaEvent::Latency(us) => self.rec.latency(us),
-            MediaEvent::DeviceFailed(input) => {
-                if let Some(s) = &self.session {
-                    s.local(input).detach();
-                }
-                self.announce_devices();
-            }
             MediaEvent::Error(e) => {
-                tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = e, "media error; the session will be replaced");
-                self.session = None;
+                tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = e, "media error; the session will be replaced");
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.count();
+                    p.session = None;
+                }
             }
         }
     }
 
-    /// A device went away or came back (hal): the session's source follows.
+    /// A device went away or came back (hal, or its element failed): the
+    /// call's source follows.
     fn on_device(&mut self, e: hal::DeviceEvent) {
         let (kind, back) = match e {
             hal::DeviceEvent::Lost(k) => (k, false),
@@ -220,8 +392,8 @@ impl State {
             _ => return,
         };
         tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, device = kind.name(), back, "device event during the call");
-        if let Some(s) = &self.session {
-            let local = s.local(input);
+        if let Some(l) = &self.local {
+            let local = l.local(input);
             if back {
                 let source = match input {
                     Input::Camera => self.devices.camera.source(hal::VideoMode {
@@ -241,38 +413,42 @@ impl State {
 
     /// Tell the other side when our camera or microphone stops or works again.
     fn announce_devices(&mut self) {
-        let Some(s) = &self.session else { return };
+        let Some(l) = &self.local else { return };
         let mut changes = Vec::new();
         for (i, (input, device)) in INPUTS.into_iter().enumerate() {
-            let available = s.local(input).device_present();
+            let available = l.local(input).device_present();
             if available != self.announced[i] {
                 self.announced[i] = available;
                 changes.push(ClientMessage::Device { device, available });
             }
         }
-        for m in changes {
-            if self.joined {
-                self.send(m);
-            }
+        if self.joined {
+            self.outbox.extend(changes);
         }
     }
 
     /// Every quarter second: media gaps, and once a second the statistics.
     fn on_tick(&mut self, n: u64) {
-        let (frames, audio) = self.session.as_ref().map_or((0, 0), |s| {
-            (
-                s.counters.frames.load(std::sync::atomic::Ordering::Relaxed),
-                s.counters.audio.load(std::sync::atomic::Ordering::Relaxed),
-            )
-        });
+        for p in self.peers.values_mut() {
+            p.count();
+        }
+        let frames = self.peers.values().map(|p| p.frames).sum::<u64>() + self.rec_gone.0;
+        let audio = self.peers.values().map(|p| p.audio).sum::<u64>() + self.rec_gone.1;
         let wall = chrono::Utc::now();
         match self.rec.observe(self.ms(), wall, frames, audio) {
             Some(Change::Flowing) => {
-                let first = self.session.as_ref().map_or(0, |s| {
-                    s.counters
-                        .first_frame_us
-                        .load(std::sync::atomic::Ordering::Relaxed)
-                });
+                let first = self
+                    .peers
+                    .values()
+                    .filter_map(|p| p.session.as_ref())
+                    .map(|s| {
+                        s.counters
+                            .first_frame_us
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                    })
+                    .filter(|f| *f > 0)
+                    .min()
+                    .unwrap_or(0);
                 if let Some(j) = self.joined_us.take()
                     && first > j
                 {
@@ -290,36 +466,80 @@ impl State {
             None => {}
         }
         if n.is_multiple_of(4) {
-            if let Some(sample) = self.session.as_ref().and_then(|s| s.stats()) {
-                self.rec.sample(sample);
+            let mut total = Sample::default();
+            let mut any = false;
+            for p in self.peers.values_mut() {
+                let Some(sample) = p.session.as_ref().and_then(|s| s.stats()) else {
+                    continue;
+                };
+                any = true;
+                total.video_bytes_received += sample.video_bytes_received;
+                total.packets_received += sample.packets_received;
+                total.packets_lost += sample.packets_lost;
+                total.rtt_ms = match (total.rtt_ms, sample.rtt_ms) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                // Each peer's encoder follows that peer's network.
                 if let Some(f) = sample.remote_fraction_lost {
-                    let k = self.controller.update(f, sample.rtt_ms);
-                    if let Some(s) = &self.session {
+                    let k = p.controller.update(f, sample.rtt_ms);
+                    if let Some(s) = &p.session {
                         s.set_video_kbps(k);
                     }
                 }
+            }
+            if any {
+                self.rec.sample(total);
             }
             if self.rec.flowing() || self.joined {
                 self.emit(CallEvent::Quality(self.rec.quality()));
             }
         }
         // Recovery: the person's side replaces a session that has gone quiet.
-        let quiet = !self.rec.flowing() && self.session_started.elapsed() >= RESTART_AFTER;
-        if self.side == Some(Side::Person)
-            && self.joined
-            && self.peer_joined
-            && quiet
-            && self.session_started.elapsed() >= RESTART_EVERY.max(RESTART_AFTER)
-        {
-            tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, "no media: starting a fresh session");
-            self.new_session(None);
+        if self.side == Some(Side::Person) && self.joined {
+            let quiet: Vec<Uuid> = self
+                .peers
+                .values()
+                .filter(|p| {
+                    !p.flowing()
+                        && p.last_progress.elapsed() >= RESTART_AFTER
+                        && p.started.elapsed() >= RESTART_EVERY.max(RESTART_AFTER)
+                })
+                .map(|p| p.info.id)
+                .collect();
+            for id in quiet {
+                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %id, "no media: starting a fresh session");
+                self.new_session(id, None);
+            }
         }
+    }
+
+    /// Every session first, then the capture.
+    fn close_media(&mut self) {
+        for p in self.peers.values_mut() {
+            p.count();
+            p.session = None;
+        }
+        self.local = None;
     }
 
     fn snapshot(&self) -> Snapshot {
         let lat = self.rec.latencies_us();
         let ms = |v: Option<u64>| v.map(|u| u as f64 / 1000.0);
         let r = self.rec.report(self.ms());
+        let peers = self
+            .peers
+            .values()
+            .map(|p| PeerSnapshot {
+                id: p.info.id,
+                name: p.info.name.clone(),
+                tile: p.tile,
+                frames: p.frames,
+                audio_buffers: p.audio,
+                flowing: p.flowing(),
+                codec: p.session.as_ref().map(|s| s.codec().name().to_string()),
+            })
+            .collect();
         Snapshot {
             joined: self.joined,
             flowing: self.rec.flowing(),
@@ -330,25 +550,22 @@ impl State {
             sessions: self.rec.sessions,
             interruptions: r.interruptions.len(),
             codec: self.rec.video_codec.clone(),
-            video_kbps_target: self.controller.kbps(),
+            video_kbps_target: self
+                .peers
+                .values()
+                .map(|p| p.controller.kbps())
+                .max()
+                .unwrap_or(0),
             median_kbps: r.median_video_kbps,
             median_rtt_ms: r.median_rtt_ms,
             latency_samples: lat.len(),
             latency_p50_ms: ms(percentile(lat, 50)),
             latency_p99_ms: ms(percentile(lat, 99)),
-            moving_frames: self.moved_before + self.moved_now(),
+            peers,
+            moving_frames: self.moving_gone + self.peers.values().map(|p| p.moving).sum::<u64>(),
             camera: self.announced[0],
             microphone: self.announced[1],
         }
-    }
-
-    /// Moving frames received in the current session.
-    fn moved_now(&self) -> u64 {
-        self.session.as_ref().map_or(0, |s| {
-            s.counters
-                .changed
-                .load(std::sync::atomic::Ordering::Relaxed)
-        })
     }
 }
 
@@ -423,33 +640,34 @@ pub async fn run(
     }
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let devices = hal::open(p.cfg.hal());
+    // Devices leaving and coming back, from hal's threads into this task.
+    let (device_tx, mut device_rx) = mpsc::unbounded_channel();
+    let tx = device_tx.clone();
+    devices.subscribe(move |e| {
+        let _ = tx.send(*e);
+    });
     tracing::info!(visit_id = %p.visit_id, terminal_id = %p.terminal_id, devices = ?devices, "call opened");
-    let max = p.cfg.max_kbps.max(200);
     let mut st = State {
-        controller: Controller::new(max.min(2000), 150, max),
+        max_kbps: p.cfg.max_kbps.max(200),
         p,
         devices,
         side: None,
         ice_servers: Vec::new(),
         want_join: false,
         joined: false,
-        peer_joined: false,
-        session: None,
-        session_started: Instant::now(),
+        local: None,
+        peers: BTreeMap::new(),
+        rec_gone: (0, 0),
         media_tx,
         rec: Recorder::default(),
         epoch: Instant::now(),
         events,
         outbox: Vec::new(),
         joined_us: None,
+        moving_gone: 0,
         announced: [true; 2],
-        moved_before: 0,
+        device_tx,
     };
-    // Devices leaving and coming back, from hal's threads into this task.
-    let (device_tx, mut device_rx) = mpsc::unbounded_channel();
-    st.devices.subscribe(move |e| {
-        let _ = device_tx.send(*e);
-    });
     let mut backoff = Duration::from_millis(250);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut n = 0u64;
@@ -525,7 +743,7 @@ pub async fn run(
                         break 'connection;
                     }
                 },
-                Some(e) = media_rx.recv() => st.on_media(e),
+                Some((peer, e)) = media_rx.recv() => st.on_media(peer, e),
                 Some(e) = device_rx.recv() => st.on_device(e),
                 _ = tick.tick() => {
                     n += 1;
@@ -540,6 +758,7 @@ pub async fn run(
     *snapshot.lock().unwrap_or_else(|e| e.into_inner()) = st.snapshot();
     let r = st.rec.report(st.ms());
     tracing::info!(visit_id = %st.p.visit_id, terminal_id = %st.p.terminal_id, connected_ms = r.connected_ms, interruptions = r.interruptions.len(), sessions = r.sessions, frames = r.frames_decoded, "call closed");
+    st.close_media();
     // Simulated devices: say whether every scripted fault happened.
     if let Some(f) = st.devices.fault_report() {
         let unfired = f.unfired();
@@ -550,7 +769,6 @@ pub async fn run(
             tracing::warn!(visit_id = %st.p.visit_id, unfired = ?list, "scripted device faults did not happen");
         }
     }
-    st.session = None;
 }
 
 /// The call ended: send the report while the server still listens.
@@ -558,7 +776,7 @@ async fn finish<S>(st: &mut State, sink: &mut S)
 where
     S: futures_util::Sink<Message> + Unpin,
 {
-    st.session = None;
+    st.close_media();
     let report = st.rec.report(st.ms());
     let text = serde_json::to_string(&ClientMessage::CallReport { report })
         .expect("client messages serialise");

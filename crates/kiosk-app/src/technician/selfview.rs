@@ -130,6 +130,7 @@ impl SelfView {
                             height: info.height(),
                             stride: info.stride()[0] as usize,
                             data,
+                            tile: 0,
                         });
                     }
                     Ok(gst::FlowSuccess::Ok)

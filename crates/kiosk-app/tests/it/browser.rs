@@ -127,6 +127,19 @@ impl Browser {
         }
     }
 
+    /// Open a join link: camera and microphone check, then the waiting room.
+    fn to_waiting_room(&self, link: &str) {
+        self.open(link);
+        self.until("the camera check", Duration::from_secs(20), |s| {
+            s["screen"] == "check"
+        });
+        self.js("return new Promise(r => { const t = setInterval(() => { if (!document.getElementById('continue').disabled) { clearInterval(t); r(true); } }, 100); });");
+        self.click("continue");
+        self.until("the waiting room", Duration::from_secs(10), |s| {
+            s["screen"] == "waiting" && s["status"] == "scheduled"
+        });
+    }
+
     fn click(&self, id: &str) {
         self.js(&format!(
             "document.getElementById('{id}').click(); return true;"
@@ -184,16 +197,7 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     unit.expect(&["[sign-in] Test County Jail"]);
 
     let b = Browser::start();
-    b.open(&link);
-    // Camera and microphone check, then the waiting room.
-    b.until("the camera check", Duration::from_secs(20), |s| {
-        s["screen"] == "check"
-    });
-    b.js("return new Promise(r => { const t = setInterval(() => { if (!document.getElementById('continue').disabled) { clearInterval(t); r(true); } }, 100); });");
-    b.click("continue");
-    b.until("the waiting room", Duration::from_secs(10), |s| {
-        s["screen"] == "waiting" && s["status"] == "scheduled"
-    });
+    b.to_waiting_room(&link);
 
     unit.send(&format!("visit {visit}"));
     unit.expect(&["[waiting] Visit with Carlos L.", "[Join]"]);
@@ -223,5 +227,111 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     });
     // An expired link no longer opens the page.
     assert_eq!(status_of(&link), 401);
+    unit.quit();
+}
+
+/// The page's figures for the other visitor (by name) in its audio mesh.
+fn other_visitor<'a>(s: &'a Value, name: &str) -> Option<&'a Value> {
+    s["visitors"]
+        .as_object()?
+        .values()
+        .find(|v| v["name"] == name)
+}
+
+#[test]
+fn two_family_members_in_two_browsers_visit_together_and_each_hears_all() {
+    let (server, seeded) = Server::seeded();
+    let (visit, tokens) = seeded.family.clone();
+    let link = |token: &str| format!("{}/join/{visit}?token={token}", server.url());
+    // Someone else's link (another visit's visitor) does not open this visit.
+    assert_eq!(status_of(&link(&seeded.remote.1)), 401);
+
+    let du = tempfile::tempdir().unwrap();
+    let mut unit = Kiosk::start(&call_config(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    unit.expect(&["[attract] Test County Jail"]);
+    let elena = Browser::start();
+    let tomas = Browser::start();
+    elena.to_waiting_room(&link(&tokens[0]));
+    tomas.to_waiting_room(&link(&tokens[1]));
+
+    unit.send(&format!("visit {visit}"));
+    unit.expect(&["[waiting] Visit with", "[Join]"]);
+    unit.send("join");
+    unit.expect(&["[call] with"]);
+    for b in [&elena, &tomas] {
+        // Ready, or already in progress once the first visitor is in.
+        b.until("Ready", Duration::from_secs(10), |s| {
+            s["status"] == "ready" || s["status"] == "in_progress"
+        });
+        b.click("join");
+    }
+
+    // At the terminal: both visitors seen and heard, each in a named tile.
+    let u = unit.stats_until(Duration::from_secs(60), |v| {
+        let peers = v["peers"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        peers.len() == 2
+            && peers.iter().all(|p| {
+                p["frames"].as_u64().unwrap_or(0) > 30
+                    && p["audio_buffers"].as_u64().unwrap_or(0) > 20
+            })
+    });
+    println!("unit terminal: {u}");
+    let mut names: Vec<_> = u["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["tile"].as_u64().unwrap(),
+                p["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [(0, "Elena D.".to_string()), (1, "Tomas D.".to_string())]
+    );
+
+    // In each browser: the person's picture and sound, and the other
+    // visitor's sound (their audio-only connection).
+    for (b, other) in [(&elena, "Tomas D."), (&tomas, "Elena D.")] {
+        let s = b.until(
+            "the person and the other visitor",
+            Duration::from_secs(60),
+            |s| {
+                s["screen"] == "visit"
+                    && s["framesDecoded"].as_u64().unwrap_or(0) > 50
+                    && s["audioPackets"].as_u64().unwrap_or(0) > 20
+                    && other_visitor(s, other)
+                        .is_some_and(|v| v["audioPackets"].as_u64().unwrap_or(0) > 20)
+            },
+        );
+        println!("page: {s}");
+    }
+
+    // Tomas leaves; Elena and the person go on, and Elena's list forgets him.
+    tomas.click("end");
+    tomas.click("confirm-end");
+    elena.until("Tomas gone", Duration::from_secs(10), |s| {
+        other_visitor(s, "Tomas D.").is_none()
+    });
+    let u = unit.stats_until(Duration::from_secs(10), |v| {
+        v["peers"].as_array().is_some_and(|p| p.len() == 1)
+    });
+    assert_eq!(u["peers"][0]["name"], "Elena D.");
+
+    // The visit ends at its time for everyone still in it.
+    server.clock.set(chicago(10, 30, 0));
+    unit.expect(&["[ended] Visit ended. Time is up."]);
+    elena.until("the end", Duration::from_secs(10), |s| {
+        s["ended"] == "time_expired"
+    });
     unit.quit();
 }

@@ -34,6 +34,8 @@ fn screenshots_command_writes_every_screen_in_both_languages() {
         "waiting-ready",
         "in-call-connecting",
         "in-call",
+        "in-call-two-visitors",
+        "in-call-three-visitors",
         "in-call-5-min",
         "in-call-1-min",
         "in-call-camera-off",

@@ -56,6 +56,9 @@ pub struct Seeded {
     /// A remote visit at 10:00 (30 minutes) of a fourth person in Pod A:
     /// (visit id, the visitor's join token).
     pub remote: (Uuid, String),
+    /// A remote visit at 10:00 of a fifth person in Pod A with two
+    /// visitors: (visit id, each visitor's join token, in booking order).
+    pub family: (Uuid, Vec<String>),
 }
 
 impl Server {
@@ -269,6 +272,62 @@ impl Server {
             .unwrap();
             (b.visit.id, b.join_tokens[0].token.clone())
         };
+        let family = {
+            let p = people::create_person(
+                &conn,
+                &ctx,
+                f.id,
+                &NewPerson {
+                    number: "R-2".into(),
+                    name: "Rosa Diaz".into(),
+                    housing_unit_id: unit.id,
+                    pin: "2468".into(),
+                    restrictions: vec![],
+                },
+            )
+            .unwrap();
+            let mut ids = Vec::new();
+            for (name, email) in [
+                ("Elena Diaz", "elena@example.org"),
+                ("Tomas Diaz", "tomas@example.org"),
+            ] {
+                let v = people::create_visitor(
+                    &conn,
+                    &ctx,
+                    &NewVisitor {
+                        name: name.into(),
+                        email: email.into(),
+                        date_of_birth: chrono::NaiveDate::from_ymd_opt(1985, 3, 3).unwrap(),
+                        photo_id_verified: true,
+                    },
+                )
+                .unwrap();
+                people::approve(
+                    &conn,
+                    &ctx,
+                    &NewApproval {
+                        person_id: p.id,
+                        visitor_id: v.id,
+                    },
+                )
+                .unwrap();
+                ids.push(v.id);
+            }
+            let b = visits::book(
+                &mut conn,
+                &ctx,
+                &NewVisit {
+                    person_id: p.id,
+                    visitor_ids: ids,
+                    kind: VisitKind::Remote,
+                    start: chicago(10, 0, 0),
+                    purpose: VisitPurpose::Social,
+                },
+            )
+            .unwrap();
+            let tokens = b.join_tokens.iter().map(|t| t.token.clone()).collect();
+            (b.visit.id, tokens)
+        };
         drop(conn);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -301,6 +360,7 @@ impl Server {
                 admin_token,
                 visits: booked,
                 remote,
+                family,
             },
         )
     }

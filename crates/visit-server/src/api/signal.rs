@@ -1,11 +1,14 @@
 //! The signalling WebSocket: `GET /api/v1/signal/{visit_id}`.
 //!
 //! Admission (a participant of an active visit that is not over) is checked
-//! before the upgrade, so a refusal is an ordinary JSON error. The socket
+//! before the upgrade, so a refusal is an ordinary JSON error; so is a
+//! visitor beyond the facility's limit (the visit's visitors are already
+//! connected) or a second terminal for the person's side. The socket
 //! then *waits*: it hears the visit's status changes, the warnings and the
 //! end. After the server accepts its `Join` (from the side's early window),
-//! it relays SDP and ICE to the other joined side, and its media events and
-//! call report go into the visit's history. Message types: `protocol::signal`.
+//! it relays SDP and ICE to the joined peer they are addressed to (`to`,
+//! stamped with the sender as `from`), and its media events and call report
+//! go into the visit's history. Message types: `protocol::signal`.
 //!
 //! Abuse limits, per socket: a text message over 64 KiB is refused unread;
 //! one call report is recorded (later ones are refused); `media_flowing` and
@@ -21,14 +24,14 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
-use protocol::signal::{ClientMessage, EndReason, ServerMessage};
+use protocol::signal::{ClientMessage, EndReason, ServerMessage, Side};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiPath, ApiQuery};
-use crate::rooms::Seat;
+use crate::rooms::{Me, Refused, Seat};
 use crate::server::AppState;
 use crate::service::calls::{self, Admission, CallEvent, Caller};
 
@@ -85,6 +88,7 @@ impl FromRequestParts<AppState> for SignalAuth {
         (status = 401, body = ErrorBody, description = "No, or a wrong, credential or join token (a token also fails for another visit or once the visit has ended)"),
         (status = 403, body = ErrorBody, description = "Not a participant"),
         (status = 404, body = ErrorBody, description = "No such visit"),
+        (status = 409, body = ErrorBody, description = "The visit already has its limit of visitors connected, or its person's side is connected from another terminal"),
         (status = 422, body = ErrorBody, description = "The visit is over or was cancelled")))]
 pub async fn signal(
     State(st): State<AppState>,
@@ -106,15 +110,31 @@ pub async fn signal(
     let admission = st
         .run(actor, move |c, ctx| calls::admit(c, ctx, &caller, visit_id))
         .await?;
+    if let Err(r) = st
+        .rooms()
+        .check(visit_id, &admission.peer, admission.max_visitors)
+    {
+        tracing::warn!(visit_id = %visit_id, terminal_id = %admission.holder.terminal_id(), visitor_id = %admission.holder.visitor_id(), error = %r, "connection to the call refused");
+        return Err(refused(r));
+    }
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE_BYTES)
         .on_upgrade(move |socket| session(st, admission, socket)))
+}
+
+fn refused(r: Refused) -> ApiError {
+    let code = match r {
+        Refused::Full(_) => "visit_full",
+        Refused::PersonTaken => "person_connected_elsewhere",
+    };
+    ApiError::new(StatusCode::CONFLICT, code, r.to_string())
 }
 
 /// One socket's state beyond its seat in the room.
 struct Session {
     st: AppState,
     a: Admission,
+    me: Me,
     actor: String,
     conn: u64,
     tx: mpsc::UnboundedSender<ServerMessage>,
@@ -138,9 +158,7 @@ impl Session {
     }
 
     fn seat(&self) -> Seat {
-        self.st
-            .rooms()
-            .seat(self.a.visit_id, self.a.side, self.conn)
+        self.st.rooms().seat(self.a.visit_id, &self.me, self.conn)
     }
 
     /// `Join`: check the window, record it, seat the socket as joined, tell
@@ -162,12 +180,16 @@ impl Session {
         };
         let rooms = self.st.rooms();
         let v = self.a.visit_id;
-        let Some(peer_present) = rooms.join(v, self.a.side, self.conn) else {
+        let Some(peers) = rooms.join(v, &self.me, self.conn) else {
             return;
         };
+        let peer_present = peers.iter().any(|p| p.side != self.a.side);
         self.was_joined
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        self.reply(ServerMessage::Joined { peer_present });
+        self.reply(ServerMessage::Joined {
+            peer_present,
+            peers,
+        });
         if after != before {
             rooms.broadcast(
                 v,
@@ -242,9 +264,33 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ServerMessage>();
     let rooms = st.rooms();
-    let seated = rooms.connect(a.visit_id, a.side, a.ends_at, tx.clone());
+    let me = Me {
+        side: a.side,
+        id: a.peer.id,
+    };
+    let seated = match rooms.connect(
+        a.visit_id,
+        a.peer.clone(),
+        a.ends_at,
+        a.max_visitors,
+        tx.clone(),
+    ) {
+        Ok(s) => s,
+        Err(r) => {
+            // Another socket took the last seat since the check.
+            tracing::warn!(visit_id = %a.visit_id, visitor_id = %a.holder.visitor_id(), error = %r, "connection to the call refused");
+            let m = ServerMessage::Error {
+                message: r.to_string(),
+            };
+            let text = serde_json::to_string(&m).expect("server messages serialise");
+            let _ = sink.send(Message::Text(text.into())).await;
+            let _ = sink.close().await;
+            return;
+        }
+    };
     let _ = tx.send(ServerMessage::Welcome {
         side: a.side,
+        you: a.peer.id,
         peer_present: seated.peer_joined,
         ice_servers: a.ice_servers.clone(),
         ends_at: a.ends_at,
@@ -254,6 +300,7 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
         actor: a.holder.actor(),
         st,
         a,
+        me,
         conn: seated.conn,
         tx,
         reported: false,
@@ -302,15 +349,23 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
             s.error("message too large (64 KiB at most); ignored");
             continue;
         }
+        let from = s.me.id;
         let relayed = match serde_json::from_str::<ClientMessage>(&text) {
-            Ok(ClientMessage::Sdp { kind, sdp }) => Some(ServerMessage::Sdp { kind, sdp }),
+            Ok(ClientMessage::Sdp { kind, sdp, to }) => {
+                Some((to, ServerMessage::Sdp { kind, sdp, from }))
+            }
             Ok(ClientMessage::Ice {
                 candidate,
                 sdp_mline_index,
-            }) => Some(ServerMessage::Ice {
-                candidate,
-                sdp_mline_index,
-            }),
+                to,
+            }) => Some((
+                to,
+                ServerMessage::Ice {
+                    candidate,
+                    sdp_mline_index,
+                    from,
+                },
+            )),
             Ok(ClientMessage::Join) => {
                 s.join().await;
                 None
@@ -325,11 +380,14 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
             }
             Ok(ClientMessage::Device { device, available }) => {
                 s.record(CallEvent::Device(device, available)).await;
-                (s.seat() == Seat::Joined).then_some(ServerMessage::PeerDevice {
+                let m = ServerMessage::PeerDevice {
                     side: s.a.side,
+                    from,
                     device,
                     available,
-                })
+                };
+                rooms.tell_others(s.a.visit_id, &s.me, s.conn, &m);
+                None
             }
             Ok(ClientMessage::CallReport { report }) => {
                 s.record(CallEvent::Report(Box::new(report))).await;
@@ -344,23 +402,26 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
                 None
             }
         };
-        if let Some(m) = relayed
-            && !rooms.relay(s.a.visit_id, s.a.side, s.conn, m)
+        if let Some((to, m)) = relayed
+            && let Err(e) = rooms.relay(s.a.visit_id, &s.me, s.conn, to, m)
         {
-            s.error("join the call before sending SDP or ICE");
+            s.error(e.to_string());
         }
     }
-    let (v, side) = (s.a.visit_id, s.a.side);
-    // Hanging up ends the call for both; from the lobby it is only leaving.
+    let (v, side, me) = (s.a.visit_id, s.a.side, s.me);
+    // The person hanging up ends the call for everyone, and so does the
+    // last visitor (or the lobby); a visitor leaving while another stays
+    // only leaves. A waiting socket's hang-up is only leaving.
     let hung_up = hung_up && s.seat() == Seat::Joined;
-    if hung_up {
+    let ends_call = hung_up && (side == Side::Person || rooms.joined_visitors(v) <= 1);
+    if ends_call {
         rooms.end(v, EndReason::HungUp { by: side });
     }
-    if rooms.leave(v, side, s.conn) == Some(true) || hung_up {
+    if rooms.leave(v, &me, s.conn) == Some(true) || ends_call {
         let a = s.a.clone();
         let _ =
             s.st.run(s.actor.clone(), move |c, ctx| {
-                calls::left(c, ctx, &a, hung_up)
+                calls::left(c, ctx, &a, ends_call)
             })
             .await;
     }

@@ -11,13 +11,14 @@
 
 use chrono::{DateTime, Utc};
 use protocol::TerminalRole;
-use protocol::signal::{CallReport, IceServer, MediaDevice, Side};
+use protocol::signal::{CallReport, IceServer, MediaDevice, PeerInfo, Side};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::terminals::TerminalIdentity;
-use super::{Ctx, Error, Result, facilities, join_tokens, people, visits};
+use super::{Ctx, Error, Result, facilities, join_tokens, people, sanctions, visits};
 use crate::domain::Refusal;
+use crate::domain::names::first_and_initial;
 use crate::domain::policy::Kind;
 use crate::domain::status::{Status, Trigger};
 
@@ -54,6 +55,13 @@ impl Holder {
         }
     }
 
+    /// The holder's peer id in the call.
+    pub fn id(self) -> Uuid {
+        match self {
+            Holder::Terminal(id) | Holder::Visitor(id) => id,
+        }
+    }
+
     /// For log lines: the terminal id, or `-` for a remote visitor.
     pub fn terminal_id(self) -> String {
         match self {
@@ -80,6 +88,10 @@ pub struct Admission {
     pub ends_at: DateTime<Utc>,
     pub status: Status,
     pub ice_servers: Vec<IceServer>,
+    /// How the others see this participant (id, side, tile name).
+    pub peer: PeerInfo,
+    /// The facility's limit of visitors in one visit.
+    pub max_visitors: usize,
 }
 
 pub fn side_name(side: Side) -> &'static str {
@@ -97,11 +109,27 @@ pub fn admit(
     caller: &Caller,
     visit_id: Uuid,
 ) -> Result<Admission> {
-    let (holder, side, v) = match caller {
+    let (holder, side, v, name) = match caller {
         Caller::Token(token) => {
             let visitor = join_tokens::authenticate(conn, ctx, visit_id, token)?;
             let v = visits::get_row(conn, visit_id)?;
-            (Holder::Visitor(visitor), Side::Visitor, v)
+            // The booking checked these; they are checked again because a
+            // visitor may be removed from the list or sanctioned since.
+            let on_visit = visits::visitor_ids(conn, visit_id)?.contains(&visitor);
+            if !on_visit || !people::is_approved(conn, v.person_id, visitor)? {
+                tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a visitor no longer approved tried to connect");
+                return Err(Error::Forbidden(
+                    "you are not on this person's approved visitor list for this visit".into(),
+                ));
+            }
+            if sanctions::restriction(conn, visitor, &[ctx.now])?.is_some() {
+                tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a sanctioned visitor tried to connect");
+                return Err(Error::Forbidden(
+                    "your visiting privileges are restricted; you cannot join this visit".into(),
+                ));
+            }
+            let name = first_and_initial(&people::get_visitor(conn, visitor)?.name);
+            (Holder::Visitor(visitor), Side::Visitor, v, Some(name))
         }
         Caller::Terminal(t) => {
             let v = visits::get_row(conn, visit_id)?;
@@ -119,7 +147,14 @@ pub fn admit(
                 }
                 _ => return Err(not_yours()),
             };
-            (Holder::Terminal(t.id), side, v)
+            // The visitors' tiles name the person; a lobby shows no name.
+            let name = match side {
+                Side::Person => Some(first_and_initial(
+                    &people::get_person(conn, v.person_id)?.name,
+                )),
+                Side::Visitor => None,
+            };
+            (Holder::Terminal(t.id), side, v, name)
         }
     };
     if !v.status.is_active() || ctx.now >= v.end {
@@ -142,6 +177,12 @@ pub fn admit(
         ends_at: v.end,
         status: v.status,
         ice_servers: facility.ice_servers,
+        peer: PeerInfo {
+            id: holder.id(),
+            side,
+            name,
+        },
+        max_visitors: usize::from(facility.max_visitors),
     })
 }
 

@@ -153,6 +153,7 @@ async fn waiting(
 async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progress() {
     let s = TestServer::start().await;
     let c = call(&s).await;
+    let (lobby_id, unit_id) = (c.f.lobbies[0].0, c.f.unit_a_terminal.0);
     // Connecting is allowed any time before the end: it only waits.
     s.clock.set(local(2026, 11, 19, 9, 30));
     let mut lobby = waiting(
@@ -166,14 +167,15 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
     match next(&mut unit).await {
         ServerMessage::Welcome {
             side,
+            you,
             peer_present,
             ice_servers,
             ends_at,
             status,
         } => {
             assert_eq!(
-                (side, peer_present, status),
-                (Side::Person, false, VisitStatus::Scheduled)
+                (side, you, peer_present, status),
+                (Side::Person, unit_id, false, VisitStatus::Scheduled)
             );
             assert!(ice_servers.is_empty(), "no STUN/TURN unless configured");
             assert_eq!(ends_at, local(2026, 11, 19, 12, 0));
@@ -183,26 +185,32 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
 
     s.clock.set(local(2026, 11, 19, 9, 58));
     send(&mut unit, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut unit).await,
         ServerMessage::Joined {
-            peer_present: false
+            peer_present: false,
+            ..
         }
-    );
+    ));
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
     assert_eq!(s.visit_status(c.visit).await, "ready");
 
     s.clock.set(local(2026, 11, 19, 9, 59));
     send(&mut lobby, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut lobby).await,
-        ServerMessage::Joined { peer_present: true }
-    );
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
+    ));
     assert_eq!(
         next(&mut unit).await,
         ServerMessage::PeerJoined {
-            side: Side::Visitor
+            side: Side::Visitor,
+            id: lobby_id,
+            name: None,
         }
     );
     for ws in [&mut unit, &mut lobby] {
@@ -215,6 +223,7 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
         &ClientMessage::Sdp {
             kind: SdpKind::Offer,
             sdp: "v=0 offer".into(),
+            to: None,
         },
     )
     .await;
@@ -222,7 +231,8 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
         next(&mut lobby).await,
         ServerMessage::Sdp {
             kind: SdpKind::Offer,
-            sdp: "v=0 offer".into()
+            sdp: "v=0 offer".into(),
+            from: unit_id,
         }
     );
     send(
@@ -230,6 +240,7 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
         &ClientMessage::Ice {
             candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host".into(),
             sdp_mline_index: 0,
+            to: Some(unit_id),
         },
     )
     .await;
@@ -237,7 +248,8 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
         next(&mut unit).await,
         ServerMessage::Ice {
             candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host".into(),
-            sdp_mline_index: 0
+            sdp_mline_index: 0,
+            from: lobby_id,
         }
     );
     lobby.send(Message::Text("not json".into())).await.unwrap();
@@ -252,7 +264,8 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
     assert_eq!(
         next(&mut unit).await,
         ServerMessage::PeerLeft {
-            side: Side::Visitor
+            side: Side::Visitor,
+            id: lobby_id,
         }
     );
     assert_eq!(s.visit_status(c.visit).await, "in_progress");
@@ -297,20 +310,24 @@ async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
         ServerMessage::Error { .. }
     ));
     send(&mut unit, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut unit).await,
         ServerMessage::Joined {
-            peer_present: false
+            peer_present: false,
+            ..
         }
-    );
+    ));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
 
     s.clock.set(local(2026, 11, 19, 9, 59));
     send(&mut lobby, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut lobby).await,
-        ServerMessage::Joined { peer_present: true }
-    );
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
+    ));
     s.wait_for_status(c.visit, "in_progress").await;
     s.stop().await;
 }
@@ -340,12 +357,13 @@ async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_c
         assert_eq!(next(ws).await, status(VisitStatus::Pending));
     }
     send(&mut unit, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut unit).await,
         ServerMessage::Joined {
-            peer_present: false
+            peer_present: false,
+            ..
         }
-    );
+    ));
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
 
@@ -355,6 +373,7 @@ async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_c
         &ClientMessage::Sdp {
             kind: SdpKind::Offer,
             sdp: "v=0 offer".into(),
+            to: None,
         },
     )
     .await;
@@ -435,19 +454,23 @@ async fn a_remote_visitors_join_link_admits_them_as_the_visitor_until_the_end() 
         }
     ));
     send(&mut browser, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         until(&mut browser, |m| matches!(m, ServerMessage::Joined { .. })).await,
         ServerMessage::Joined {
-            peer_present: false
+            peer_present: false,
+            ..
         }
-    );
+    ));
     let mut unit = connect(&s, visit, &unit).await.unwrap();
     next(&mut unit).await;
     send(&mut unit, &ClientMessage::Join).await;
-    assert_eq!(
+    assert!(matches!(
         next(&mut unit).await,
-        ServerMessage::Joined { peer_present: true }
-    );
+        ServerMessage::Joined {
+            peer_present: true,
+            ..
+        }
+    ));
     s.wait_for_status(visit, "in_progress").await;
     let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
     let joined: Vec<_> = rec["history"]
@@ -718,6 +741,164 @@ async fn a_staff_termination_ends_joined_and_waiting_sockets_at_once_with_the_re
         started.elapsed() < Duration::from_secs(1),
         "took {:?}",
         started.elapsed()
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_while_eligible() {
+    let (s, mut inbox) = with_inbox().await;
+    let f = s
+        .facility_with(1, json!({"max_visitors_per_visit": 2}))
+        .await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, json!([]))
+        .await;
+    let maria = s.approved_adult(james, "Maria Smith").await;
+    let ana = s.approved_adult(james, "Ana Lopez").await;
+    let carl = s.approved_adult(james, "Carl Smith").await;
+    let unit = s.enrol(&f.unit_a_terminal.1).await;
+    let unit_id = f.unit_a_terminal.0;
+    // A third visitor is beyond this facility's limit of two.
+    let (st, body) = s
+        .book(
+            james,
+            &[maria, ana, carl],
+            "remote",
+            local(2026, 11, 19, 10, 0),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (st, booked) = s
+        .book(james, &[maria, ana], "remote", local(2026, 11, 19, 10, 0))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{booked}");
+    let visit = id(&booked["visit"]);
+    let mut tokens = std::collections::HashMap::new();
+    for _ in 0..2 {
+        let mail = next_mail(&mut inbox).await;
+        let who = if mail.contains("To: maria.smith@") {
+            maria
+        } else {
+            ana
+        };
+        tokens.insert(who, join_link(&mail).1);
+    }
+
+    s.clock.set(local(2026, 11, 19, 10, 0));
+    let mut unit = connect(&s, visit, &unit).await.unwrap();
+    next(&mut unit).await;
+    send(&mut unit, &ClientMessage::Join).await;
+    until(&mut unit, |m| matches!(m, ServerMessage::Joined { .. })).await;
+    let mut a = connect_token(&s, visit, &tokens[&maria]).await.unwrap();
+    match next(&mut a).await {
+        ServerMessage::Welcome { you, side, .. } => assert_eq!((you, side), (maria, Side::Visitor)),
+        other => panic!("{other:?}"),
+    }
+    send(&mut a, &ClientMessage::Join).await;
+    until(&mut a, |m| matches!(m, ServerMessage::Joined { .. })).await;
+    assert_eq!(
+        until(&mut unit, |m| matches!(m, ServerMessage::PeerJoined { .. })).await,
+        ServerMessage::PeerJoined {
+            side: Side::Visitor,
+            id: maria,
+            name: Some("Maria S.".into()),
+        },
+        "the unit's tile is named with first name and last initial"
+    );
+    let mut b = connect_token(&s, visit, &tokens[&ana]).await.unwrap();
+    next(&mut b).await;
+    send(&mut b, &ClientMessage::Join).await;
+    match until(&mut b, |m| matches!(m, ServerMessage::Joined { .. })).await {
+        ServerMessage::Joined {
+            peer_present,
+            peers,
+        } => {
+            assert!(peer_present);
+            let ids: Vec<_> = peers.iter().map(|p| (p.id, p.side)).collect();
+            assert_eq!(ids, [(unit_id, Side::Person), (maria, Side::Visitor)]);
+            assert_eq!(peers[0].name.as_deref(), Some("James S."));
+        }
+        other => panic!("{other:?}"),
+    }
+    until(
+        &mut a,
+        |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana),
+    )
+    .await;
+    until(
+        &mut unit,
+        |m| matches!(m, ServerMessage::PeerJoined { id, .. } if *id == ana),
+    )
+    .await;
+
+    // The person must say which visitor; the offer reaches only Ana.
+    let offer = |to| ClientMessage::Sdp {
+        kind: SdpKind::Offer,
+        sdp: "v=0 offer".into(),
+        to,
+    };
+    send(&mut unit, &offer(None)).await;
+    match until(&mut unit, |m| matches!(m, ServerMessage::Error { .. })).await {
+        ServerMessage::Error { message } => assert!(message.contains("which"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    send(&mut unit, &offer(Some(ana))).await;
+    assert_eq!(
+        until(&mut b, |m| matches!(m, ServerMessage::Sdp { .. })).await,
+        ServerMessage::Sdp {
+            kind: SdpKind::Offer,
+            sdp: "v=0 offer".into(),
+            from: unit_id,
+        }
+    );
+    // Visitor to visitor (their audio), stamped with the sender.
+    send(
+        &mut b,
+        &ClientMessage::Ice {
+            candidate: "candidate:1 1 UDP 1 127.0.0.1 5000 typ host".into(),
+            sdp_mline_index: 0,
+            to: Some(maria),
+        },
+    )
+    .await;
+    assert!(matches!(
+        until(&mut a, |m| matches!(m, ServerMessage::Sdp { .. } | ServerMessage::Ice { .. })).await,
+        ServerMessage::Ice { from, .. } if from == ana
+    ));
+
+    // Maria hangs up: the others hear she left, the visit goes on.
+    send(&mut a, &ClientMessage::HangUp).await;
+    let left = ServerMessage::PeerLeft {
+        side: Side::Visitor,
+        id: maria,
+    };
+    assert_eq!(
+        until(&mut unit, |m| matches!(m, ServerMessage::PeerLeft { .. })).await,
+        left
+    );
+    assert_eq!(
+        until(&mut b, |m| matches!(m, ServerMessage::PeerLeft { .. })).await,
+        left
+    );
+    assert_eq!(s.visit_status(visit).await, "in_progress");
+
+    // Maria is sanctioned during the visit: her link no longer lets her in.
+    let (st, body) = s
+        .admin_post(
+            "/api/v1/admin/sanctions",
+            json!({"visitor_id": maria, "reason": "showed a weapon on camera"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (st, body) = connect_token(&s, visit, &tokens[&maria])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(st, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("restricted"),
+        "{body}"
     );
     s.stop().await;
 }
