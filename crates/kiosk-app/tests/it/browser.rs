@@ -254,7 +254,8 @@ fn two_family_members_in_two_browsers_visit_together_and_each_hears_all() {
         "unit",
         "127.0.0.1",
     ));
-    unit.expect(&["[attract] Test County Jail"]);
+    // A unit terminal opens on its sign-in screen.
+    unit.expect(&["[sign-in] Test County Jail"]);
     let elena = Browser::start();
     let tomas = Browser::start();
     elena.to_waiting_room(&link(&tokens[0]));

@@ -278,10 +278,12 @@ impl Server {
                 &ctx,
                 f.id,
                 &NewPerson {
-                    number: "R-2".into(),
+                    // Digits and PIN of its own: a unit terminal refuses a
+                    // sign-in that two persons would match.
+                    number: "R-7".into(),
                     name: "Rosa Diaz".into(),
                     housing_unit_id: unit.id,
-                    pin: "2468".into(),
+                    pin: "7391".into(),
                     restrictions: vec![],
                 },
             )
