@@ -2,7 +2,8 @@
 # Boot target/image/kiosk.img in QEMU and check the terminal comes up and
 # keeps itself running:
 #   1. state: a lobby terminal enrols to `visit-server demo` on loopback on
-#      this machine and syncs its schedule (the debug kiosk-app, headless);
+#      this machine and syncs its schedule (the image's own kiosk-app, from
+#      its package, headless; visit-server from the debug build);
 #      its data directory goes onto a copy of the image's data partition, as
 #      if the terminal had been enrolled and then lost its network;
 #   2. UEFI (OVMF) -> systemd-boot -> slot A -> overlay root -> kiosk.service
@@ -21,7 +22,8 @@
 # Exits 0 only when all of that holds. Emulated (TCG), no network in the
 # guest; the image itself is not modified (the test boots a copy).
 #
-#   image-build/boot-test.sh [IMAGE]     (TIMEOUT=seconds per wait, default 600)
+#   image-build/boot-test.sh [IMAGE]     (TIMEOUT=seconds per wait, default 600;
+#                                         HOST_BIN=dir of kiosk-app and visit-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMG=${1:-target/image/kiosk.img}
@@ -46,8 +48,23 @@ say "enrolling a lobby terminal to visit-server demo on loopback"
 # The debug binaries of the test build (`scripts/test`, which .ci/run has just
 # run: fresh then; `cargo build -p ...` alone would resolve features without
 # the dev-dependencies and rebuild part of the tree).
-cargo test --locked --workspace --no-run -q 2>/dev/null || cargo test --locked --workspace --no-run
-BIN=${CARGO_TARGET_DIR:-target}/debug
+# HOST_BIN=DIR uses the visit-server already in DIR instead.
+if [ -n "${HOST_BIN:-}" ]; then
+  BIN=$HOST_BIN
+else
+  cargo test --locked --workspace --no-run -q 2>/dev/null || cargo test --locked --workspace --no-run
+  BIN=${CARGO_TARGET_DIR:-target}/debug
+fi
+# The image's kiosk-app: the state it finds must be in its own format.
+# (KIOSK_APP=path: that binary instead, for an image made with --rootfs.)
+if [ -n "${KIOSK_APP:-}" ]; then
+  KIOSK=$KIOSK_APP
+else
+  DEB=$(cat "$(dirname "$IMG")/kiosk.img.package" 2>/dev/null || ls -t target/debian/kiosk-app_*.deb | head -1)
+  dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/bin/kiosk-app >"$OUT/kiosk-app"
+  chmod +x "$OUT/kiosk-app"
+  KIOSK=$OUT/kiosk-app
+fi
 mkdir -p "$OUT/server" "$OUT/data/overlay/upper/var/lib" "$OUT/data/overlay/work"
 RUST_LOG=warn "$BIN/visit-server" demo --data-dir "$OUT/server" --listen 127.0.0.1:0 \
   --summary "$OUT/server/summary.json" >"$OUT/server/log" 2>&1 &
@@ -72,7 +89,7 @@ enrolment_code = "$code"
 [call]
 devices = "simulated"
 EOF
-printf 'wait 3\nstatus\nquit\n' | RUST_LOG=warn "$BIN/kiosk-app" --config "$OUT/seed.toml" run --headless >"$OUT/seed.log" 2>&1 || true
+printf 'wait 3\nstatus\nquit\n' | RUST_LOG=warn "$KIOSK" --config "$OUT/seed.toml" run --headless >"$OUT/seed.log" 2>&1 || true
 kill "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 seeded=$(grep -a '^\[attract\] [^ ]' "$OUT/seed.log" | tail -1 || true)
@@ -80,7 +97,7 @@ seeded=$(grep -a '^\[attract\] [^ ]' "$OUT/seed.log" | tail -1 || true)
 say "enrolled and synced: $seeded"
 # The kiosk's own screens to recognise the display by (in the background:
 # the VM boots meanwhile).
-"$BIN/kiosk-app" screenshots "$OUT/reference" >"$OUT/reference.log" 2>&1 &
+"$KIOSK" screenshots "$OUT/reference" >"$OUT/reference.log" 2>&1 &
 refs=$!
 
 # 2. The disk: a sparse copy of the image with that state on its data
@@ -91,7 +108,7 @@ read -r data_start data_sectors < <(sfdisk --json "$OUT/disk.img" | $PY -c 'impo
 p = next(p for p in json.load(sys.stdin)["partitiontable"]["partitions"] if p.get("name") == "data")
 print(p["start"], p["size"])')
 chown -R 0:0 "$OUT/data"
-mkfs.ext4 -q -L data -d "$OUT/data" "$OUT/data.img" "$((data_sectors / 2))k"
+mkfs.ext4 -q -L data -d "$OUT/data" "$OUT/data.img" "$((data_sectors / 2))k" >/dev/null
 dd if="$OUT/data.img" of="$OUT/disk.img" bs=512 seek="$data_start" conv=notrunc,sparse status=none
 rm -f "$OUT/data.img"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$OUT/vars.fd"
@@ -113,9 +130,10 @@ QEMU_PID=$(cat "$OUT/qemu.pid")
 pids+=("$QEMU_PID")
 
 # The test port: connected from the start (a virtio port reads as closed
-# while no one is connected), it sends "hang" when $OUT/hang.request appears.
-$PY - "$OUT/test.sock" "$OUT/hang.request" <<'EOF' &
-import os, socket, sys, time
+# while no one is connected), it sends each line appended to $OUT/port.in.
+: >"$OUT/port.in"
+$PY - "$OUT/test.sock" "$OUT/port.in" <<'EOF' &
+import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 for _ in range(300):
     try:
@@ -123,12 +141,16 @@ for _ in range(300):
         break
     except OSError:
         time.sleep(0.1)
-while not os.path.exists(sys.argv[2]):
+sent = 0
+while True:
+    data = open(sys.argv[2], "rb").read()
+    if len(data) > sent:
+        s.sendall(data[sent:])
+        sent = len(data)
     time.sleep(0.2)
-s.sendall(b"hang\n")
-time.sleep(3600)
 EOF
 pids+=($!)
+send() { echo "$1" >>"$OUT/port.in"; }
 
 monitor() {
   $PY - "$OUT/monitor.sock" "$1" <<'EOF'
@@ -146,11 +168,25 @@ read_until(b"(qemu)")
 EOF
 }
 
+# On failure: kiosk.service's journal, through the test hook.
+journal() {
+  send journal
+  for _ in $(seq 1 60); do
+    grep -aq 'kiosk-test: journal end' "$OUT/serial.log" && break
+    kill -0 "$QEMU_PID" 2>/dev/null || break
+    sleep 1
+  done
+  grep -a 'kiosk-test: journal:' "$OUT/serial.log" | sed 's/^kiosk-test: journal: /  /' >&2 || true
+}
+
 # Wait for a line matching $1 on the serial port; prints it.
 wait_for() {
   local since=$(date +%s) line
   while :; do
     if line=$(grep -a -m1 "$1" "$OUT/serial.log" 2>/dev/null); then echo "$line" | tr -d '\r'; return 0; fi
+    if grep -aq 'Failed to start.*kiosk\.serv' "$OUT/serial.log"; then
+      say "FAIL: kiosk.service failed to start; its journal:"; journal; return 1
+    fi
     if ! kill -0 "$QEMU_PID" 2>/dev/null; then
       say "FAIL: QEMU exited while waiting for \"$1\""; tail -40 "$OUT/serial.log" >&2; return 1
     fi
@@ -177,7 +213,7 @@ say "screen after boot: $screen"
 # 4. Hang the kiosk; the watchdog must bring it back as it was.
 say "hanging kiosk-app (SIGSTOP through the test hook); waiting for systemd's watchdog"
 hang_started=$(date +%s.%N)
-: >"$OUT/hang.request"
+send hang
 watchdog=$(wait_for 'kiosk-test: watchdog:') || exit 1
 back_s=$(awk "BEGIN { printf \"%.0f\", $(date +%s.%N) - $hang_started }")
 say "$watchdog"

@@ -174,6 +174,8 @@ put "$WORK/root.sqfs" $((START + ESP_MIB))
 put "$WORK/data.img" $((START + ESP_MIB + 2 * SLOT_MIB))
 bmaptool create -o "$IMG.bmap" "$IMG"
 printf '%s\n' "$VERSION" >"$OUT/kiosk.img.version"
+# The package inside, for the boot test (it seeds state with the same kiosk-app).
+[ -z "${DEB:-}" ] || printf '%s\n' "$DEB" >"$OUT/kiosk.img.package"
 [ -z "${KEY:-}" ] || echo "$KEY" >"$OUT/kiosk.img.key"
 
 step "done: $IMG"
