@@ -104,6 +104,8 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
 rm -f "$CACHE/lock"; rm -rf "$CACHE/partial"
 R=$WORK/rootfs
 else
+  # Not a build from the package: never "up to date", no package record.
+  rm -f "$OUT/kiosk.img.key" "$OUT/kiosk.img.package"
   find "$WORK" -mindepth 1 -maxdepth 1 ! -name rootfs -exec rm -rf {} + 2>/dev/null || true
   mkdir -p "$WORK"
   R=$ROOTFS
