@@ -3,7 +3,9 @@
 #
 #   image-build/build.sh [--no-build] [--server-url URL] [--rootfs DIR]
 #
-# --no-build: use the release binaries already in target/release.
+# kiosk-app is built with the `appliance` cargo profile (release without
+# debug info: see the root Cargo.toml); cargo skips it when it is fresh.
+# --no-build: use the binary already in target/appliance.
 # --rootfs DIR: skip mmdebstrap and use a root from an earlier run
 #   (target/image/work/rootfs), to iterate on the boot chain quickly.
 #
@@ -14,6 +16,12 @@
 #   3 root-b  empty slot B, the target of the next update
 #   4 data    ext4: the writable upper layer of the root overlay
 # UEFI only, no console login, root locked, nothing listening.
+#
+# Work already done is not done again: cargo's own freshness, the package
+# (packaging/build-debs.sh rebuilds it only when its inputs change), the apt
+# cache in target/image/apt-cache (no download twice), and the image itself:
+# when kiosk.img exists and its inputs (the package, image-build/, the version,
+# the server URL) are unchanged, build.sh stops there.
 #
 # Needs no loop devices and no mounts: partitions are built as files
 # (mksquashfs, mkfs.vfat -C + mtools, mkfs.ext4 -d) and copied into the
@@ -39,12 +47,6 @@ OUT=$ROOT/target/image
 WORK=$OUT/work
 CACHE=$OUT/apt-cache
 mkdir -p "$OUT" "$CACHE"
-if [ -n "$ROOTFS" ]; then
-  find "$WORK" -mindepth 1 -maxdepth 1 ! -name rootfs -exec rm -rf {} + 2>/dev/null || true
-else
-  rm -rf "$WORK"
-fi
-mkdir -p "$WORK"
 started=$(date +%s)
 step() { echo "[$(($(date +%s) - started))s] $*" >&2; }
 
@@ -55,12 +57,22 @@ step "image version $VERSION"
 
 if [ -z "$ROOTFS" ]; then
 if ((BUILD_BINARIES)); then
-  step "release build and packages"
-  packaging/build-debs.sh
+  step "kiosk-app: build (cargo profile appliance) and package"
+  DEB=$(packaging/build-debs.sh --profile appliance kiosk-app)
 else
-  packaging/build-debs.sh --no-build
+  DEB=$(packaging/build-debs.sh --no-build --profile appliance kiosk-app)
 fi
-DEB=$(ls -t "$ROOT"/target/debian/kiosk-app_*.deb | head -1)
+step "package $DEB"
+
+# The image's inputs; unchanged since the last image: nothing to do.
+KEY=$({ echo "$VERSION $SERVER_URL"; sha256sum "$DEB"; find image-build -type f ! -name README.md ! -name boot-test.sh ! -name screen.py | sort | xargs sha256sum; } | sha256sum | cut -d' ' -f1)
+if [ -e "$OUT/kiosk.img" ] && [ -e "$OUT/kiosk.img.bmap" ] && [ "$(cat "$OUT/kiosk.img.key" 2>/dev/null)" = "$KEY" ]; then
+  step "up to date: $OUT/kiosk.img ($VERSION), nothing to do"
+  exit 0
+fi
+rm -f "$OUT/kiosk.img.key"
+rm -rf "$WORK"
+mkdir -p "$WORK"
 
 # The machine's own apt sources, as mmdebstrap reads them (.list/.sources files).
 # (file-mirror-automount makes the local kiosk-app .deb visible in the chroot.)
@@ -81,6 +93,7 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --skip=essential/unlink \
   --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
+  --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
   --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
   --setup-hook="cp -a $CACHE/. \"\$1/var/cache/apt/archives/\" 2>/dev/null || true" \
   --essential-hook="cp -a \"\$1/var/cache/apt/archives/.\" $CACHE/ 2>/dev/null || true" \
@@ -91,6 +104,10 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
 rm -f "$CACHE/lock"; rm -rf "$CACHE/partial"
 R=$WORK/rootfs
 else
+  # Not a build from the package: never "up to date", no package record.
+  rm -f "$OUT/kiosk.img.key" "$OUT/kiosk.img.package"
+  find "$WORK" -mindepth 1 -maxdepth 1 ! -name rootfs -exec rm -rf {} + 2>/dev/null || true
+  mkdir -p "$WORK"
   R=$ROOTFS
 fi
 
@@ -159,6 +176,9 @@ put "$WORK/root.sqfs" $((START + ESP_MIB))
 put "$WORK/data.img" $((START + ESP_MIB + 2 * SLOT_MIB))
 bmaptool create -o "$IMG.bmap" "$IMG"
 printf '%s\n' "$VERSION" >"$OUT/kiosk.img.version"
+# The package inside, for the boot test (it seeds state with the same kiosk-app).
+[ -z "${DEB:-}" ] || printf '%s\n' "$DEB" >"$OUT/kiosk.img.package"
+[ -z "${KEY:-}" ] || echo "$KEY" >"$OUT/kiosk.img.key"
 
 step "done: $IMG"
 echo "version:  $VERSION"

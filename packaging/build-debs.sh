@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Build the Debian packages kiosk-app_<v>_amd64.deb and
-# visit-server_<v>_amd64.deb into target/debian/ from the release binaries
-# (built here unless --no-build).
+# visit-server_<v>_amd64.deb into target/debian/ from the binaries of a
+# cargo profile (built here unless --no-build).
 #
-# Why dpkg-deb and not cargo-deb: the packages are a binary, a unit, a
-# sysusers file, a configuration file and two small scripts; dpkg-deb and
-# dpkg-shlibdeps are on every Debian machine, while `cargo install cargo-deb`
-# compiles a few hundred crates on every clean CI run.
+#   packaging/build-debs.sh [--no-build] [--profile PROFILE] [PACKAGE...]
+#
+# PROFILE: release (the default), or appliance (release without debug info,
+# what the terminal image uses: faster to build from scratch, see the root
+# Cargo.toml). PACKAGE: kiosk-app and/or visit-server (default both).
+# A package whose binary and files have not changed since the last run is
+# not rebuilt.
+#
+# Why dpkg-deb and not cargo-deb: see packaging/README.md (in short: the
+# same .deb from tools every Debian machine has, and no `cargo install` of
+# cargo-deb, which Debian 12 does not package, on every clean CI run).
 #
 # Layout: files under packaging/<package>/ install where they sit
 # (etc/, usr/); units come from systemd/; udev rules from udev-rules/*.rules
@@ -14,9 +21,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-if [ "${1:-}" != "--no-build" ]; then
-  cargo build --release --locked -p kiosk-app -p visit-server
+BUILD=1
+PROFILE=release
+PACKAGES=()
+while (($#)); do
+  case "$1" in
+  --no-build) BUILD=0 ;;
+  --profile) PROFILE=$2; shift ;;
+  kiosk-app | visit-server) PACKAGES+=("$1") ;;
+  *) echo "usage: $0 [--no-build] [--profile PROFILE] [kiosk-app] [visit-server]" >&2; exit 2 ;;
+  esac
+  shift
+done
+((${#PACKAGES[@]})) || PACKAGES=(kiosk-app visit-server)
+if ((BUILD)); then
+  cargo build --profile "$PROFILE" --locked $(printf -- '-p %s ' "${PACKAGES[@]}")
 fi
+BIN_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 ARCH=$(dpkg --print-architecture)
 OUT=$ROOT/target/debian
@@ -25,10 +46,17 @@ mkdir -p "$OUT"
 # package binary unit description depends...
 build() {
   local pkg=$1 bin=$2 unit=$3 desc=$4 depends=$5
-  local stage
+  local deb="$OUT/${pkg}_${VERSION}_${ARCH}.deb" key stage
+  # Skip when nothing that goes into the package has changed.
+  key=$({ echo "$pkg $VERSION $ARCH $desc $depends"; cat "$BIN_DIR/$bin" "systemd/$unit" "packaging/$pkg.postinst" "packaging/$pkg.prerm" README.md LICENSE;
+    find "packaging/$pkg" udev-rules -type f -name '*' 2>/dev/null | sort | xargs cat; cat "$0"; } | sha256sum | cut -d' ' -f1)
+  if [ -e "$deb" ] && [ "$(cat "$OUT/.$pkg.key" 2>/dev/null)" = "$key" ]; then
+    echo "$deb"
+    return
+  fi
   stage=$(mktemp -d)
   cp -a "packaging/$pkg/." "$stage/"
-  install -Dm0755 "target/release/$bin" "$stage/usr/bin/$bin"
+  install -Dm0755 "$BIN_DIR/$bin" "$stage/usr/bin/$bin"
   # Debug info stays in target/: the package carries a stripped binary.
   strip --strip-debug "$stage/usr/bin/$bin"
   install -Dm0644 "systemd/$unit" "$stage/usr/lib/systemd/system/$unit"
@@ -56,15 +84,24 @@ CONTROL
   find "$stage/etc" -type f | sed "s|^$stage||" >"$stage/DEBIAN/conffiles"
   install -m0755 "packaging/$pkg.postinst" "$stage/DEBIAN/postinst"
   install -m0755 "packaging/$pkg.prerm" "$stage/DEBIAN/prerm"
-  dpkg-deb --root-owner-group -Zxz --build "$stage" "$OUT/${pkg}_${VERSION}_${ARCH}.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
   rm -rf "$stage"
-  echo "$OUT/${pkg}_${VERSION}_${ARCH}.deb"
+  echo "$key" >"$OUT/.$pkg.key"
+  echo "$deb"
 }
 
-# GStreamer plugins are loaded at run time, so dpkg-shlibdeps cannot see them.
-build kiosk-app kiosk-app kiosk.service \
-  "video-visitation terminal (touchscreen kiosk)" \
-  "systemd, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-plugins-ugly, gstreamer1.0-libav, gstreamer1.0-nice, gstreamer1.0-alsa"
-build visit-server visit-server visit-server.service \
-  "video-visitation server (facility rules, bookings, terminal API)" \
-  "systemd"
+for pkg in "${PACKAGES[@]}"; do
+  case "$pkg" in
+  # GStreamer plugins are loaded at run time, so dpkg-shlibdeps cannot see them.
+  kiosk-app)
+    build kiosk-app kiosk-app kiosk.service \
+      "video-visitation terminal (touchscreen kiosk)" \
+      "systemd, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-plugins-ugly, gstreamer1.0-libav, gstreamer1.0-nice, gstreamer1.0-alsa"
+    ;;
+  visit-server)
+    build visit-server visit-server visit-server.service \
+      "video-visitation server (facility rules, bookings, terminal API)" \
+      "systemd"
+    ;;
+  esac
+done
