@@ -8,6 +8,7 @@
 //! both inputs give the same caps, so the call goes on without a new session.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use gst::prelude::*;
@@ -151,20 +152,40 @@ impl Local {
             .is_some()
     }
 
-    /// Whether `obj` is part of the device's branch (an error from it means
-    /// the device failed, not the call).
+    /// Whether `obj` is part of one of the device's branches (an error from
+    /// it means the device failed, not the call). By name, without a lock:
+    /// the bus handler asks from streaming threads.
     pub fn owns(&self, obj: &gst::Object) -> bool {
-        let device = self.device.lock().unwrap_or_else(|e| e.into_inner());
-        device.as_ref().is_some_and(|b| {
-            obj == b.bin.upcast_ref::<gst::Object>() || obj.has_as_ancestor(&b.bin)
-        })
+        let prefix = self.branch_prefix();
+        let mut o = Some(obj.clone());
+        while let Some(x) = o {
+            if x.name().starts_with(&prefix) {
+                return true;
+            }
+            o = x.parent();
+        }
+        false
+    }
+
+    fn branch_prefix(&self) -> String {
+        format!("local-{}-", self.input.name())
+    }
+
+    /// Show the stand-in now (any thread, e.g. the bus handler's); the
+    /// device's branch is torn down later by [`Local::detach`] on the
+    /// call's thread.
+    pub fn show_standin(&self) {
+        self.selector.set_property("active-pad", &self.standin_pad);
     }
 
     /// Use the device's new element; on an error, keep the stand-in. Returns
     /// whether the device is now in use.
+    ///
+    /// Call it from the call's own thread, never from a streaming thread:
+    /// starting the device may post an error, which the bus handler meets
+    /// on this same thread (so no lock is held while it starts).
     pub fn attach(&self, source: Result<gst::Element, hal::HalError>) -> bool {
-        let mut device = self.device.lock().unwrap_or_else(|e| e.into_inner());
-        if device.is_some() {
+        if self.device_present() {
             return true;
         }
         let input = self.input.name();
@@ -177,7 +198,7 @@ impl Local {
         };
         match self.branch(source) {
             Ok(b) => {
-                *device = Some(b);
+                *self.device.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
                 tracing::info!(device = input, "device in use by the call");
                 true
             }
@@ -191,7 +212,12 @@ impl Local {
     /// Build the branch `source -> convert -> caps` and switch to it at its
     /// first buffer.
     fn branch(&self, source: gst::Element) -> anyhow::Result<Branch> {
-        let bin = gst::Bin::new();
+        static BRANCHES: AtomicU64 = AtomicU64::new(0);
+        let bin = gst::Bin::with_name(&format!(
+            "{}{}",
+            self.branch_prefix(),
+            BRANCHES.fetch_add(1, Ordering::Relaxed)
+        ));
         let (conv, scale): (&str, &str) = match self.input {
             Input::Camera => ("videoconvert", "videoscale"),
             Input::Microphone => ("audioconvert", "audioresample"),
@@ -259,7 +285,7 @@ impl Local {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicBool;
     use std::time::{Duration, Instant};
 
     /// A pipeline `local -> appsink` that counts buffers and keeps the last.
@@ -378,6 +404,42 @@ mod tests {
             last.lock().unwrap().iter().any(|&b| b != 0),
             "the tone is back"
         );
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+
+    #[test]
+    fn a_device_that_fails_to_start_is_recognised_without_a_hang() {
+        // A camera node that cannot be opened fails while it starts, on the
+        // thread that starts it; the bus handler must tell it from a call
+        // failure without waiting for anything `attach` holds.
+        let devices = hal::open(hal::Backend::Simulated);
+        let (pipeline, local, n, _) = run(|p| Local::camera(p, &devices, MODE).unwrap());
+        assert!(grows(&n));
+        assert!(local.detach());
+        let local = Arc::new(local);
+        let (l, seen) = (local.clone(), Arc::new(AtomicBool::new(false)));
+        let s2 = seen.clone();
+        pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
+            if let gst::MessageView::Error(_) = msg.view()
+                && msg.src().is_some_and(|o| l.owns(o))
+            {
+                l.show_standin();
+                s2.store(true, Ordering::SeqCst);
+            }
+            gst::BusSyncReply::Drop
+        });
+        let broken = gst::ElementFactory::make("v4l2src")
+            .property("device", "/nonexistent/video9")
+            .build()
+            .unwrap();
+        local.attach(Ok(broken));
+        assert!(
+            seen.load(Ordering::SeqCst),
+            "the device's error was recognised"
+        );
+        local.detach();
+        assert!(grows(&n), "the stand-in still feeds the call");
+        pipeline.bus().unwrap().unset_sync_handler();
         pipeline.set_state(gst::State::Null).unwrap();
     }
 }

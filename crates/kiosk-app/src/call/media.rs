@@ -264,7 +264,9 @@ impl LocalMedia {
                 if let gst::MessageView::Error(e) = msg.view() {
                     if let Some(local) = msg.src().and_then(|o| locals.iter().find(|l| l.owns(o))) {
                         tracing::warn!(device = ?local.input(), error = %e.error(), "device failed during the call");
-                        local.detach();
+                        // Not torn down here: this may be the device's own
+                        // streaming thread. The call task detaches it.
+                        local.show_standin();
                         device_failed(local.input());
                         return gst::BusSyncReply::Drop;
                     }

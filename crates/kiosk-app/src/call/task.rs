@@ -267,6 +267,10 @@ impl State {
                 }
                 self.joined = true;
                 self.emit(CallEvent::Joined);
+                // Whatever was queued before we (re)joined was refused:
+                // say again which of our devices do not work.
+                self.announced = [true; 2];
+                self.announce_devices();
                 let mine = self.side;
                 for p in peers.into_iter().filter(|p| Some(p.side) != mine) {
                     if mine == Some(Side::Person) {
