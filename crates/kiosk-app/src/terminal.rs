@@ -330,6 +330,9 @@ impl Terminal {
                         }
                     }
                 }
+                signin::Effect::NotRecognized { locked } => {
+                    tracing::warn!(%terminal_id, locked, "unit sign-in: ID number or PIN not recognized");
+                }
                 signin::Effect::SignedOut { person, why } => {
                     tracing::info!(%terminal_id, person_id = %person, ?why, "person signed out");
                     let _ = self

@@ -3,7 +3,11 @@
 //! The ID number is typed as its digits (`A-1001` is `1001`), then the PIN.
 //! Whether the number exists is never said: an unknown number and a wrong
 //! PIN are the same "not recognized", and both count towards the lockout
-//! (5 wrong, 60 s, doubling), so numbers cannot be probed. Once signed in
+//! (5 wrong, 60 s, doubling), so numbers cannot be probed. Unlike the
+//! lobby's, a right PIN does not clear the count: everyone at a unit
+//! terminal has a right PIN, and clearing would let a person guess another's
+//! PIN four at a time between their own sign-ins. The count is forgotten
+//! after [`FORGET_WRONG_AFTER`] without a wrong attempt. Once signed in
 //! the person sees today's visits; each row offers "Join" from
 //! `person_early_minutes` before the start (on-site visits only once the
 //! visitor has checked in) until the end. No touch for `idle_timeout` signs
@@ -26,6 +30,9 @@ pub const MAX_NUMBER_DIGITS: usize = 12;
 pub const MAX_PIN_DIGITS: usize = 10;
 /// Shortest sign-in PIN (the server enforces 4 to 10 digits).
 pub const MIN_PIN_DIGITS: usize = 4;
+/// Wrong attempts (and the lockout's doubling) are forgotten after this
+/// long without one.
+pub const FORGET_WRONG_AFTER: Duration = Duration::minutes(15);
 
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -80,6 +87,11 @@ pub enum Effect {
         person: Uuid,
         why: SignOutReason,
     },
+    /// A number and PIN that match nobody (logged: repeated refusals are
+    /// someone guessing).
+    NotRecognized {
+        locked: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +109,8 @@ pub struct SignIn {
     pin: String,
     lang: Lang,
     lockout: Lockout,
+    /// When the last wrong attempt was made.
+    last_wrong: Option<DateTime<Utc>>,
     show_not_recognized: bool,
     last_touch: DateTime<Utc>,
 }
@@ -139,6 +153,7 @@ impl SignIn {
     pub fn new(policy: Policy, lang: Lang, now: DateTime<Utc>) -> Self {
         Self {
             lockout: Lockout::new(policy.max_attempts, policy.lock_base),
+            last_wrong: None,
             policy,
             phase: Phase::Number,
             number: String::new(),
@@ -293,13 +308,21 @@ impl SignIn {
             }
         });
         let Some((person, number)) = found else {
-            self.show_not_recognized = self.lockout.wrong(now) != Wrong::Locked;
+            if self
+                .last_wrong
+                .is_some_and(|t| now - t >= FORGET_WRONG_AFTER)
+            {
+                self.lockout = Lockout::new(self.policy.max_attempts, self.policy.lock_base);
+            }
+            self.last_wrong = Some(now);
+            let locked = self.lockout.wrong(now) == Wrong::Locked;
+            self.show_not_recognized = !locked;
             // Start over from the number: it may be the part that was wrong.
             self.phase = Phase::Number;
             self.number.clear();
-            return vec![];
+            return vec![Effect::NotRecognized { locked }];
         };
-        self.lockout.right();
+        // Not `lockout.right()`: see the module doc.
         self.number.clear();
         self.show_not_recognized = false;
         self.phase = Phase::SignedIn {

@@ -147,8 +147,9 @@ fn a_wrong_pin_or_unknown_number_is_not_recognized_and_starts_over() {
     let s = schedule(false);
     let now = at(9, 0, 0);
     let mut m = machine(now);
-    assert!(
-        sign_in(&mut m, &s, "1001", "1357", now).is_empty(),
+    assert_eq!(
+        sign_in(&mut m, &s, "1001", "1357", now),
+        vec![Effect::NotRecognized { locked: false }],
         "Carl's PIN is not James's"
     );
     let v = m.view(now, Some(&s), false);
@@ -156,7 +157,10 @@ fn a_wrong_pin_or_unknown_number_is_not_recognized_and_starts_over() {
     assert_eq!(v.unit.step, SignInStep::Number);
     assert_eq!(v.message, Message::NotRecognized { attempts_left: 4 });
     // An unknown number reads the same (numbers cannot be probed).
-    assert!(sign_in(&mut m, &s, "9999", "2468", now).is_empty());
+    assert_eq!(
+        sign_in(&mut m, &s, "9999", "2468", now),
+        vec![Effect::NotRecognized { locked: false }]
+    );
     assert_eq!(
         m.view(now, Some(&s), false).message,
         Message::NotRecognized { attempts_left: 3 }
@@ -164,6 +168,34 @@ fn a_wrong_pin_or_unknown_number_is_not_recognized_and_starts_over() {
     // Typing again clears the message; the right pair signs in.
     assert_eq!(sign_in(&mut m, &s, "1002", "1357", now).len(), 1);
     assert_eq!(m.person(), Some(CARL));
+}
+
+#[test]
+fn a_right_pin_does_not_wipe_the_wrong_attempts_before_it() {
+    // Carl guesses James's PIN four times, signs in as himself and out, and
+    // guesses again: the fifth wrong guess still locks the keypad.
+    let s = schedule(false);
+    let t0 = at(9, 0, 0);
+    let mut m = machine(t0);
+    for pin in ["0000", "1111", "2222", "3333"] {
+        sign_in(&mut m, &s, "1001", pin, t0);
+    }
+    assert_eq!(sign_in(&mut m, &s, "1002", "1357", t0).len(), 1);
+    m.handle(Input::Ui(UiInput::SignOut), t0, Some(&s));
+    sign_in(&mut m, &s, "1001", "4444", t0);
+    assert_eq!(
+        m.view(t0, Some(&s), false).message,
+        Message::Locked { seconds_left: 60 }
+    );
+    // A quarter of an hour without a wrong attempt forgets them.
+    let later = t0 + FORGET_WRONG_AFTER + Duration::seconds(60);
+    for pin in ["0000", "1111", "2222", "3333"] {
+        sign_in(&mut m, &s, "1001", pin, later);
+    }
+    assert_eq!(
+        m.view(later, Some(&s), false).message,
+        Message::NotRecognized { attempts_left: 1 }
+    );
 }
 
 #[test]
@@ -346,7 +378,10 @@ fn without_a_schedule_nobody_is_recognized() {
     for d in [2, 4, 6, 8] {
         m.handle(Input::Ui(UiInput::Digit(d)), now, None);
     }
-    assert!(m.handle(Input::Ui(UiInput::Submit), now, None).is_empty());
+    assert_eq!(
+        m.handle(Input::Ui(UiInput::Submit), now, None),
+        vec![Effect::NotRecognized { locked: false }]
+    );
     assert_eq!(
         m.view(now, None, false).message,
         Message::NotRecognized { attempts_left: 4 }
