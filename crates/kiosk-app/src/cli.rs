@@ -34,8 +34,9 @@ pub enum Command {
         json: bool,
     },
     /// Hash a technician PIN for the configuration's `[technician] pin_hash`.
-    /// The PIN is read from standard input (`echo 482193 | kiosk-app
-    /// hash-pin`), so it stays out of the shell history and the process list.
+    /// The PIN is read from standard input, not the command line, so it
+    /// stays out of the shell history and the process list; typed at a
+    /// terminal, it is not shown.
     HashPin,
     /// Render every lobby screen in each language at 1280x800 to PNG files in DIR.
     Screenshots { dir: PathBuf },
@@ -80,8 +81,25 @@ pub fn run() -> anyhow::Result<ExitCode> {
             }
         }
         Command::HashPin => {
+            use std::io::IsTerminal;
+            let tty = std::io::stdin().is_terminal();
+            let stty = |arg: &str| {
+                let _ = std::process::Command::new("stty")
+                    .arg(arg)
+                    .stdin(std::process::Stdio::inherit())
+                    .status();
+            };
+            if tty {
+                eprint!("Technician PIN (not shown): ");
+                stty("-echo");
+            }
             let mut pin = String::new();
-            std::io::stdin().read_line(&mut pin)?;
+            let read = std::io::stdin().read_line(&mut pin);
+            if tty {
+                stty("echo");
+                eprintln!();
+            }
+            read?;
             println!("{}", crate::technician::pin::hash(pin.trim())?);
         }
         Command::Screenshots { dir } => {

@@ -33,7 +33,7 @@
 //! faults = "camera-lost-at=5s,camera-back-at=10s"
 //!
 //! [technician]
-//! # The technician screen's PIN, hashed: `echo 482193 | kiosk-app hash-pin`.
+//! # The technician screen's PIN, hashed: run `kiosk-app hash-pin` and type it.
 //! # Without it the technician screen cannot be opened.
 //! pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."
 //! idle_seconds = 120             # the screen closes itself after this long untouched
