@@ -14,7 +14,8 @@
 #      nearest to the kiosk's own attract screen (image-build/screen.py,
 #      against `kiosk-app screenshots`);
 #   4. the watchdog: through a virtio-serial port only this VM has, the
-#      image's test hook (kiosk-test-hook.service) freezes kiosk-app
+#      test hook (image-build/test-hook/, put into this test's copy of the
+#      image only, never into the image itself) freezes kiosk-app
 #      (SIGSTOP); systemd's watchdog must kill and restart it ("Watchdog
 #      timeout" in the journal), it must be READY again with its enrolment
 #      untouched, and the screen must again be the attract screen, the same
@@ -107,6 +108,12 @@ cp --sparse=always "$IMG" "$OUT/disk.img"
 read -r data_start data_sectors < <(sfdisk --json "$OUT/disk.img" | $PY -c 'import json, sys
 p = next(p for p in json.load(sys.stdin)["partitiontable"]["partitions"] if p.get("name") == "data")
 print(p["start"], p["size"])')
+# The test hook, in this copy only: the overlay's upper layer is the root's
+# writable top, so these files appear in / and systemd starts the hook.
+cp -a image-build/test-hook/. "$OUT/data/overlay/upper/"
+mkdir -p "$OUT/data/overlay/upper/etc/systemd/system/multi-user.target.wants"
+ln -sf /etc/systemd/system/kiosk-test-hook.service \
+  "$OUT/data/overlay/upper/etc/systemd/system/multi-user.target.wants/kiosk-test-hook.service"
 chown -R 0:0 "$OUT/data"
 mkfs.ext4 -q -L data -d "$OUT/data" "$OUT/data.img" "$((data_sectors / 2))k" >/dev/null
 dd if="$OUT/data.img" of="$OUT/disk.img" bs=512 seek="$data_start" conv=notrunc,sparse status=none
