@@ -115,6 +115,25 @@ pub enum Seat {
     Joined,
 }
 
+/// Whether `who` may be seated in `room` (none yet: yes).
+fn admits(room: Option<&Room>, who: &PeerInfo, max_visitors: usize) -> Result<(), Refused> {
+    let Some(room) = room else {
+        return Ok(());
+    };
+    match who.side {
+        Side::Visitor
+            if !room.visitors.iter().any(|p| p.info.id == who.id)
+                && room.visitors.len() >= max_visitors =>
+        {
+            Err(Refused::Full(max_visitors))
+        }
+        Side::Person if room.person.as_ref().is_some_and(|p| p.info.id != who.id) => {
+            Err(Refused::PersonTaken)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Every call under way.
 #[derive(Clone, Default)]
 pub struct Rooms {
@@ -129,22 +148,7 @@ impl Rooms {
     /// Whether `who` could be seated now (checked before the WebSocket
     /// upgrade, so a refusal is an ordinary HTTP error).
     pub fn check(&self, visit: Uuid, who: &PeerInfo, max_visitors: usize) -> Result<(), Refused> {
-        let g = self.lock();
-        let Some(room) = g.1.get(&visit) else {
-            return Ok(());
-        };
-        match who.side {
-            Side::Visitor
-                if !room.visitors.iter().any(|p| p.info.id == who.id)
-                    && room.visitors.len() >= max_visitors =>
-            {
-                Err(Refused::Full(max_visitors))
-            }
-            Side::Person if room.person.as_ref().is_some_and(|p| p.info.id != who.id) => {
-                Err(Refused::PersonTaken)
-            }
-            _ => Ok(()),
-        }
+        admits(self.lock().1.get(&visit), who, max_visitors)
     }
 
     /// Seat a peer's new socket, waiting, if there is room: a visit takes
@@ -159,8 +163,10 @@ impl Rooms {
         max_visitors: usize,
         tx: UnboundedSender<ServerMessage>,
     ) -> Result<Connected, Refused> {
-        self.check(visit, &who, max_visitors)?;
         let mut g = self.lock();
+        // Checked under the same lock as the seating: two sockets arriving
+        // at once cannot both take the last seat.
+        admits(g.1.get(&visit), &who, max_visitors)?;
         g.0 += 1;
         let conn = g.0;
         let room = g.1.entry(visit).or_insert_with(|| Room {

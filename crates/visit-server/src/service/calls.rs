@@ -101,6 +101,33 @@ pub fn side_name(side: Side) -> &'static str {
     }
 }
 
+/// A remote visitor may still take part: on the visit, approved, not
+/// sanctioned. The booking checked these; they are checked again on
+/// connecting and on joining, because a visitor may be removed from the
+/// list or sanctioned since.
+fn still_allowed(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx<'_>,
+    visit_id: Uuid,
+    person_id: Uuid,
+    visitor: Uuid,
+) -> Result<()> {
+    let on_visit = visits::visitor_ids(conn, visit_id)?.contains(&visitor);
+    if !on_visit || !people::is_approved(conn, person_id, visitor)? {
+        tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a visitor no longer approved tried to take part");
+        return Err(Error::Forbidden(
+            "you are not on this person's approved visitor list for this visit".into(),
+        ));
+    }
+    if sanctions::restriction(conn, visitor, &[ctx.now])?.is_some() {
+        tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a sanctioned visitor tried to take part");
+        return Err(Error::Forbidden(
+            "your visiting privileges are restricted; you cannot join this visit".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Check that the caller is a participant of an active visit that is not
 /// over. Nothing is recorded: connecting is only waiting.
 pub fn admit(
@@ -113,21 +140,7 @@ pub fn admit(
         Caller::Token(token) => {
             let visitor = join_tokens::authenticate(conn, ctx, visit_id, token)?;
             let v = visits::get_row(conn, visit_id)?;
-            // The booking checked these; they are checked again because a
-            // visitor may be removed from the list or sanctioned since.
-            let on_visit = visits::visitor_ids(conn, visit_id)?.contains(&visitor);
-            if !on_visit || !people::is_approved(conn, v.person_id, visitor)? {
-                tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a visitor no longer approved tried to connect");
-                return Err(Error::Forbidden(
-                    "you are not on this person's approved visitor list for this visit".into(),
-                ));
-            }
-            if sanctions::restriction(conn, visitor, &[ctx.now])?.is_some() {
-                tracing::warn!(visit_id = %visit_id, visitor_id = %visitor, "a sanctioned visitor tried to connect");
-                return Err(Error::Forbidden(
-                    "your visiting privileges are restricted; you cannot join this visit".into(),
-                ));
-            }
+            still_allowed(conn, ctx, visit_id, v.person_id, visitor)?;
             let name = first_and_initial(&people::get_visitor(conn, visitor)?.name);
             (Holder::Visitor(visitor), Side::Visitor, v, Some(name))
         }
@@ -178,7 +191,13 @@ pub fn admit(
         status: v.status,
         ice_servers: facility.ice_servers,
         peer: PeerInfo {
-            id: holder.id(),
+            // An on-site visit has one lobby seat, whichever lobby terminal
+            // takes it (a newer socket replaces the older), never a second
+            // visitor tile: its peer id is the visit's.
+            id: match (holder, side) {
+                (Holder::Terminal(_), Side::Visitor) => v.id,
+                _ => holder.id(),
+            },
             side,
             name,
         },
@@ -215,6 +234,9 @@ pub fn join(
         };
     if ctx.now < opens {
         return Err(Refusal::TooEarlyToJoin { opens }.into());
+    }
+    if let Holder::Visitor(visitor) = a.holder {
+        still_allowed(&tx, ctx, v.id, v.person_id, visitor)?;
     }
     let detail = a.holder.detail(a.side);
     // A person rejoining a call in progress (after a network cut) changes

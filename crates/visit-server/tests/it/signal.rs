@@ -153,7 +153,10 @@ async fn waiting(
 async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progress() {
     let s = TestServer::start().await;
     let c = call(&s).await;
-    let (lobby_id, unit_id) = (c.f.lobbies[0].0, c.f.unit_a_terminal.0);
+    // An on-site visit's lobby seat is the visit's own (whichever lobby
+    // terminal takes it): its peer id is the visit id.
+    let (lobby_id, unit_id) = (c.visit, c.f.unit_a_terminal.0);
+    assert_ne!(lobby_id, c.f.lobbies[0].0);
     // Connecting is allowed any time before the end: it only waits.
     s.clock.set(local(2026, 11, 19, 9, 30));
     let mut lobby = waiting(
@@ -883,7 +886,9 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
     );
     assert_eq!(s.visit_status(visit).await, "in_progress");
 
-    // Maria is sanctioned during the visit: her link no longer lets her in.
+    // Maria comes back to the waiting room, then is sanctioned: her open
+    // socket cannot join, and her link no longer lets her in.
+    let mut a2 = connect_token(&s, visit, &tokens[&maria]).await.unwrap();
     let (st, body) = s
         .admin_post(
             "/api/v1/admin/sanctions",
@@ -891,6 +896,18 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
+    send(&mut a2, &ClientMessage::Join).await;
+    match until(&mut a2, |m| {
+        matches!(
+            m,
+            ServerMessage::Error { .. } | ServerMessage::Joined { .. }
+        )
+    })
+    .await
+    {
+        ServerMessage::Error { message } => assert!(message.contains("restricted"), "{message}"),
+        m => panic!("a sanctioned visitor joined: {m:?}"),
+    }
     let (st, body) = connect_token(&s, visit, &tokens[&maria])
         .await
         .err()
