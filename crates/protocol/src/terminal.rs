@@ -305,3 +305,18 @@ pub struct HeartbeatAck {
     /// estimate its clock offset.
     pub server_time: DateTime<Utc>,
 }
+
+/// A housing-unit terminal's short-lived token that lets a browser on that
+/// terminal be the person's side of one visit (the web page in person
+/// mode, as a browser-based kiosk would run it). Valid until the visit's
+/// end, and only while the terminal keeps its credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BrowserToken {
+    /// The token, for the page's `?token=` (never logged).
+    pub token: String,
+    /// When it stops working (the visit's end).
+    pub expires_at: DateTime<Utc>,
+    /// The page to open, token included (relative to the server).
+    pub page: String,
+}

@@ -6,22 +6,30 @@
 // so that every visitor hears every other, an audio-only connection with
 // each other visitor (the one who joined later offers). Messages name
 // their peer: `to` on the way out, `from` on the way in.
+//
+// Opened with a housing-unit terminal's browser token, the page is the
+// person's side instead (as a browser-based kiosk would be): it offers a
+// connection (video and sound both ways) to each visitor, like kiosk-app.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const visitId = location.pathname.split("/").pop();
   const token = new URLSearchParams(location.search).get("token") || "";
+  const person = document.body.dataset.side === "person";
   // What the page is doing, for people and for tests.
   const state = (window.visitState = {
     screen: "check", status: null, joined: false, ended: null,
     framesDecoded: 0, audioPackets: 0, fps: 0, warning: null, error: null,
     // The other visitors, by id: { name, audioPackets }.
     visitors: {},
+    side: person ? "person" : "visitor",
   });
   let local = null, ws = null, pc = null, endsAt = null, iceServers = [];
   let you = null, personId = null;
   // Audio-only connections with the other visitors, by their id.
   const mesh = new Map();
+  // Person's side: a connection with each visitor, by their id.
+  const sessions = new Map();
   let lastFrames = 0, flowingSent = false, firstJoinAt = null, setupMs = null;
 
   const show = (screen) => {
@@ -63,7 +71,8 @@
     order.forEach((name, i) => {
       $("step-" + name).className = i < at ? "done" : i === at ? "now" : "";
     });
-    $("join").disabled = !(s === "ready" || s === "in_progress") || state.joined;
+    // The person's join is what makes the visit Ready.
+    $("join").disabled = !(person || s === "ready" || s === "in_progress") || state.joined;
     if (["ended", "cancelled", "terminated", "no_show"].includes(s) && !state.ended) end({ kind: s });
   }
 
@@ -89,6 +98,10 @@
       case "joined":
         state.joined = true;
         show("visit");
+        if (person) {
+          for (const p of m.peers || []) if (p.side === "visitor") offerTo(p.id, p.name);
+          break;
+        }
         // The newcomer calls each visitor already there (audio only).
         for (const p of m.peers || []) {
           if (p.side === "person") personId = p.id;
@@ -96,13 +109,26 @@
         }
         break;
       case "peer_joined":
+        if (person) {
+          if (m.side === "visitor" && state.joined) offerTo(m.id, m.name);
+          break;
+        }
         if (m.side === "person") personId = m.id;
         else meet(m.id, m.name);
         break;
       case "peer_left":
+        if (person) {
+          if (m.side === "visitor") hangUpSession(m.id);
+          break;
+        }
         if (m.side === "visitor") hangUpVisitor(m.id);
         break;
       case "sdp":
+        if (person) {
+          const c = sessions.get(m.from);
+          if (c && m.kind === "answer") c.setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(() => {});
+          break;
+        }
         // Visitors are announced (joined, peer_joined) before they call.
         if (m.from === personId || !state.visitors[m.from]) {
           personId = m.from;
@@ -114,7 +140,7 @@
         }
         break;
       case "ice": {
-        const to = m.from === personId ? pc : mesh.get(m.from);
+        const to = person ? sessions.get(m.from) : m.from === personId ? pc : mesh.get(m.from);
         if (to && m.candidate) to.addIceCandidate({ candidate: m.candidate, sdpMLineIndex: m.sdp_mline_index }).catch(() => {});
         break;
       }
@@ -125,7 +151,10 @@
         break;
       case "ended": end(m.reason); break;
       case "error":
-        if (!state.joined) showError("join-error", m.message);
+        if (!state.joined) {
+          showError("join-error", m.message);
+          if (person) $("join").disabled = false; // e.g. too early: try again
+        }
         break;
     }
   }
@@ -146,6 +175,48 @@
     const a = await pc.createAnswer();
     await pc.setLocalDescription(a);
     send({ type: "sdp", kind: "answer", sdp: pc.localDescription.sdp, to });
+  }
+
+  // Person's side: a fresh connection to a visitor, and the offer. The
+  // first visitor's picture is the big one; others get a tile in the list.
+  async function offerTo(id, name) {
+    hangUpSession(id);
+    const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    local.getTracks().forEach((t) => c.addTrack(t, local));
+    let video = $("remote");
+    if (sessions.size > 0) video = meetTile(id, name);
+    c.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+    c.onicecandidate = (ev) => {
+      if (ev.candidate && ev.candidate.candidate) {
+        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to: id });
+      }
+    };
+    sessions.set(id, c);
+    state.visitors[id] = { name: name || "", audioPackets: 0 };
+    const o = await c.createOffer();
+    await c.setLocalDescription(o);
+    send({ type: "sdp", kind: "offer", sdp: c.localDescription.sdp, to: id });
+  }
+
+  function meetTile(id, name) {
+    const li = document.createElement("li");
+    li.id = "visitor-" + id;
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    li.append(document.createTextNode(name || "Visitor"), video);
+    $("others-list").append(li);
+    $("others").hidden = false;
+    return video;
+  }
+
+  function hangUpSession(id) {
+    const c = sessions.get(id);
+    if (c) c.close();
+    sessions.delete(id);
+    delete state.visitors[id];
+    const li = document.getElementById("visitor-" + id);
+    if (li) li.remove();
   }
 
   // Another visitor: their name in the list, their sound from an <audio>.
@@ -217,13 +288,16 @@
       st.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived || 0; });
       if (state.visitors[id]) state.visitors[id].audioPackets = audio;
     }
-    if (!pc) return;
-    const stats = await pc.getStats();
+    const conns = person ? [...sessions.values()] : pc ? [pc] : [];
+    if (conns.length === 0) return;
     let frames = 0, audio = 0;
-    stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0;
-      if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived || 0;
-    });
+    for (const c of conns) {
+      const stats = await c.getStats();
+      stats.forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0;
+        if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived || 0;
+      });
+    }
     state.fps = Math.max(0, frames - lastFrames);
     lastFrames = frames;
     state.framesDecoded = frames;
@@ -248,12 +322,14 @@
     if (pc) pc.close();
     for (const c of mesh.values()) c.close();
     mesh.clear();
+    for (const c of sessions.values()) c.close();
+    sessions.clear();
     if (local) local.getTracks().forEach((t) => t.stop());
   }
 
   function report() {
     return {
-      connected_ms: 0, setup_ms: setupMs, interruptions: [], sessions: pc ? 1 : 0,
+      connected_ms: 0, setup_ms: setupMs, interruptions: [], sessions: person ? sessions.size : pc ? 1 : 0,
       frames_decoded: state.framesDecoded, median_video_kbps: 0, median_rtt_ms: null,
       loss: 0, video_codec: "", audio_packets: state.audioPackets,
     };

@@ -75,6 +75,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::schedule))
         .routes(routes!(terminal::events))
         .routes(routes!(terminal::heartbeat))
+        .routes(routes!(terminal::browser_token))
         .routes(routes!(photos::post_photo))
         .routes(routes!(photos::get_photo))
         .routes(routes!(signal::signal))

@@ -33,6 +33,7 @@ use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiPath, ApiQuery};
 use crate::rooms::{Me, Refused, Seat};
 use crate::server::AppState;
+use crate::service::browser_tokens;
 use crate::service::calls::{self, Admission, CallEvent, Caller};
 
 /// Largest text message read; a call report is a few KiB, an SDP ~10 KiB.
@@ -42,7 +43,8 @@ const MAX_WS_MESSAGE_BYTES: usize = 256 * 1024;
 /// Media events recorded per socket at most.
 const MAX_MEDIA_EVENTS: u32 = 100;
 
-/// `?token=`: a remote visitor's join token (never logged).
+/// `?token=`: a remote visitor's join token, or a unit terminal's browser
+/// token for the person's side (never logged).
 #[derive(Deserialize)]
 struct TokenQuery {
     token: Option<String>,
@@ -80,7 +82,8 @@ impl FromRequestParts<AppState> for SignalAuth {
     security(("terminal" = []), ("join_token" = [])),
     params(("visit_id" = Uuid, Path),
         ("token" = Option<String>, Query,
-         description = "A remote visitor's join token, from the confirmation's join link; \
+         description = "A remote visitor's join token, from the confirmation's join link, or a \
+                        housing-unit terminal's browser token (the person's side); \
                         used only without an Authorization header")),
     responses(
         (status = 101, description = "WebSocket of JSON `protocol::signal` messages"),
@@ -103,6 +106,17 @@ pub async fn signal(
             "this endpoint speaks WebSocket only",
         )
     })?;
+    // A browser token (a unit terminal's browser as the person's side)
+    // speaks for its terminal.
+    let caller = match caller {
+        Caller::Token(t) if browser_tokens::is_browser_token(&t) => Caller::Terminal(
+            st.run("browser".to_string(), move |c, ctx| {
+                browser_tokens::authenticate(c, ctx, visit_id, &t)
+            })
+            .await?,
+        ),
+        c => c,
+    };
     let actor = match &caller {
         Caller::Terminal(t) => format!("terminal:{}", t.id),
         Caller::Token(_) => "visitor".to_string(),

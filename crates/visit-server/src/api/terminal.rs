@@ -6,13 +6,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorBody;
 use protocol::terminal::{
-    EnrolRequest, EnrolResponse, EventBatch, EventBatchResult, Heartbeat, HeartbeatAck, Schedule,
+    BrowserToken, EnrolRequest, EnrolResponse, EventBatch, EventBatchResult, Heartbeat,
+    HeartbeatAck, Schedule,
 };
 
 use super::auth::TerminalAuth;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath};
 use crate::server::{AppState, CachedSchedule};
-use crate::service::{events, schedule, terminals};
+use crate::service::{browser_tokens, events, schedule, terminals};
+use uuid::Uuid;
 
 /// Trade a one-time enrolment code for this terminal's credential.
 #[utoipa::path(post, path = "/api/v1/terminal/enrol", tag = "terminal",
@@ -123,6 +125,32 @@ pub async fn heartbeat(
     Ok(Json(
         st.run(format!("terminal:{}", t.id), move |c, ctx| {
             terminals::heartbeat(c, ctx, &t, &hb)
+        })
+        .await?,
+    ))
+}
+
+/// A token that lets a browser be the person's side of one of this unit's
+/// visits: the web page at `page` (as a browser-based kiosk would run it).
+/// Housing-unit terminals only; valid until the visit's end, and only while
+/// this terminal keeps its credential.
+#[utoipa::path(post, path = "/api/v1/terminal/visits/{visit_id}/browser-token", tag = "terminal",
+    security(("terminal" = [])),
+    params(("visit_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = BrowserToken, description = "The token and the page to open with it"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "Not this unit's visit, or not a housing-unit terminal"),
+        (status = 404, body = ErrorBody, description = "No such visit"),
+        (status = 422, body = ErrorBody, description = "The visit is over or was cancelled")))]
+pub async fn browser_token(
+    State(st): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    ApiPath(visit_id): ApiPath<Uuid>,
+) -> Result<Json<BrowserToken>, ApiError> {
+    Ok(Json(
+        st.run(format!("terminal:{}", t.id), move |c, ctx| {
+            browser_tokens::issue(c, ctx, &t, visit_id)
         })
         .await?,
     ))

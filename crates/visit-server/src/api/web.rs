@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::error::{ApiPath, ApiQuery};
 use crate::server::AppState;
-use crate::service::join_tokens;
+use crate::service::{browser_tokens, join_tokens};
 
 const PAGE: &str = include_str!("../../web/join.html");
 const CSS: &str = include_str!("../../web/join.css");
@@ -51,7 +51,8 @@ fn html(status: StatusCode, body: String, nonce: &str) -> Response {
     r
 }
 
-/// The remote visitor's page (HTML). Needs the visitor's join token.
+/// The remote visitor's page (HTML). Needs the visitor's join token; with a
+/// housing-unit terminal's browser token it is the person's side instead.
 #[utoipa::path(get, path = "/join/{visit_id}", tag = "visitor",
     security(("join_token" = [])),
     params(("visit_id" = Uuid, Path), JoinQuery),
@@ -65,10 +66,16 @@ pub async fn join_page(
 ) -> Response {
     let nonce = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 18]>());
     let token = q.token;
+    // A unit terminal's browser token opens the page as the person's side.
+    let person = browser_tokens::is_browser_token(&token);
     let ok = !token.is_empty()
         && st
             .run("visitor".to_string(), move |c, ctx| {
-                join_tokens::authenticate(c, ctx, visit_id, &token)
+                if person {
+                    browser_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())
+                } else {
+                    join_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())
+                }
             })
             .await
             .is_ok();
@@ -82,8 +89,13 @@ pub async fn join_page(
             &nonce,
         );
     }
-    tracing::info!(visit_id = %visit_id, "a remote visitor opened the visit page");
+    if person {
+        tracing::info!(visit_id = %visit_id, "a unit terminal's browser opened the visit page (person's side)");
+    } else {
+        tracing::info!(visit_id = %visit_id, "a remote visitor opened the visit page");
+    }
     let page = PAGE
+        .replace("{{SIDE}}", if person { "person" } else { "visitor" })
         .replace("{{CSS}}", CSS)
         .replace("{{JS}}", JS)
         .replace("{{NONCE}}", &nonce);

@@ -2,6 +2,7 @@
 //! file, driven over HTTP, with the server's clock injected.
 
 mod booking;
+mod browser_token;
 mod cancel_sanction;
 mod cli;
 mod errors;
