@@ -23,6 +23,10 @@
     // The other visitors, by id: { name, audioPackets }.
     visitors: {},
     side: person ? "person" : "visitor",
+    // The other side's devices that do not work (its `device` messages).
+    peerLost: { camera: false, microphone: false },
+    // ...and each change of them, in order ("microphone lost", "microphone back").
+    peerDeviceLog: [],
   });
   let local = null, ws = null, pc = null, endsAt = null, iceServers = [];
   let you = null, personId = null;
@@ -46,6 +50,12 @@
         video: { width: 1280, height: 720 }, audio: { echoCancellation: true },
       });
       $("self-check").srcObject = local;
+      // A camera or microphone unplugged mid-visit: tell the other side
+      // (sound or picture stops here; they would not know why).
+      for (const t of local.getTracks()) {
+        t.addEventListener("ended", () =>
+          send({ type: "device", device: t.kind === "video" ? "camera" : "microphone", available: false }));
+      }
       const ctx = new AudioContext();
       const an = ctx.createAnalyser();
       ctx.createMediaStreamSource(local).connect(an);
@@ -95,6 +105,17 @@
         if (state.joined) send({ type: "join" }); // a reconnect
         break;
       case "status": setStatus(m.status); break;
+      case "peer_device":
+        // Only the other side's devices matter here (not another visitor's).
+        if ((m.side === "person") !== person) {
+          state.peerLost[m.device] = !m.available;
+          state.peerDeviceLog.push(`${m.device} ${m.available ? "back" : "lost"}`);
+          const who = person ? "The visitor's" : "The person's";
+          const lost = state.peerLost.microphone ? "microphone" : state.peerLost.camera ? "camera" : null;
+          $("peer-notice").textContent = lost ? `${who} ${lost} is not working.` : "";
+          $("peer-notice").hidden = !lost;
+        }
+        break;
       case "joined":
         state.joined = true;
         show("visit");

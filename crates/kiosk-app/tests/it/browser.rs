@@ -187,12 +187,14 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     assert_eq!(status_of(&format!("{}/join/{visit}", server.url())), 401);
 
     let du = tempfile::tempdir().unwrap();
-    let mut unit = Kiosk::start(&call_config(
+    // The terminal's microphone gives out for a while during the call.
+    let mut unit = Kiosk::start(&call_config_with(
         du.path(),
         &server.url(),
         &seeded.unit_code,
         "unit",
         "127.0.0.1",
+        "width = 640\nheight = 360\nfaults = \"microphone-lost-at=6s,microphone-back-at=12s\"\n",
     ));
     unit.expect(&["[sign-in] Test County Jail"]);
 
@@ -218,6 +220,18 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
         v["fps"].as_u64().unwrap_or(0) >= 15 && v["audio_buffers"].as_u64().unwrap_or(0) > 0
     });
     println!("unit terminal: {u}");
+    // The page said when the person's microphone stopped, and when it worked again.
+    let s = b.until("the microphone notices", Duration::from_secs(30), |s| {
+        s["peerDeviceLog"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|e| e == "microphone back"))
+    });
+    assert_eq!(
+        s["peerDeviceLog"],
+        serde_json::json!(["microphone lost", "microphone back"]),
+        "{s}"
+    );
+    assert_eq!(s["peerLost"]["microphone"], false, "{s}");
 
     // The visit ends at its time on both.
     server.clock.set(chicago(10, 30, 0));
