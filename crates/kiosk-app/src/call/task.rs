@@ -96,6 +96,8 @@ struct State {
     announced: [bool; 2],
     /// Devices whose element failed (from GStreamer's threads into this task).
     device_tx: mpsc::UnboundedSender<hal::DeviceEvent>,
+    /// Per input without its device: when it was last tried, and the wait.
+    retry: [Option<(Instant, Duration)>; 2],
 }
 
 const INPUTS: [(Input, MediaDevice); 2] = [
@@ -415,6 +417,39 @@ impl State {
         self.announce_devices();
     }
 
+    /// A device whose element failed without being unplugged (a USB hiccup)
+    /// gets no `Back` from hal: try it again now and then (5 s, doubling
+    /// to a minute). One that is really gone just fails to open again.
+    fn retry_devices(&mut self) {
+        let Some(l) = &self.local else { return };
+        let now = Instant::now();
+        let mut changed = false;
+        for (i, (input, _)) in INPUTS.into_iter().enumerate() {
+            let local = l.local(input);
+            if local.device_present() {
+                self.retry[i] = None;
+                continue;
+            }
+            let (at, wait) = *self.retry[i].get_or_insert((now, Duration::from_secs(5)));
+            if now < at + wait {
+                continue;
+            }
+            self.retry[i] = Some((now, (wait * 2).min(Duration::from_secs(60))));
+            let source = match input {
+                Input::Camera => self.devices.camera.source(hal::VideoMode {
+                    width: self.p.cfg.width,
+                    height: self.p.cfg.height,
+                    fps: self.p.cfg.fps,
+                }),
+                Input::Microphone => self.devices.microphone.source(),
+            };
+            changed |= local.attach(source);
+        }
+        if changed {
+            self.announce_devices();
+        }
+    }
+
     /// Tell the other side when our camera or microphone stops or works again.
     fn announce_devices(&mut self) {
         let Some(l) = &self.local else { return };
@@ -433,6 +468,7 @@ impl State {
 
     /// Every quarter second: media gaps, and once a second the statistics.
     fn on_tick(&mut self, n: u64) {
+        self.retry_devices();
         for p in self.peers.values_mut() {
             p.count();
         }
@@ -671,6 +707,7 @@ pub async fn run(
         moving_gone: 0,
         announced: [true; 2],
         device_tx,
+        retry: [None; 2],
     };
     let mut backoff = Duration::from_millis(250);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
