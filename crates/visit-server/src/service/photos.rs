@@ -46,6 +46,16 @@ pub fn store(
     if !is_jpeg(&jpeg) {
         return Err(Error::Invalid("the photo is not a JPEG".into()));
     }
+    // A photo is about today's sign-in: not from the future (beyond clock
+    // drift), nor older than a terminal's outbox keeps anything.
+    if photo.taken_at > ctx.now + chrono::Duration::minutes(10)
+        || photo.taken_at < ctx.now - chrono::Duration::days(7)
+    {
+        return Err(Error::Invalid(format!(
+            "the photo's time {} is too far from the server's {}",
+            photo.taken_at, ctx.now
+        )));
+    }
     let (TerminalRole::Unit, Some(unit)) = (terminal.role, terminal.housing_unit_id) else {
         return Err(Error::Forbidden(
             "sign-in photos come from housing-unit terminals only".into(),

@@ -252,5 +252,14 @@ async fn a_sign_in_photo_lands_on_the_days_visits_once_and_staff_can_fetch_it() 
     assert!(st.is_client_error(), "{st}");
     let (st, _) = post(d.unit_a.clone(), photo(Uuid::new_v4(), "A-9999", &jpeg())).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // A photo dated days ahead (or long ago) is not attached to those days.
+    let mut future = photo(Uuid::new_v4(), "A-1001", &jpeg());
+    future["taken_at"] = json!("2026-11-25T13:02:00Z");
+    let (st, body) = post(d.unit_a.clone(), future).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("too far"),
+        "{body}"
+    );
     s.stop().await;
 }
