@@ -61,6 +61,8 @@ pub struct Local {
     standin_pad: gst::Pad,
     caps: String,
     device: Mutex<Option<Branch>>,
+    /// The device's element reported an error (set from the bus handler).
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl Local {
@@ -130,6 +132,7 @@ impl Local {
             standin_pad,
             caps,
             device: Mutex::new(None),
+            failed: Default::default(),
         })
     }
 
@@ -175,7 +178,13 @@ impl Local {
     /// device's branch is torn down later by [`Local::detach`] on the
     /// call's thread.
     pub fn show_standin(&self) {
+        self.failed.store(true, Ordering::SeqCst);
         self.selector.set_property("active-pad", &self.standin_pad);
+    }
+
+    /// Whether the device's element reported an error since it was attached.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
     }
 
     /// Use the device's new element; on an error, keep the stand-in. Returns
@@ -196,6 +205,7 @@ impl Local {
                 return false;
             }
         };
+        self.failed.store(false, Ordering::SeqCst);
         match self.branch(source) {
             Ok(b) => {
                 *self.device.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);

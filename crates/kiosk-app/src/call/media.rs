@@ -283,9 +283,20 @@ impl LocalMedia {
                 }
                 gst::BusSyncReply::Drop
             });
-        pipeline
-            .set_state(gst::State::Playing)
-            .context("the call pipeline did not start")?;
+        if pipeline.set_state(gst::State::Playing).is_err() {
+            // A device that cannot be opened now (busy: the sign-in photo may
+            // still hold the camera) must not stop the call: go on with the
+            // stand-ins; the call task tries the device again shortly.
+            tracing::warn!("the camera or microphone did not start; the call starts without it");
+            for l in [&video, &audio] {
+                if l.failed() || !l.device_present() {
+                    l.detach();
+                }
+            }
+            pipeline
+                .set_state(gst::State::Playing)
+                .context("the call pipeline did not start")?;
+        }
         Ok(LocalMedia {
             pipeline,
             video_tee,
