@@ -31,6 +31,15 @@
 //! device_root = "/"              # where sys/ and dev/ are (a fake tree in tests)
 //! # Simulated backend: faults to play (see hal::faults).
 //! faults = "camera-lost-at=5s,camera-back-at=10s"
+//! # A handset with a hook switch: lifted, the call uses its microphone and
+//! # earpiece; down, the terminal's microphone and speaker.
+//! handset_microphone = "plughw:CARD=Handset,DEV=0"
+//! handset_speaker = "plughw:CARD=Handset,DEV=0"
+//! [call.hook]
+//! device = "/dev/kiosk/hook"     # an input device (udev-rules/)
+//! event_type = 1                 # EV_KEY (or 5, EV_SW)
+//! code = 169                     # KEY_PHONE
+//! lifted_value = 1
 //!
 //! [technician]
 //! # The technician screen's PIN, hashed: run `kiosk-app hash-pin` and type it.
@@ -131,6 +140,13 @@ pub struct CallConfig {
     pub provide_clock: bool,
     /// Real backend: the directory holding `sys/` and `dev/` (default `/`).
     pub device_root: Option<PathBuf>,
+    /// The handset's hook switch (`[call.hook]`); without a device the
+    /// terminal has no handset.
+    pub hook: hal::HookConfig,
+    /// Real backend: the handset's ALSA capture and playback PCMs, used
+    /// while it is lifted.
+    pub handset_microphone: Option<String>,
+    pub handset_speaker: Option<String>,
 }
 
 impl CallConfig {
@@ -154,6 +170,18 @@ impl CallConfig {
             },
             faults: self.faults.clone(),
         }
+    }
+
+    /// The devices while the handset is lifted: its own microphone and
+    /// earpiece (no echo cancellation: a handset does not echo); the camera
+    /// is the same.
+    pub fn handset_hal(&self) -> hal::HalConfig {
+        let mut h = self.hal();
+        h.real.microphone = self.handset_microphone.clone();
+        h.real.speaker = self.handset_speaker.clone();
+        h.real.echo_cancellation = false;
+        h.faults = hal::SimulatedScript::default();
+        h
     }
 }
 
@@ -188,6 +216,9 @@ impl Default for CallConfig {
             echo_cancellation: false,
             provide_clock: true,
             device_root: None,
+            hook: hal::HookConfig::default(),
+            handset_microphone: None,
+            handset_speaker: None,
         }
     }
 }

@@ -234,6 +234,10 @@ pub struct LocalMedia {
     routes: Arc<ErrorRoutes>,
     video: Arc<Local>,
     audio: Arc<Local>,
+    /// The element before the speaker, and the speaker (the handset's
+    /// earpiece while it is lifted).
+    speaker_feed: gst::Element,
+    speaker: std::sync::Mutex<gst::Element>,
 }
 
 impl LocalMedia {
@@ -250,7 +254,7 @@ impl LocalMedia {
         let pipeline = gst::Pipeline::with_name("call");
         let (video_tee, audio_tee, video, audio) = local_sources(&pipeline, cfg, devices, own)?;
         let (video, audio) = (Arc::new(video), Arc::new(audio));
-        let mixer = speaker_mix(&pipeline, devices)?;
+        let (mixer, speaker_feed, speaker) = speaker_mix(&pipeline, devices)?;
         let routes = Arc::new(ErrorRoutes::default());
         let r = routes.clone();
         let locals = [video.clone(), audio.clone()];
@@ -305,7 +309,43 @@ impl LocalMedia {
             routes,
             video,
             audio,
+            speaker_feed,
+            speaker: std::sync::Mutex::new(speaker),
         })
+    }
+
+    /// Play the call through `sink` from now on (the handset's earpiece,
+    /// or the speaker again); the mix goes on meanwhile.
+    pub fn set_speaker(&self, sink: gst::Element) -> anyhow::Result<()> {
+        let mut current = self.speaker.lock().unwrap_or_else(|e| e.into_inner());
+        self.pipeline.add(&sink)?;
+        sink.sync_state_with_parent()?;
+        // Relink while no buffer is on its way (an idle probe): unlinking
+        // under a running stream would stop the mixer for good.
+        let feed = self
+            .speaker_feed
+            .static_pad("src")
+            .context("speaker feed")?;
+        let old_pad = current.static_pad("sink").context("speaker sink pad")?;
+        let new_pad = sink.static_pad("sink").context("speaker sink pad")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        feed.add_probe(gst::PadProbeType::IDLE, move |pad, _| {
+            let _ = pad.unlink(&old_pad);
+            let _ = tx.send(pad.link(&new_pad).is_ok());
+            gst::PadProbeReturn::Remove
+        });
+        let linked = rx
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .unwrap_or(false);
+        if !linked {
+            let _ = sink.set_state(gst::State::Null);
+            let _ = self.pipeline.remove(&sink);
+            anyhow::bail!("the new speaker could not be linked");
+        }
+        let _ = current.set_state(gst::State::Null);
+        let _ = self.pipeline.remove(&*current);
+        *current = sink;
+        Ok(())
     }
 
     /// The camera or microphone source of the call.
@@ -421,7 +461,10 @@ fn local_sources(
 /// The speaker, behind a mixer of every session's incoming audio. A silent
 /// live source keeps the mixer running (and live) before and between
 /// sessions.
-fn speaker_mix(pipeline: &gst::Pipeline, devices: &hal::Devices) -> anyhow::Result<gst::Element> {
+fn speaker_mix(
+    pipeline: &gst::Pipeline,
+    devices: &hal::Devices,
+) -> anyhow::Result<(gst::Element, gst::Element, gst::Element)> {
     let silence = gst::ElementFactory::make("audiotestsrc")
         .property_from_str("wave", "silence")
         .property("is-live", true)
@@ -432,7 +475,7 @@ fn speaker_mix(pipeline: &gst::Pipeline, devices: &hal::Devices) -> anyhow::Resu
     let speaker = devices.speaker.sink()?;
     pipeline.add_many([&silence, &mixer, &conv, &res, &speaker])?;
     gst::Element::link_many([&silence, &mixer, &conv, &res, &speaker])?;
-    Ok(mixer)
+    Ok((mixer, res, speaker))
 }
 
 static SESSIONS: AtomicU64 = AtomicU64::new(0);

@@ -103,6 +103,8 @@ pub struct Snapshot {
     /// Received frames that differ from the one before (a still picture
     /// such as "camera unavailable" does not count).
     pub moving_frames: u64,
+    /// Whether the call's sound goes through the lifted handset.
+    pub handset: bool,
     /// Whether our camera and microphone feed the call (not a stand-in).
     pub camera: bool,
     pub microphone: bool,

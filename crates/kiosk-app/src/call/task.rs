@@ -98,6 +98,10 @@ struct State {
     device_tx: mpsc::UnboundedSender<hal::DeviceEvent>,
     /// Per input without its device: when it was last tried, and the wait.
     retry: [Option<(Instant, Duration)>; 2],
+    /// Where the handset is (no hook switch: always on its hook), and its
+    /// devices, opened when it is first lifted.
+    hook: hal::HookState,
+    handset: Option<hal::Devices>,
 }
 
 const INPUTS: [(Input, MediaDevice); 2] = [
@@ -407,7 +411,7 @@ impl State {
                         height: self.p.cfg.height,
                         fps: self.p.cfg.fps,
                     }),
-                    Input::Microphone => self.devices.microphone.source(),
+                    Input::Microphone => self.audio_devices().microphone.source(),
                 };
                 local.attach(source);
             } else {
@@ -441,13 +445,50 @@ impl State {
                     height: self.p.cfg.height,
                     fps: self.p.cfg.fps,
                 }),
-                Input::Microphone => self.devices.microphone.source(),
+                Input::Microphone => self.audio_devices().microphone.source(),
             };
             changed |= local.attach(source);
         }
         if changed {
             self.announce_devices();
         }
+    }
+
+    /// The devices sound goes through now: the handset's while it is lifted.
+    fn audio_devices(&self) -> &hal::Devices {
+        match (self.hook, &self.handset) {
+            (hal::HookState::OffHook, Some(h)) => h,
+            _ => &self.devices,
+        }
+    }
+
+    /// The handset was lifted or put down: the call's microphone and
+    /// speaker follow, without a new session.
+    fn on_hook(&mut self, state: hal::HookState) {
+        if state == self.hook {
+            return;
+        }
+        self.hook = state;
+        if state == hal::HookState::OffHook && self.handset.is_none() {
+            self.handset = Some(hal::open(self.p.cfg.handset_hal()));
+        }
+        tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, ?state, "hook switch: the call's sound follows");
+        let Some(l) = &self.local else { return };
+        let d = self.audio_devices();
+        let mic = l.local(Input::Microphone);
+        mic.detach();
+        mic.attach(d.microphone.source());
+        match d.speaker.sink() {
+            Ok(sink) => {
+                if let Err(e) = l.set_speaker(sink) {
+                    tracing::warn!(visit_id = %self.p.visit_id, error = %format!("{e:#}"), "cannot switch the speaker");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(visit_id = %self.p.visit_id, error = %e, "the speaker for this hook position is unavailable")
+            }
+        }
+        self.announce_devices();
     }
 
     /// Tell the other side when our camera or microphone stops or works again.
@@ -603,6 +644,7 @@ impl State {
             latency_p99_ms: ms(percentile(lat, 99)),
             peers,
             moving_frames: self.moving_gone + self.peers.values().map(|p| p.moving).sum::<u64>(),
+            handset: self.hook == hal::HookState::OffHook,
             camera: self.announced[0],
             microphone: self.announced[1],
         }
@@ -708,6 +750,19 @@ pub async fn run(
         announced: [true; 2],
         device_tx,
         retry: [None; 2],
+        hook: hal::HookState::OnHook,
+        handset: None,
+    };
+    // The handset's hook switch, if the terminal has one.
+    let (hook_tx, mut hook_rx) = mpsc::unbounded_channel();
+    let _hook_watch = match hal::hook::watch(&st.p.cfg.hook, move |s| {
+        let _ = hook_tx.send(s);
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(visit_id = %st.p.visit_id, error = %e, "the hook switch cannot be watched; sound stays on the speaker");
+            None
+        }
     };
     let mut backoff = Duration::from_millis(250);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -786,6 +841,7 @@ pub async fn run(
                 },
                 Some((peer, e)) = media_rx.recv() => st.on_media(peer, e),
                 Some(e) = device_rx.recv() => st.on_device(e),
+                Some(h) = hook_rx.recv() => st.on_hook(h),
                 _ = tick.tick() => {
                     n += 1;
                     st.on_tick(n);

@@ -409,3 +409,65 @@ fn a_lost_camera_shows_camera_unavailable_and_comes_back_and_a_lost_microphone_i
     lobby.send("confirm");
     lobby.expect(&["[ended] You ended the visit."]);
 }
+
+#[test]
+fn lifting_the_handset_moves_the_calls_sound_to_it_and_back() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    // The unit terminal's hook switch: an input device the test writes to.
+    let hook_dir = tempfile::tempdir().unwrap();
+    let hook = hook_dir.path().join("hook");
+    std::fs::write(&hook, b"").unwrap();
+    let (_dirs, mut lobby, mut unit) = lobby_and_unit(
+        &server,
+        &seeded,
+        &format!("{SMALL}[call.hook]\ndevice = \"{}\"\n", hook.display()),
+    );
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    unit.stats_until(Duration::from_secs(30), fps_at_least(20));
+    let press = |value: i32| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&hook)
+            .unwrap();
+        f.write_all(&hal::hook::encode(hal::hook::InputEvent {
+            kind: hal::hook::EV_KEY,
+            code: hal::hook::KEY_PHONE,
+            value,
+        }))
+        .unwrap();
+    };
+    let audio = |k: &mut Kiosk| {
+        u(
+            &k.stats_until(Duration::from_secs(5), |_| true),
+            "audio_buffers",
+        )
+    };
+
+    // Lifted: the call's sound goes through the handset, and keeps flowing
+    // both ways in the same session.
+    press(1);
+    let s = unit.stats_until(Duration::from_secs(10), |v| v["handset"] == true);
+    let (l0, u0) = (audio(&mut lobby), audio(&mut unit));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(audio(&mut lobby) > l0 + 20, "the lobby hears the handset");
+    assert!(audio(&mut unit) > u0 + 20, "the handset plays the lobby");
+    // Down again: back to the speaker.
+    press(0);
+    let t = unit.stats_until(Duration::from_secs(10), |v| v["handset"] == false);
+    assert_eq!(
+        u(&t, "sessions"),
+        u(&s, "sessions"),
+        "no new session: {s} -> {t}"
+    );
+    let l1 = audio(&mut lobby);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        audio(&mut lobby) > l1 + 20,
+        "the lobby hears the speakerphone again"
+    );
+    lobby.send("end");
+    lobby.send("confirm");
+    lobby.expect(&["[ended] You ended the visit."]);
+}
