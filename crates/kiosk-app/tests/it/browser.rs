@@ -2,161 +2,12 @@
 //! Debian's chromedriver) visits with a person at a headless housing-unit
 //! terminal, through visit-server, on loopback only.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::chromium::Browser;
 use crate::util::*;
-
-/// A Chromium session through chromedriver.
-struct Browser {
-    driver: Child,
-    base: String,
-    session: String,
-    rt: tokio::runtime::Runtime,
-    _profile: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Browser {
-    fn start() -> Browser {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian's chromium-driver; scripts/deps installs it)");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let profile = tempfile::tempdir().unwrap();
-        // The flags of ../shared/STACK.md: no network beyond loopback, fake devices.
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                    "--allow-loopback-in-peer-connection", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run",
-                    "--disable-quic", "--autoplay-policy=no-user-gesture-required",
-                    format!("--user-data-dir={}", profile.path().display())]
-            }
-        }}});
-        let end = Instant::now() + Duration::from_secs(20);
-        let session = loop {
-            let r = rt.block_on(async {
-                reqwest::Client::new()
-                    .post(format!("{base}/session"))
-                    .json(&caps)
-                    .send()
-                    .await?
-                    .json::<Value>()
-                    .await
-            });
-            match r {
-                Ok(v) if v["value"]["sessionId"].is_string() => {
-                    break v["value"]["sessionId"].as_str().unwrap().to_string();
-                }
-                Ok(v) if Instant::now() > end => panic!("no Chromium session: {v}"),
-                Err(e) if Instant::now() > end => panic!("chromedriver did not answer: {e}"),
-                _ => std::thread::sleep(Duration::from_millis(200)),
-            }
-        };
-        Browser {
-            driver,
-            base,
-            session,
-            rt,
-            _profile: profile,
-        }
-    }
-
-    fn post(&self, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}/{path}", self.base, self.session);
-        self.rt.block_on(async {
-            reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        })["value"]
-            .clone()
-    }
-
-    fn open(&self, url: &str) {
-        self.post("url", json!({ "url": url }));
-    }
-
-    fn js(&self, script: &str) -> Value {
-        self.post("execute/sync", json!({ "script": script, "args": [] }))
-    }
-
-    fn state(&self) -> Value {
-        self.js("return window.visitState || null;")
-    }
-
-    /// Wait (bounded) until the page's state satisfies `f`.
-    fn until(&self, what: &str, timeout: Duration, f: impl Fn(&Value) -> bool) -> Value {
-        let end = Instant::now() + timeout;
-        loop {
-            let s = self.state();
-            if f(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("the page never got to {what}; its state: {s}");
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    /// Open a join link: camera and microphone check, then the waiting room.
-    fn to_waiting_room(&self, link: &str) {
-        self.open(link);
-        self.until("the camera check", Duration::from_secs(20), |s| {
-            s["screen"] == "check"
-        });
-        self.js("return new Promise(r => { const t = setInterval(() => { if (!document.getElementById('continue').disabled) { clearInterval(t); r(true); } }, 100); });");
-        self.click("continue");
-        self.until("the waiting room", Duration::from_secs(10), |s| {
-            s["screen"] == "waiting" && s["status"] == "scheduled"
-        });
-    }
-
-    fn click(&self, id: &str) {
-        self.js(&format!(
-            "document.getElementById('{id}').click(); return true;"
-        ));
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let url = format!("{}/session/{}", self.base, self.session);
-        let _ = self
-            .rt
-            .block_on(async { reqwest::Client::new().delete(url).send().await });
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
 
 fn status_of(url: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -200,6 +51,10 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
 
     let b = Browser::start();
     b.to_waiting_room(&link);
+    // The waiting room says where the visit stands: Scheduled, so far.
+    b.until("Scheduled", Duration::from_secs(10), |s| {
+        s["status"] == "scheduled"
+    });
 
     unit.send(&format!("visit {visit}"));
     unit.expect(&["[waiting] Visit with Carlos L.", "[Join]"]);

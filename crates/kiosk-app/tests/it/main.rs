@@ -4,6 +4,7 @@
 mod bad_server;
 mod browser;
 mod call;
+mod chromium;
 mod demo;
 mod diagnose;
 mod offline;
