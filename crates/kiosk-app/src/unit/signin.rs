@@ -34,24 +34,9 @@ pub const MIN_PIN_DIGITS: usize = 4;
 /// long without one.
 pub const FORGET_WRONG_AFTER: Duration = Duration::minutes(15);
 
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub max_attempts: u8,
-    pub lock_base: Duration,
-    /// No touch for this long while signed in (or half-way through
-    /// typing): signed out, digits cleared.
-    pub idle_timeout: Duration,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            lock_base: Duration::seconds(60),
-            idle_timeout: Duration::seconds(60),
-        }
-    }
-}
+/// The lobby's tunables: the same lockout; `idle_timeout` here is how long
+/// without a touch, signed in or half-way through typing, signs out.
+pub use crate::checkin::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input {

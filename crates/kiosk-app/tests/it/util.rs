@@ -552,12 +552,19 @@ impl Kiosk {
 
     /// Wait (bounded) for a printed line containing all of `parts`.
     pub fn expect(&mut self, parts: &[&str]) -> String {
+        self.wait_line(&format!("{parts:?}"), |line| {
+            parts.iter().all(|p| line.contains(p))
+        })
+    }
+
+    /// Wait (bounded, 20 s) for a printed line that satisfies `f`.
+    fn wait_line(&mut self, what: &str, f: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + Duration::from_secs(20);
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     self.seen.push(line.clone());
-                    if parts.iter().all(|p| line.contains(p)) {
+                    if f(&line) {
                         return line;
                     }
                 }
@@ -565,7 +572,7 @@ impl Kiosk {
             }
         }
         panic!(
-            "kiosk never printed {parts:?}; it printed:\n{}",
+            "kiosk never printed {what}; it printed:\n{}",
             self.seen.join("\n")
         );
     }
@@ -628,22 +635,9 @@ impl Kiosk {
 impl Kiosk {
     /// Wait (bounded) for a printed line that starts with one of `prefixes`.
     pub fn expect_start(&mut self, prefixes: &[&str]) -> String {
-        let end = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if prefixes.iter().any(|p| line.starts_with(p)) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!(
-            "kiosk never printed a line starting with {prefixes:?}; it printed:\n{}",
-            self.seen.join("\n")
-        );
+        self.wait_line(&format!("a line starting with {prefixes:?}"), |line| {
+            prefixes.iter().any(|p| line.starts_with(p))
+        })
     }
 }
 
