@@ -43,12 +43,12 @@ ARCH=$(dpkg --print-architecture)
 OUT=$ROOT/target/debian
 mkdir -p "$OUT"
 
-# package binary unit description depends...
+# package binary unit description depends [recommends]
 build() {
-  local pkg=$1 bin=$2 unit=$3 desc=$4 depends=$5
+  local pkg=$1 bin=$2 unit=$3 desc=$4 depends=$5 recommends=${6:-}
   local deb="$OUT/${pkg}_${VERSION}_${ARCH}.deb" key stage
   # Skip when nothing that goes into the package has changed.
-  key=$({ echo "$pkg $VERSION $ARCH $desc $depends"; cat "$BIN_DIR/$bin" "systemd/$unit" "packaging/$pkg.postinst" "packaging/$pkg.prerm" README.md LICENSE;
+  key=$({ echo "$pkg $VERSION $ARCH $desc $depends $recommends"; cat "$BIN_DIR/$bin" "systemd/$unit" "packaging/$pkg.postinst" "packaging/$pkg.prerm" README.md LICENSE;
     find "packaging/$pkg" udev-rules -type f -name '*' 2>/dev/null | sort | xargs cat; cat "$0"; } | sha256sum | cut -d' ' -f1)
   if [ -e "$deb" ] && [ "$(cat "$OUT/.$pkg.key" 2>/dev/null)" = "$key" ]; then
     echo "$deb"
@@ -78,7 +78,8 @@ Maintainer: Open video visitation <maintainers@example.invalid>
 Section: misc
 Priority: optional
 Depends: ${shlibs}${depends:+, $depends}
-Homepage: https://example.invalid/visitation
+${recommends:+Recommends: $recommends
+}Homepage: https://example.invalid/visitation
 Description: $desc
 CONTROL
   find "$stage/etc" -type f | sed "s|^$stage||" >"$stage/DEBIAN/conffiles"
@@ -90,13 +91,18 @@ CONTROL
   echo "$deb"
 }
 
+# GStreamer plugins are loaded at run time, so dpkg-shlibdeps cannot see them:
+# the terminal's run-time packages come from hal/src/elements.rs (a test there
+# checks these two lines against its list).
+KIOSK_DEPENDS="gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-x, gstreamer1.0-plugins-bad, gstreamer1.0-libav, gstreamer1.0-alsa, gstreamer1.0-nice, gstreamer1.0-plugins-ugly"
+KIOSK_RECOMMENDS="gstreamer1.0-vaapi"
+
 for pkg in "${PACKAGES[@]}"; do
   case "$pkg" in
-  # GStreamer plugins are loaded at run time, so dpkg-shlibdeps cannot see them.
   kiosk-app)
     build kiosk-app kiosk-app kiosk.service \
       "video-visitation terminal (touchscreen kiosk)" \
-      "systemd, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-plugins-ugly, gstreamer1.0-libav, gstreamer1.0-nice, gstreamer1.0-alsa"
+      "systemd, $KIOSK_DEPENDS" "$KIOSK_RECOMMENDS"
     ;;
   visit-server)
     build visit-server visit-server visit-server.service \

@@ -14,6 +14,7 @@
 
 pub mod alsa_dev;
 pub mod discovery;
+pub mod elements;
 pub mod faults;
 pub mod health;
 pub mod hook;
@@ -302,8 +303,7 @@ pub fn open(config: impl Into<HalConfig>) -> Devices {
 /// Build a bin from a `gst-launch` style description, with its unlinked
 /// pads exposed as ghost pads.
 pub(crate) fn bin(what: &str, description: &str) -> Result<gst::Element, HalError> {
-    gst::init().map_err(|e| HalError::pipeline(what, e))?;
-    gst::parse::bin_from_description(description, true)
+    elements::parse_bin(description, true)
         .map(|b| b.upcast())
         .map_err(|e| HalError::pipeline(what, e))
 }
@@ -374,8 +374,9 @@ mod tests {
                 fps: 30,
             })
             .unwrap();
-        let conv = gst::ElementFactory::make("videoconvert").build().unwrap();
-        let sink = gst::ElementFactory::make("appsink")
+        let conv = elements::VIDEOCONVERT.make().build().unwrap();
+        let sink = elements::APPSINK
+            .make()
             .property("sync", false)
             .property(
                 "caps",

@@ -8,6 +8,7 @@
 //!   cache in the data directory.
 //!
 //! Medians are what to quote: the machine is shared and noisy.
+//! `-- --quick` (what `.ci/run` runs) takes a tenth of the samples.
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -108,6 +109,9 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test --benches` only checks that this builds.
     }
+    // A tenth of the samples: CI's check that the bench still runs.
+    let quick = std::env::args().any(|a| a == "--quick");
+    let n = |full: usize| if quick { full.div_ceil(10) } else { full };
     let wire = schedule();
     let bytes = serde_json::to_vec(&wire).unwrap();
     println!("schedule: {VISITS} visits, {} bytes of JSON", bytes.len());
@@ -116,7 +120,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let (mut parse, mut index, mut save) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..21 {
+    for _ in 0..n(21) {
         let t = Instant::now();
         let parsed: Schedule = serde_json::from_slice(&bytes).unwrap();
         parse.push(t.elapsed());
@@ -139,7 +143,7 @@ fn main() {
         .unwrap()
         .with_timezone(&Utc);
     let (mut hits, mut misses) = (Vec::new(), Vec::new());
-    for i in 0..2000 {
+    for i in 0..n(2000) {
         let mut m = Checkin::new(
             Policy {
                 max_attempts: u8::MAX,
@@ -173,7 +177,7 @@ fn main() {
 
     // And the durable part of a check-in: the outbox write with fsync.
     let mut writes = Vec::new();
-    for i in 0..200 {
+    for i in 0..n(200) as u128 {
         let t = Instant::now();
         store
             .record_check_in(Uuid::from_u128(1_000_000 + i), Utc::now())

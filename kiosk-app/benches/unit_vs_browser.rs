@@ -16,7 +16,7 @@
 //! every process of that side: kiosk-app is one process, Chromium is the
 //! browser and all its children). The visitor's Chromium and both
 //! chromedrivers are not counted. Medians are what to quote: the machine is
-//! shared and noisy.
+//! shared and noisy. `-- --quick` (what `.ci/run` runs) samples 3 s a phase.
 
 #[allow(dead_code)]
 #[path = "../tests/it/util.rs"]
@@ -33,6 +33,16 @@ use serde_json::{Value, json};
 use util::*;
 
 const SAMPLE: Duration = Duration::from_secs(25);
+const QUICK_SAMPLE: Duration = Duration::from_secs(3);
+
+/// How long each phase samples: `SAMPLE`, or `QUICK_SAMPLE` with `--quick`.
+fn sample_for() -> Duration {
+    if std::env::args().any(|a| a == "--quick") {
+        QUICK_SAMPLE
+    } else {
+        SAMPLE
+    }
+}
 const HD: &str = "width = 1280\nheight = 720\n";
 
 /// Parent pid and utime + stime (ticks) of a process.
@@ -102,7 +112,7 @@ struct Figures {
     processes: usize,
 }
 
-/// Sample the processes `pids()` names once a second for `SAMPLE`.
+/// Sample the processes `pids()` names once a second for [`sample_for`].
 fn sample(pids: impl Fn() -> Vec<u32>) -> Figures {
     let ticks = |ps: &[u32]| -> HashMap<u32, u64> {
         ps.iter().filter_map(|&p| Some((p, stat(p)?.1))).collect()
@@ -111,7 +121,7 @@ fn sample(pids: impl Fn() -> Vec<u32>) -> Figures {
     let mut at = Instant::now();
     let (mut cpu, mut pss, mut procs) = (Vec::new(), Vec::new(), Vec::new());
     let start = Instant::now();
-    while start.elapsed() < SAMPLE {
+    while start.elapsed() < sample_for() {
         std::thread::sleep(Duration::from_secs(1));
         let ps = pids();
         let now = ticks(&ps);
@@ -159,7 +169,8 @@ fn main() {
         .unwrap();
     println!(
         "unit terminal: kiosk-app vs. the web page in Chromium, one remote visit on loopback, \
-         {SAMPLE:?} of samples each"
+         {:?} of samples each",
+        sample_for()
     );
 
     // The remote visitor, the same for both phases.

@@ -1,9 +1,15 @@
 //! `kiosk-app demo`: a lobby terminal enrolled to the running
-//! `visit-server demo`. With a display it opens the touchscreen window;
-//! without one it runs a scripted check-in, prints what the screen showed at
-//! each step, and writes every lobby screen to PNG files.
+//! `visit-server demo`. With a display it opens the touchscreen window, and
+//! a housing-unit terminal waits in the remote visit under way, whose join
+//! link it prints (open it in a browser on the same machine to be the
+//! visitor). Without a display it runs a scripted check-in and visit, prints
+//! what the screen showed at each step, writes every lobby screen to PNG
+//! files, and fails, saying why in one line, when the visit did not carry
+//! video and sound both ways.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -36,27 +42,34 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
-    let cfg = Config {
-        server_url: summary.server_url.clone(),
-        role: TerminalRole::Lobby,
-        data_dir: dir.join("data"),
-        language: ui::Lang::En,
-        enrolment_code: Some(lobby.code.clone()),
-        poll: Duration::from_secs(2),
-        heartbeat: Duration::from_secs(10),
-        unit_idle: Duration::from_secs(60),
-        call: crate::config::CallConfig {
+    let cfg = demo_config(
+        &summary,
+        TerminalRole::Lobby,
+        dir.join("data"),
+        &lobby.code,
+        crate::config::CallConfig {
             devices: hal::Backend::Simulated,
             ..Default::default()
         },
-        technician: Default::default(),
-    };
+    );
     if window {
         println!(
             "Opening {} of {}; close the window to stop.",
             lobby.location, summary.facility
         );
-        return crate::window::run(&cfg);
+        let stop = Arc::new(AtomicBool::new(false));
+        let unit = {
+            let (summary, dir, stop) = (summary.clone(), dir.to_path_buf(), stop.clone());
+            std::thread::spawn(move || {
+                if let Err(e) = remote_visit(&summary, &dir, &stop) {
+                    println!("(the remote visit could not be offered: {e:#})");
+                }
+            })
+        };
+        let shown = crate::window::run(&cfg);
+        stop.store(true, Ordering::SeqCst);
+        let _ = unit.join();
+        return shown;
     }
     let mut terminal = Terminal::start(&cfg)?;
     println!(
@@ -111,7 +124,7 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         terminal.touch(UiInput::Cancel);
         terminal.touch(UiInput::TouchStart);
     }
-    match pick {
+    let visited = match pick {
         Some(v) => {
             for b in v.pin.bytes() {
                 terminal.touch(UiInput::Digit(b - b'0'));
@@ -127,17 +140,19 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             std::thread::sleep(Duration::from_millis(300));
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
-            if v.start - chrono::Duration::minutes(1) <= now
-                && let Err(e) = call(&summary, dir, &mut terminal, v.id, &show)
-            {
-                println!("  (the call could not be shown: {e:#})");
+            if v.start - chrono::Duration::minutes(1) <= now {
+                call(&summary, dir, &mut terminal, v.id, &show)
+            } else {
+                Err(anyhow::anyhow!(
+                    "the on-site visit at {} has not begun on the demo's clock",
+                    v.start
+                ))
             }
         }
-        None => println!(
-            "  (no on-site visit today or tomorrow: the county jail has on-site hours Monday to Friday, \
-             08:00-19:00; remote visits are joined from home)"
-        ),
-    }
+        None => Err(anyhow::anyhow!(
+            "no on-site visit to check in to (the county jail has on-site hours Monday to Friday, 08:00-19:00)"
+        )),
+    };
     let shots = dir.join("screenshots");
     let files = ui::screenshots::render_all(&shots)?;
     println!(
@@ -145,6 +160,133 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
         files.len(),
         shots.display()
     );
+    visited.context("the demo's visit did not work")?;
+    println!("The visit carried video and sound both ways.");
+    Ok(())
+}
+
+fn demo_config(
+    summary: &DemoSummary,
+    role: TerminalRole,
+    data_dir: std::path::PathBuf,
+    code: &str,
+    call: crate::config::CallConfig,
+) -> Config {
+    Config {
+        server_url: summary.server_url.clone(),
+        role,
+        data_dir,
+        language: ui::Lang::En,
+        enrolment_code: Some(code.to_string()),
+        poll: Duration::from_secs(2),
+        heartbeat: Duration::from_secs(10),
+        unit_idle: Duration::from_secs(60),
+        call,
+        technician: Default::default(),
+    }
+}
+
+/// A housing-unit terminal of the demo (simulated camera and microphone)
+/// that has `visit` in its schedule: the one of the person's housing unit.
+fn unit_with(
+    summary: &DemoSummary,
+    dir: &Path,
+    visit: uuid::Uuid,
+    width: u32,
+    height: u32,
+) -> anyhow::Result<(Terminal, String)> {
+    let simulated = crate::config::CallConfig {
+        devices: hal::Backend::Simulated,
+        width,
+        height,
+        ..Default::default()
+    };
+    for (i, t) in summary
+        .terminals
+        .iter()
+        .filter(|t| t.role == TerminalRole::Unit)
+        .enumerate()
+    {
+        let cfg = demo_config(
+            summary,
+            TerminalRole::Unit,
+            dir.join(format!("unit-{i}")),
+            &t.code,
+            simulated.clone(),
+        );
+        let mut u = Terminal::start(&cfg)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while u.view().facility_name.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            u.tick();
+        }
+        if u.open_visit(visit).is_ok() {
+            return Ok((u, t.location.clone()));
+        }
+    }
+    bail!("no housing-unit terminal has visit {visit}")
+}
+
+/// With a display: the person's side of the remote visit under way on the
+/// demo's clock (then of the next), at a housing-unit terminal with a
+/// simulated camera and microphone, until `stop`. Prints the join link a
+/// newcomer opens in a browser on this machine to be the visitor.
+fn remote_visit(summary: &DemoSummary, dir: &Path, stop: &AtomicBool) -> anyhow::Result<()> {
+    let mut remote: Vec<_> = summary
+        .visits
+        .iter()
+        .filter(|v| v.kind == VisitKind::Remote && v.join_url.is_some())
+        .collect();
+    remote.sort_by_key(|v| v.start);
+    let mut unit: Option<(Terminal, String)> = None;
+    let mut done = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        let now = unit
+            .as_ref()
+            .map_or_else(chrono::Utc::now, |(u, _)| u.now());
+        let under_way = remote.iter().find(|v| {
+            v.start - chrono::Duration::minutes(2) <= now && now < v.end && !done.contains(&v.id)
+        });
+        let Some(v) = under_way else {
+            // Nothing under way (yet): look again in a while.
+            std::thread::sleep(Duration::from_millis(500));
+            if let Some((u, _)) = &mut unit {
+                u.tick();
+            }
+            continue;
+        };
+        done.push(v.id);
+        let reused = match &mut unit {
+            Some((u, _)) => u.open_visit(v.id).is_ok(),
+            None => false,
+        };
+        if !reused {
+            unit = Some(unit_with(summary, dir, v.id, 640, 360)?);
+        }
+        let Some((u, location)) = &mut unit else {
+            continue;
+        };
+        println!(
+            "\nA remote visit is under way until {} (UTC): {} waits in it at {}, with a simulated camera.\n\
+             Be the visitor: open this link in a browser on this machine:\n  {}\n",
+            v.end.format("%H:%M"),
+            v.person,
+            location,
+            v.join_url.as_deref().unwrap_or_default()
+        );
+        let mut joined = false;
+        while !stop.load(Ordering::SeqCst) {
+            let view = u.tick();
+            if !joined && view.call.can_join {
+                u.touch(UiInput::Join);
+                joined = true;
+            }
+            if view.screen == ui::Screen::CallEnded || u.now() >= v.end {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
     Ok(())
 }
 
@@ -158,48 +300,11 @@ fn call(
     visit: uuid::Uuid,
     show: &dyn Fn(&str, LobbyView),
 ) -> anyhow::Result<()> {
-    let simulated = crate::config::CallConfig {
-        devices: hal::Backend::Simulated,
-        width: 640,
-        height: 360,
-        ..Default::default()
-    };
     // Whichever unit terminal's housing unit the person lives in.
-    let mut unit = None;
-    for (i, t) in summary
-        .terminals
-        .iter()
-        .filter(|t| t.role == TerminalRole::Unit)
-        .enumerate()
-    {
-        let cfg = Config {
-            server_url: summary.server_url.clone(),
-            role: TerminalRole::Unit,
-            data_dir: dir.join(format!("unit-{i}")),
-            language: ui::Lang::En,
-            enrolment_code: Some(t.code.clone()),
-            poll: Duration::from_secs(2),
-            heartbeat: Duration::from_secs(10),
-            unit_idle: Duration::from_secs(60),
-            call: simulated.clone(),
-            technician: Default::default(),
-        };
-        let mut u = Terminal::start(&cfg)?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while u.view().facility_name.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-            u.tick();
-        }
-        if u.open_visit(visit).is_ok() {
-            println!(
-                "\n  ...meanwhile at {} (a housing-unit terminal, simulated camera and microphone):",
-                t.location
-            );
-            unit = Some(u);
-            break;
-        }
-    }
-    let mut unit = unit.context("no housing-unit terminal has this visit")?;
+    let (mut unit, location) = unit_with(summary, dir, visit, 640, 360)?;
+    println!(
+        "\n  ...meanwhile at {location} (a housing-unit terminal, simulated camera and microphone):"
+    );
     let wait = |t: &mut Terminal, what: &str, f: &dyn Fn(&LobbyView) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -233,15 +338,24 @@ fn call(
         })?,
     );
     std::thread::sleep(Duration::from_secs(3));
+    let mut failed = Vec::new();
     for (who, t) in [("lobby", &*lobby), ("unit", &unit)] {
-        if let Some(s) = t.call_stats() {
-            println!(
-                "  {who:<5} receives {} frames/s of {} video, sound ({} buffers), set up in {} ms",
-                s.fps,
-                s.codec,
-                s.audio_buffers,
-                s.setup_ms.map_or("?".into(), |m| m.to_string())
-            );
+        let Some(s) = t.call_stats() else {
+            failed.push(format!("the {who} terminal has no call"));
+            continue;
+        };
+        println!(
+            "  {who:<5} receives {} frames/s of {} video, sound ({} buffers), set up in {} ms",
+            s.fps,
+            s.codec,
+            s.audio_buffers,
+            s.setup_ms.map_or("?".into(), |m| m.to_string())
+        );
+        if s.frames == 0 || s.fps == 0 {
+            failed.push(format!("the {who} terminal received no video"));
+        }
+        if s.audio_buffers == 0 {
+            failed.push(format!("the {who} terminal received no sound"));
         }
     }
     lobby.touch(UiInput::EndCall);
@@ -251,5 +365,8 @@ fn call(
         "at the unit",
         wait(&mut unit, "the end", &|v| v.screen == ui::Screen::CallEnded)?,
     );
+    if !failed.is_empty() {
+        bail!("{}", failed.join("; "));
+    }
     Ok(())
 }

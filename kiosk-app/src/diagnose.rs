@@ -32,6 +32,50 @@ pub struct Report {
     /// screen and the heartbeat say it).
     pub device_status: Vec<hal::DeviceStatus>,
     pub devices: hal::DeviceReport,
+    /// GStreamer elements of `hal::elements` that are not installed.
+    pub media_missing: Vec<MissingElement>,
+}
+
+/// An element the terminal needs that is not installed.
+#[derive(Debug, Serialize)]
+pub struct MissingElement {
+    pub element: &'static str,
+    /// The Debian package to install.
+    pub package: &'static str,
+    pub required: bool,
+    /// Only of use with hardware this terminal may not have.
+    pub hardware: bool,
+    /// What is lost without it.
+    pub lost: &'static str,
+}
+
+/// The media stack: every listed element that is not installed.
+pub fn media_missing() -> Vec<MissingElement> {
+    hal::elements::missing()
+        .into_iter()
+        .map(|e| MissingElement {
+            element: e.factory,
+            package: e.package,
+            required: e.need == hal::elements::Need::Required,
+            hardware: matches!(e.need, hal::elements::Need::Hardware(_)),
+            lost: match e.need {
+                hal::elements::Need::Required => e.used_for,
+                hal::elements::Need::Optional(lost) | hal::elements::Need::Hardware(lost) => lost,
+            },
+        })
+        .collect()
+}
+
+/// What the technician screen says is missing: "textoverlay (gstreamer1.0-x);
+/// ...", without the hardware encoders (a terminal without that hardware has
+/// no use for them); empty when nothing else is.
+pub fn media_missing_text() -> String {
+    media_missing()
+        .iter()
+        .filter(|m| !m.hardware)
+        .map(|m| format!("{} ({})", m.element, m.package))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Each device's state, the camera checked for the configured call size.
@@ -142,6 +186,7 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
         device_backend: cfg.call.devices,
         device_status: status,
         devices: devices.report(),
+        media_missing: media_missing(),
     })
 }
 
@@ -228,6 +273,28 @@ pub fn text(r: &Report) -> String {
     ));
     for p in &d.problems {
         line(format!("  problem: {p}"));
+    }
+    let count = hal::elements::ALL.len();
+    if r.media_missing.is_empty() {
+        line(format!(
+            "media stack: all {count} GStreamer elements installed"
+        ));
+    } else {
+        line(format!(
+            "media stack: {} of {count} GStreamer elements missing:",
+            r.media_missing.len()
+        ));
+        for m in &r.media_missing {
+            let need = match (m.required, m.hardware) {
+                (true, _) => "REQUIRED",
+                (false, false) => "optional",
+                (false, true) => "hardware",
+            };
+            line(format!(
+                "  {need} {} (install {}): {}",
+                m.element, m.package, m.lost
+            ));
+        }
     }
     s
 }

@@ -49,4 +49,8 @@ pub struct DemoVisit {
     pub person: String,
     /// The PIN from the confirmation.
     pub pin: String,
+    /// A remote visit's join link for its first visitor (what their
+    /// confirmation carries); absent for on-site visits.
+    #[serde(default)]
+    pub join_url: Option<String>,
 }

@@ -273,6 +273,7 @@ impl LobbyUi {
         api.set_tech_tone_playing(v.tone_playing);
         api.set_tech_speaker_error(v.speaker_error.as_str().into());
         api.set_tech_online(v.online);
+        api.set_tech_media_missing(v.media_missing.as_str().into());
         api.set_tech_server_url(v.server_url.as_str().into());
         let secs = |s: Option<u32>| s.map_or(-1, |s| i32::try_from(s).unwrap_or(i32::MAX));
         api.set_tech_last_sync(secs(v.last_sync_secs));

@@ -308,6 +308,9 @@ pub struct TechnicianView {
     pub tone_playing: bool,
     /// Why the last test tone could not play; empty if it did.
     pub speaker_error: String,
+    /// GStreamer elements not installed, each with the package to install
+    /// ("textoverlay (gstreamer1.0-x)"); empty when all are there.
+    pub media_missing: String,
     /// The server answered lately.
     pub online: bool,
     pub server_url: String,

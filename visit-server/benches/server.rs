@@ -44,14 +44,50 @@ use visit_server::db::{Db, ts};
 use visit_server::keys::{Keys, pin_verifier};
 use visit_server::service::{Ctx, facilities, schedule, terminals};
 
-const VISITS: usize = 10_000;
-const PERSONS: usize = 5_000;
-const TERMINALS: usize = 1_000;
-const BUILD_RUNS: usize = 30;
-const FULL_GET_RUNS: usize = 30;
-const POLL_304_RUNS: usize = 300;
-const POLL_EVERY: Duration = Duration::from_secs(10);
-const POLL_FOR: Duration = Duration::from_secs(60);
+/// How big the fixture is and how long each measure runs.
+struct Size {
+    visits: usize,
+    persons: usize,
+    terminals: usize,
+    build_runs: usize,
+    full_get_runs: usize,
+    poll_304_runs: usize,
+    poll_every: Duration,
+    poll_for: Duration,
+}
+
+/// The figures BENCHMARKS.md quotes.
+const FULL: Size = Size {
+    visits: 10_000,
+    persons: 5_000,
+    terminals: 1_000,
+    build_runs: 30,
+    full_get_runs: 30,
+    poll_304_runs: 300,
+    poll_every: Duration::from_secs(10),
+    poll_for: Duration::from_secs(60),
+};
+
+/// `-- --quick` (what `.ci/run` runs): a small fleet, a few seconds.
+const QUICK: Size = Size {
+    visits: 500,
+    persons: 250,
+    terminals: 50,
+    build_runs: 3,
+    full_get_runs: 3,
+    poll_304_runs: 30,
+    poll_every: Duration::from_secs(1),
+    poll_for: Duration::from_secs(3),
+};
+
+fn sizes() -> &'static Size {
+    if std::env::args().any(|a| a == "--quick") {
+        &QUICK
+    } else {
+        &FULL
+    }
+}
+
 const FIRST: &str = "James Maria Robert Linda Michael Patricia David Jennifer Kevin Emily";
 const LAST: &str = "Smith Johnson Williams Brown Jones Garcia Miller Davis Lopez Wilson";
 
@@ -114,8 +150,8 @@ fn prepare(dir: tempfile::TempDir) -> anyhow::Result<Fixture> {
         let unit = facilities::create_housing_unit(&conn, &ctx, facility, &new)?;
         units.push(unit.id.to_string());
     }
-    let mut creds = Vec::with_capacity(TERMINALS);
-    for n in 1..=TERMINALS {
+    let mut creds = Vec::with_capacity(sizes().terminals);
+    for n in 1..=sizes().terminals {
         let (role, location) = (TerminalRole::Lobby, format!("Lobby monitor {n}"));
         let new = NewTerminal {
             role,
@@ -134,8 +170,8 @@ fn prepare(dir: tempfile::TempDir) -> anyhow::Result<Fixture> {
     let (day_key, date) = (keys.day_key(facility, today), today.to_string());
     let (fid, at) = (facility.to_string(), ts(ctx.now));
     let uuid = |_| Uuid::new_v4().to_string();
-    let persons: Vec<String> = (0..PERSONS).map(uuid).collect();
-    let visitors: Vec<String> = (0..VISITS).map(uuid).collect();
+    let persons: Vec<String> = (0..sizes().persons).map(uuid).collect();
+    let visitors: Vec<String> = (0..sizes().visits).map(uuid).collect();
     let tx = conn.transaction()?;
     let mut person = tx.prepare(
         "INSERT INTO persons (id, facility_id, number, name, housing_unit_id, pin_hash, created_at)
@@ -161,7 +197,7 @@ fn prepare(dir: tempfile::TempDir) -> anyhow::Result<Fixture> {
     let mut with = tx.prepare(
         "INSERT INTO visit_visitors (visit_id, visitor_id, position) VALUES (?1, ?2, ?3)",
     )?;
-    for i in 0..VISITS {
+    for i in 0..sizes().visits {
         // Six two-hour blocks from 08:00 local; a person's two visits differ.
         let hour = NaiveTime::from_hms_opt(8 + 2 * (i % 6) as u32, 0, 0).expect("valid");
         let start = tz.from_local_datetime(&today.and_time(hour)).unwrap();
@@ -169,10 +205,19 @@ fn prepare(dir: tempfile::TempDir) -> anyhow::Result<Fixture> {
         let (s, e) = (ts(start), ts(start + chrono::Duration::hours(2)));
         let id = Uuid::new_v4().to_string();
         let pin = pin_verifier(&day_key, &format!("{i:06}"));
-        visit.execute(params![id, fid, persons[i % PERSONS], s, e, date, pin, at])?;
+        visit.execute(params![
+            id,
+            fid,
+            persons[i % sizes().persons],
+            s,
+            e,
+            date,
+            pin,
+            at
+        ])?;
         with.execute(params![id, visitors[i], 0])?;
         if i % 3 == 0 {
-            with.execute(params![id, visitors[(i + 1) % VISITS], 1])?;
+            with.execute(params![id, visitors[(i + 1) % sizes().visits], 1])?;
         }
     }
     drop((person, visitor, visit, with));
@@ -201,21 +246,26 @@ fn build_times(fx: &Fixture, report: &mut Report) -> anyhow::Result<()> {
     let lobby = terminals::authenticate(&conn, &ctx(&keys), &fx.creds[0])?;
     let lobby = lobby.context("terminal 0 authenticates")?;
     let (mut build, mut with_json) = (Vec::new(), Vec::new());
-    for run in 0..=BUILD_RUNS {
+    for run in 0..=sizes().build_runs {
         let t0 = Instant::now();
         let s = schedule::build(&mut conn, &ctx(&keys), &lobby)?;
         let built = t0.elapsed();
         let body = serde_json::to_vec(&s)?;
         if run == 0 {
             let n: usize = s.days.iter().map(|d| d.visits.len()).sum();
-            ensure!(n == VISITS, "the lobby sees {n} visits, not {VISITS}");
+            ensure!(
+                n == sizes().visits,
+                "the lobby sees {n} visits, not {}",
+                sizes().visits
+            );
             println!("schedule: {n} visits, {} bytes of JSON", body.len());
         } else {
             build.push(built);
             with_json.push(t0.elapsed());
         }
     }
-    report.push(("schedule::build (10,000 visits)", summary(build)));
+    let label = format!("schedule::build ({} visits)", sizes().visits);
+    report.push((Box::leak(label.into_boxed_str()), summary(build)));
     report.push(("schedule::build + serde_json::to_vec", summary(with_json)));
     Ok(())
 }
@@ -326,16 +376,16 @@ async fn one_by_one(url: &str, creds: &[String], pid: u32) -> anyhow::Result<(St
     ensure!(first.status == StatusCode::OK, "GET: {}", first.status);
     let (etag, size) = (first.etag, first.body.len());
     let s: Schedule = serde_json::from_slice(&first.body)?;
-    ensure!(s.version == etag && s.days[0].visits.len() == VISITS);
+    ensure!(s.version == etag && s.days[0].visits.len() == sizes().visits);
     let mut full = Vec::new();
-    for i in 0..FULL_GET_RUNS {
-        let a = get(&c, url, &creds[i % TERMINALS], None).await?;
+    for i in 0..sizes().full_get_runs {
+        let a = get(&c, url, &creds[i % sizes().terminals], None).await?;
         ensure!(a.status == StatusCode::OK && a.body.len() == size);
         full.push(a.took);
     }
     let mut polls = Vec::new();
-    for i in 0..POLL_304_RUNS {
-        let a = get(&c, url, &creds[i % TERMINALS], Some(&etag)).await?;
+    for i in 0..sizes().poll_304_runs {
+        let a = get(&c, url, &creds[i % sizes().terminals], Some(&etag)).await?;
         ensure!(a.status == StatusCode::NOT_MODIFIED, "poll: {}", a.status);
         polls.push(a.took);
     }
@@ -355,16 +405,16 @@ async fn one_by_one(url: &str, creds: &[String], pid: u32) -> anyhow::Result<(St
 async fn fleet(url: &str, creds: &[String], etag: &str, pid: u32) -> anyhow::Result<Report> {
     let clients: Vec<Client> = creds.iter().map(|_| client()).collect();
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
-    let deadline = start + POLL_FOR;
-    let max_polls = (POLL_FOR.as_secs() / POLL_EVERY.as_secs()) as u32 + 1;
+    let deadline = start + sizes().poll_for;
+    let max_polls = (sizes().poll_for.as_secs() / sizes().poll_every.as_secs()) as u32 + 1;
     let (cpu0, wall0) = (cpu_seconds(pid)?, Instant::now());
     let mut tasks = Vec::with_capacity(creds.len());
     for (i, (c, cred)) in clients.into_iter().zip(creds.to_vec()).enumerate() {
         let (url, mut held, mut out) = (url.to_string(), etag.to_string(), Vec::new());
-        let first = start + POLL_EVERY * i as u32 / creds.len() as u32;
+        let first = start + sizes().poll_every * i as u32 / creds.len() as u32;
         tasks.push(tokio::spawn(async move {
             for k in 0..max_polls {
-                let at = first + POLL_EVERY * k;
+                let at = first + sizes().poll_every * k;
                 if at >= deadline {
                     break;
                 }
@@ -401,7 +451,18 @@ async fn fleet(url: &str, creds: &[String], etag: &str, pid: u32) -> anyhow::Res
     let polls = format!("{n} answered, status {statuses:?}, {failed} failed");
     let cpu = format!("{share:.1}% of one core ({cpu:.2} s CPU in {wall:.1} s)");
     Ok(vec![
-        ("1,000 terminals, a poll each 10 s, 60 s", polls),
+        (
+            Box::leak(
+                format!(
+                    "{} terminals, a poll each {} s, {} s",
+                    sizes().terminals,
+                    sizes().poll_every.as_secs(),
+                    sizes().poll_for.as_secs()
+                )
+                .into_boxed_str(),
+            ),
+            polls,
+        ),
         ("  poll latency", summary(took)),
         ("  server CPU", cpu),
         ("  server memory", mem),

@@ -53,6 +53,8 @@ pub struct DemoVisit {
     pub person: String,
     pub visitors: Vec<String>,
     pub pin: String,
+    /// A remote visit's first visitor's join token (the `?token=` of the link).
+    pub join_token: Option<String>,
 }
 
 struct People {
@@ -267,6 +269,7 @@ pub fn seed(
             person: p.persons[person].1.clone(),
             visitors: vis.iter().map(|&v| p.visitors[v].1.clone()).collect(),
             pin: b.pin,
+            join_token: b.join_tokens.first().map(|t| t.token.clone()),
         });
         Ok(())
     };
@@ -280,7 +283,11 @@ pub fn seed(
         if let Some(&s) = onsite.get(1) {
             book(conn, 3, &[3], VisitKind::Onsite, s)?;
         }
-        if let Some(&s) = remote.first() {
+        // Michael's remote visits: today the one under way on the demo's
+        // clock and the next (the demo prints the link to join them from a
+        // browser), tomorrow the first.
+        let michael = if date == today { 2 } else { 1 };
+        for &s in remote.iter().take(michael) {
             book(conn, 2, &[2], VisitKind::Remote, s)?;
         }
         // No on-site hours at weekends: the Pod A people get remote visits then.
@@ -360,6 +367,7 @@ pub fn seed(
 
 /// Print what a person trying the demo needs.
 pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
+    let base = listen.map(|a| format!("http://{a}"));
     println!("Demo facility: {} ({})", d.name, d.time_zone.name());
     if let Some(at) = d.demo_clock {
         println!(
@@ -399,11 +407,21 @@ pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
             v.visitors.join(", "),
             v.pin
         );
+        if let (Some(base), Some(url)) = (&base, join_url(v, "")) {
+            println!("      {}'s join link: {base}{url}", v.visitors[0]);
+        }
     }
     println!("\nThe rules at work:");
     for (what, said) in &d.refusals {
         println!("  {what}: {said}");
     }
+}
+
+/// A remote visit's join link (after `base`), for its first visitor.
+fn join_url(v: &DemoVisit, base: &str) -> Option<String> {
+    v.join_token
+        .as_ref()
+        .map(|t| format!("{base}/join/{}?token={t}", v.id))
 }
 
 /// The summary `kiosk-app demo` reads.
@@ -431,6 +449,7 @@ pub fn summary(d: &DemoFacility, server_url: &str) -> protocol::demo::DemoSummar
                 end: v.end,
                 person: initials(&v.person),
                 pin: v.pin.clone(),
+                join_url: join_url(v, server_url),
             })
             .collect(),
     }

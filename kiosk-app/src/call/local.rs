@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use gst::prelude::*;
+use hal::elements;
 
 /// What the stand-in picture says, in both languages (the other side may
 /// read either).
@@ -40,7 +41,7 @@ impl Input {
 /// that element's src pad exposed (textoverlay's text input must stay
 /// unlinked, or it waits for text).
 fn standin_bin(description: &str) -> anyhow::Result<gst::Element> {
-    let bin = gst::parse::bin_from_description(description, false)?;
+    let bin = elements::parse_bin(description, false)?;
     let out = bin.by_name("out").context("no element named out")?;
     let pad = gst::GhostPad::with_target(&out.static_pad("src").context("out has no src")?)?;
     bin.add_pad(&pad)?;
@@ -77,17 +78,30 @@ impl Local {
             mode.width, mode.height, mode.fps
         );
         // One picture, drawn once and repeated: it costs nothing while hidden.
+        // Its words need textoverlay (gstreamer1.0-x, optional): without it
+        // the picture is plain, and the other side is told in words anyway
+        // (the device notice).
         let font = (mode.height / 24).max(8);
+        let words = if elements::TEXTOVERLAY.available() {
+            format!(
+                "textoverlay text=\"{CAMERA_UNAVAILABLE}\" font-desc=\"Sans {font}\" \
+                 valignment=center halignment=center shaded-background=false ! "
+            )
+        } else {
+            tracing::warn!(
+                "{}: the camera-unavailable picture has no words",
+                elements::Missing(&elements::TEXTOVERLAY)
+            );
+            String::new()
+        };
         let standin = standin_bin(&format!(
             "videotestsrc num-buffers=1 pattern=solid-color foreground-color=0xff1f2933 ! \
-                 video/x-raw,format=I420,width={w},height={h} ! \
-                 textoverlay text=\"{CAMERA_UNAVAILABLE}\" font-desc=\"Sans {font}\" \
-                   valignment=center halignment=center shaded-background=false ! \
+                 video/x-raw,format=I420,width={w},height={h} ! {words}\
                  imagefreeze is-live=true ! capsfilter name=out caps=\"{caps}\"",
             w = mode.width,
             h = mode.height,
         ))
-        .context("the camera-unavailable picture (gstreamer1.0-plugins-base/good)")?;
+        .context("the camera-unavailable picture")?;
         let local = Local::new(Input::Camera, pipeline, standin, caps)?;
         local.attach(devices.camera.source(mode));
         Ok(local)
@@ -99,7 +113,7 @@ impl Local {
             "audiotestsrc is-live=true wave=silence samplesperbuffer=960 ! \
              capsfilter name=out caps=\"{AUDIO_CAPS}\""
         ))
-        .context("the silent stand-in (gstreamer1.0-plugins-base)")?;
+        .context("the silent stand-in")?;
         let local = Local::new(Input::Microphone, pipeline, standin, AUDIO_CAPS.into())?;
         local.attach(devices.microphone.source());
         Ok(local)
@@ -113,7 +127,8 @@ impl Local {
     ) -> anyhow::Result<Local> {
         // Not sync-streams: the hidden input's buffers are dropped at once,
         // never held back, so tearing a branch down cannot block on them.
-        let selector = gst::ElementFactory::make("input-selector")
+        let selector = elements::INPUT_SELECTOR
+            .make()
             .property("sync-streams", false)
             .build()?;
         pipeline.add_many([&standin, &selector])?;
@@ -228,13 +243,14 @@ impl Local {
             self.branch_prefix(),
             BRANCHES.fetch_add(1, Ordering::Relaxed)
         ));
-        let (conv, scale): (&str, &str) = match self.input {
-            Input::Camera => ("videoconvert", "videoscale"),
-            Input::Microphone => ("audioconvert", "audioresample"),
+        let (conv, scale) = match self.input {
+            Input::Camera => (&elements::VIDEOCONVERT, &elements::VIDEOSCALE),
+            Input::Microphone => (&elements::AUDIOCONVERT, &elements::AUDIORESAMPLE),
         };
-        let conv = gst::ElementFactory::make(conv).build()?;
-        let scale = gst::ElementFactory::make(scale).build()?;
-        let caps = gst::ElementFactory::make("capsfilter")
+        let conv = conv.make().build()?;
+        let scale = scale.make().build()?;
+        let caps = elements::CAPSFILTER
+            .make()
             .property("caps", self.caps.parse::<gst::Caps>()?)
             .build()?;
         bin.add_many([&source, &conv, &scale, &caps])?;
@@ -305,7 +321,8 @@ mod tests {
         gst::init().unwrap();
         let pipeline = gst::Pipeline::new();
         let local = local_of(&pipeline);
-        let sink = gst::ElementFactory::make("appsink")
+        let sink = elements::APPSINK
+            .make()
             .property("sync", false)
             .property("emit-signals", true)
             .build()
@@ -393,6 +410,32 @@ mod tests {
     }
 
     #[test]
+    fn without_the_optional_textoverlay_the_stand_in_is_a_plain_still_picture() {
+        // As if gstreamer1.0-x were not installed: take textoverlay out of
+        // this process's registry (other tests here only lose the words).
+        gst::init().unwrap();
+        if let Some(f) = gst::ElementFactory::find("textoverlay") {
+            gst::Registry::get().remove_feature(&f);
+        }
+        assert!(!elements::TEXTOVERLAY.available());
+        let devices = hal::open(hal::HalConfig {
+            backend: hal::Backend::Simulated,
+            faults: "camera-missing".parse().unwrap(),
+            ..Default::default()
+        });
+        let (pipeline, local, n, last) = run(|p| Local::camera(p, &devices, MODE).unwrap());
+        assert!(!local.device_present());
+        assert!(grows(&n), "the call still sends a picture");
+        let frame = last.lock().unwrap().clone();
+        // I420: the luma plane is uniform, the stand-in's colour without words.
+        let luma = &frame[..(MODE.width * MODE.height) as usize];
+        assert!(luma.iter().all(|&y| y == luma[0]), "a plain picture");
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(*last.lock().unwrap(), frame, "and a still one");
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+
+    #[test]
     fn sound_goes_on_through_a_lost_microphone() {
         let devices = hal::open(hal::Backend::Simulated);
         let (pipeline, local, n, last) = run(|p| Local::microphone(p, &devices).unwrap());
@@ -438,7 +481,8 @@ mod tests {
             }
             gst::BusSyncReply::Drop
         });
-        let broken = gst::ElementFactory::make("v4l2src")
+        let broken = elements::V4L2SRC
+            .make()
             .property("device", "/nonexistent/video9")
             .build()
             .unwrap();

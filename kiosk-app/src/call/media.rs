@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow, bail};
 use gst::prelude::*;
+use hal::elements::{self, Element};
 use protocol::signal::{IceServer, SdpKind};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -95,12 +96,14 @@ impl Codec {
 }
 
 /// H.264 encoders in order of preference: hardware first.
-const H264_ENCODERS: [&str; 3] = ["v4l2h264enc", "vaapih264enc", "x264enc"];
+static H264_ENCODERS: [&Element; 3] = [
+    &elements::V4L2H264ENC,
+    &elements::VAAPIH264ENC,
+    &elements::X264ENC,
+];
 
-fn h264_encoder() -> Option<&'static str> {
-    H264_ENCODERS
-        .into_iter()
-        .find(|e| gst::ElementFactory::find(e).is_some())
+fn h264_encoder() -> Option<&'static Element> {
+    H264_ENCODERS.into_iter().find(|e| e.available())
 }
 
 /// The codec to offer, from the configuration and the encoders present.
@@ -168,21 +171,14 @@ pub struct MediaSession {
     routes: Arc<ErrorRoutes>,
 }
 
-fn make(factory: &str) -> anyhow::Result<gst::Element> {
-    gst::ElementFactory::make(factory)
-        .build()
-        .with_context(|| format!("GStreamer element {factory} is missing (see scripts/deps)"))
-}
-
 fn caps_filter(caps: &str) -> anyhow::Result<gst::Element> {
     let caps: gst::Caps = caps.parse().map_err(|_| anyhow!("bad caps {caps}"))?;
-    Ok(gst::ElementFactory::make("capsfilter")
-        .property("caps", caps)
-        .build()?)
+    Ok(elements::CAPSFILTER.make().property("caps", caps).build()?)
 }
 
 fn queue_leaky(buffers: u32) -> anyhow::Result<gst::Element> {
-    Ok(gst::ElementFactory::make("queue")
+    Ok(elements::QUEUE
+        .make()
         .property("max-size-buffers", buffers)
         .property("max-size-bytes", 0u32)
         .property("max-size-time", 0u64)
@@ -418,7 +414,8 @@ fn local_sources(
         "video/x-raw,format=I420,width={},height={}",
         cfg.width, cfg.height
     ))?;
-    let tee = gst::ElementFactory::make("tee")
+    let tee = elements::TEE
+        .make()
         .property("allow-not-linked", true)
         .build()?;
     pipeline.add_many([&raw, &tee])?;
@@ -439,8 +436,8 @@ fn local_sources(
     }
     if let Some(own) = own {
         let q = queue_leaky(1)?;
-        let s = make("videoscale")?;
-        let c = make("videoconvert")?;
+        let s = elements::VIDEOSCALE.make().build()?;
+        let c = elements::VIDEOCONVERT.make().build()?;
         let sink = rgb_appsink(320, 180, own, None, 0)?;
         pipeline.add_many([&q, &s, &c, &sink])?;
         gst::Element::link_many([&tee, &q, &s, &c, &sink])?;
@@ -448,9 +445,10 @@ fn local_sources(
 
     // The microphone, or silence while it is lost.
     let audio = Local::microphone(pipeline, devices)?;
-    let aconv = make("audioconvert")?;
-    let ares = make("audioresample")?;
-    let atee = gst::ElementFactory::make("tee")
+    let aconv = elements::AUDIOCONVERT.make().build()?;
+    let ares = elements::AUDIORESAMPLE.make().build()?;
+    let atee = elements::TEE
+        .make()
         .property("allow-not-linked", true)
         .build()?;
     pipeline.add_many([&aconv, &ares, &atee])?;
@@ -465,13 +463,14 @@ fn speaker_mix(
     pipeline: &gst::Pipeline,
     devices: &hal::Devices,
 ) -> anyhow::Result<(gst::Element, gst::Element, gst::Element)> {
-    let silence = gst::ElementFactory::make("audiotestsrc")
+    let silence = elements::AUDIOTESTSRC
+        .make()
         .property_from_str("wave", "silence")
         .property("is-live", true)
         .build()?;
-    let mixer = make("audiomixer")?;
-    let conv = make("audioconvert")?;
-    let res = make("audioresample")?;
+    let mixer = elements::AUDIOMIXER.make().build()?;
+    let conv = elements::AUDIOCONVERT.make().build()?;
+    let res = elements::AUDIORESAMPLE.make().build()?;
     let speaker = devices.speaker.sink()?;
     pipeline.add_many([&silence, &mixer, &conv, &res, &speaker])?;
     gst::Element::link_many([&silence, &mixer, &conv, &res, &speaker])?;
@@ -498,12 +497,12 @@ impl MediaSession {
     ) -> anyhow::Result<MediaSession> {
         let name = format!("session-{}", SESSIONS.fetch_add(1, Ordering::Relaxed));
         let bin = gst::Bin::with_name(&name);
-        let webrtc = gst::ElementFactory::make("webrtcbin")
+        let webrtc = elements::WEBRTCBIN
+            .make()
             .name("webrtc")
             .property_from_str("bundle-policy", "max-bundle")
             .property("latency", cfg.latency_ms)
-            .build()
-            .context("webrtcbin is missing (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")?;
+            .build()?;
         let (stun, turns) = ice_urls(ice_servers);
         if let Some(s) = stun {
             webrtc.set_property("stun-server", s);
@@ -521,15 +520,16 @@ impl MediaSession {
         let (encoder, enc_caps, pay, rtp_caps) = match codec {
             Codec::H264 => {
                 let name = h264_encoder().context("no H.264 encoder")?;
-                let enc = make(name)?;
-                if name == "x264enc" {
+                let enc = name.make().build()?;
+                if name == &elements::X264ENC {
                     enc.set_property_from_str("tune", "zerolatency");
                     enc.set_property_from_str("speed-preset", "ultrafast");
                     enc.set_property("bitrate", kbps);
                     enc.set_property("key-int-max", cfg.fps * 2);
                     enc.set_property("threads", 2u32);
                 }
-                let pay = gst::ElementFactory::make("rtph264pay")
+                let pay = elements::RTPH264PAY
+                    .make()
                     .property("config-interval", -1i32)
                     .property_from_str("aggregate-mode", "zero-latency")
                     .property("pt", 96u32)
@@ -542,16 +542,17 @@ impl MediaSession {
                 )
             }
             Codec::Vp8 => {
-                let enc = gst::ElementFactory::make("vp8enc")
+                let enc = elements::VP8ENC
+                    .make()
                     .property("deadline", 1i64)
                     .property("lag-in-frames", 0i32)
                     .property("target-bitrate", (kbps * 1000) as i32)
                     .property("keyframe-max-dist", (cfg.fps * 2) as i32)
                     .property("cpu-used", 8i32)
                     .property_from_str("error-resilient", "partitions")
-                    .build()
-                    .context("vp8enc is missing (gstreamer1.0-plugins-good)")?;
-                let pay = gst::ElementFactory::make("rtpvp8pay")
+                    .build()?;
+                let pay = elements::RTPVP8PAY
+                    .make()
                     .property("pt", 96u32)
                     .property_from_str("picture-id-mode", "15-bit")
                     .build()?;
@@ -571,14 +572,12 @@ impl MediaSession {
 
         // Audio out: Opus from the shared microphone tee.
         let aq = queue_leaky(10)?;
-        let opus = gst::ElementFactory::make("opusenc")
+        let opus = elements::OPUSENC
+            .make()
             .property("bitrate", 32000i32)
             .property_from_str("frame-size", "20")
-            .build()
-            .context("opusenc is missing (gstreamer1.0-plugins-base)")?;
-        let apay = gst::ElementFactory::make("rtpopuspay")
-            .property("pt", 111u32)
             .build()?;
+        let apay = elements::RTPOPUSPAY.make().property("pt", 111u32).build()?;
         let acaps = caps_filter(
             "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
         )?;
@@ -687,7 +686,7 @@ impl MediaSession {
             let Some(bin) = bin.upgrade() else {
                 return;
             };
-            let Ok(decode) = make("decodebin") else {
+            let Ok(decode) = elements::DECODEBIN.make().build() else {
                 return;
             };
             let counters = counters.clone();
@@ -948,8 +947,8 @@ fn link_remote_video(
     stamped: bool,
     events: PeerEvents,
 ) -> anyhow::Result<()> {
-    let q = make("queue")?;
-    let conv = make("videoconvert")?;
+    let q = elements::QUEUE.make().build()?;
+    let conv = elements::VIDEOCONVERT.make().build()?;
     let to: FrameSink = remote.unwrap_or_else(|| Arc::new(|_| {}));
     let sink = rgb_appsink(0, 0, to, Some((counters.clone(), stamped, events)), tile)?;
     bin.add_many([&q, &conv, &sink])?;
@@ -969,9 +968,9 @@ fn link_remote_audio(
     mixer_pads: &std::sync::Mutex<Vec<gst::Pad>>,
     counters: &Arc<Counters>,
 ) -> anyhow::Result<()> {
-    let q = make("queue")?;
-    let conv = make("audioconvert")?;
-    let res = make("audioresample")?;
+    let q = elements::QUEUE.make().build()?;
+    let conv = elements::AUDIOCONVERT.make().build()?;
+    let res = elements::AUDIORESAMPLE.make().build()?;
     bin.add_many([&q, &conv, &res])?;
     gst::Element::link_many([&q, &conv, &res])?;
     let src = res.static_pad("src").context("audioresample src")?;

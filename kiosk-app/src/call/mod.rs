@@ -14,6 +14,7 @@
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
 
+mod backoff;
 pub mod bitrate;
 pub mod flow;
 pub mod local;

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use uuid::Uuid;
 
+use super::backoff::Backoff;
 use super::bitrate::Controller;
 use super::media::{self, Input, LocalMedia, MediaEvent, MediaSession, PeerEvents};
 use super::stats::{Change, Recorder, Sample, percentile};
@@ -98,6 +99,10 @@ struct State {
     device_tx: mpsc::UnboundedSender<hal::DeviceEvent>,
     /// Per input without its device: when it was last tried, and the wait.
     retry: [Option<(Instant, Duration)>; 2],
+    /// Starting the camera and microphone, and a media session, when they
+    /// keep failing: retried with a growing wait, each cause logged once.
+    local_backoff: Backoff,
+    session_backoff: Backoff,
     /// Where the handset is (no hook switch: always on its hook), and its
     /// devices, opened when it is first lifted.
     hook: hal::HookState,
@@ -176,6 +181,9 @@ impl State {
     /// Start a fresh media session with `peer` (dropping any old one).
     fn new_session(&mut self, peer: Uuid, offer_sdp: Option<&str>) {
         if self.local.is_none() {
+            if !self.local_backoff.ready(Instant::now()) {
+                return;
+            }
             let tx = self.device_tx.clone();
             let failed = move |input| {
                 let kind = match input {
@@ -191,16 +199,25 @@ impl State {
                 failed,
             ) {
                 Ok(l) => {
+                    if self.local_backoff.succeeded() {
+                        tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, "the camera and microphone started after all");
+                    }
                     self.local = Some(l);
                     self.announce_devices();
                 }
                 Err(e) => {
-                    tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = %format!("{e:#}"), "cannot start the camera and microphone");
+                    let cause = format!("{e:#}");
+                    if self.local_backoff.failed(Instant::now(), &cause) {
+                        tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, error = %cause, "cannot start the camera and microphone; trying again with a growing wait");
+                    }
                     return;
                 }
             }
         }
         let Some(local) = &self.local else { return };
+        if !self.session_backoff.ready(Instant::now()) {
+            return;
+        }
         let Some(pc) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -227,6 +244,7 @@ impl State {
             events,
         ) {
             Ok(s) => {
+                self.session_backoff.succeeded();
                 s.set_video_kbps(pc.controller.kbps());
                 if let Some(sdp) = offer_sdp
                     && let Err(e) = s.set_remote(SdpKind::Offer, sdp)
@@ -239,7 +257,10 @@ impl State {
                 pc.started = Instant::now();
             }
             Err(e) => {
-                tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = %format!("{e:#}"), "cannot start the media session");
+                let cause = format!("{e:#}");
+                if self.session_backoff.failed(Instant::now(), &cause) {
+                    tracing::error!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = %cause, "cannot start the media session; trying again with a growing wait");
+                }
             }
         }
     }
@@ -750,6 +771,8 @@ pub async fn run(
         announced: [true; 2],
         device_tx,
         retry: [None; 2],
+        local_backoff: Backoff::default(),
+        session_backoff: Backoff::default(),
         hook: hal::HookState::OnHook,
         handset: None,
     };

@@ -62,18 +62,16 @@ impl Meter {
     ) -> Result<gst::Pipeline, String> {
         gst::init().map_err(|e| e.to_string())?;
         let src = devices.microphone.source().map_err(|e| e.to_string())?;
-        let make = |f: &str| {
-            gst::ElementFactory::make(f)
-                .build()
-                .map_err(|e| format!("GStreamer element {f}: {e}"))
-        };
-        let conv = make("audioconvert")?;
-        let level = gst::ElementFactory::make("level")
+        use hal::elements::{AUDIOCONVERT, FAKESINK, LEVEL};
+        let conv = AUDIOCONVERT.make().build().map_err(|e| e.to_string())?;
+        let level = LEVEL
+            .make()
             .property("interval", 100_000_000u64)
             .property("post-messages", true)
             .build()
-            .map_err(|e| format!("GStreamer element level: {e}"))?;
-        let sink = gst::ElementFactory::make("fakesink")
+            .map_err(|e| e.to_string())?;
+        let sink = FAKESINK
+            .make()
             .property("sync", false)
             .property("async", false)
             .build()

@@ -244,6 +244,7 @@ impl Technician {
             speaker_error: stats.speaker_error.unwrap_or_default(),
             online: facts.online,
             server_url: self.cfg.server_url.clone(),
+            media_missing: crate::diagnose::media_missing_text(),
             last_sync_secs: ago(facts.last_sync),
             last_heartbeat_secs: ago(facts.last_heartbeat),
             software_version: env!("CARGO_PKG_VERSION").to_string(),

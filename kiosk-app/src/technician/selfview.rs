@@ -70,17 +70,11 @@ impl SelfView {
         gst::init().map_err(|e| e.to_string())?;
         let src = devices.camera.source(mode).map_err(|e| e.to_string())?;
         let height = (SHOWN_WIDTH * mode.height / mode.width.max(1)) & !1;
-        let make = |f: &str| {
-            gst::ElementFactory::make(f)
-                .build()
-                .map_err(|e| format!("GStreamer element {f}: {e}"))
-        };
-        let (conv, scale, rate) = (
-            make("videoconvert")?,
-            make("videoscale")?,
-            make("videorate")?,
-        );
-        let caps = gst::ElementFactory::make("capsfilter")
+        use hal::elements::{CAPSFILTER, Element, VIDEOCONVERT, VIDEORATE, VIDEOSCALE};
+        let make = |e: &'static Element| e.make().build().map_err(|e| e.to_string());
+        let (conv, scale, rate) = (make(&VIDEOCONVERT)?, make(&VIDEOSCALE)?, make(&VIDEORATE)?);
+        let caps = CAPSFILTER
+            .make()
             .property(
                 "caps",
                 gst::Caps::builder("video/x-raw")

@@ -22,15 +22,17 @@ impl Tone {
         let sink = devices.speaker.sink().map_err(|e| e.to_string())?;
         // 100 buffers of 20 ms at 48 kHz: the tone ends by itself after LENGTH.
         let buffers = (LENGTH.as_millis() / 20) as i32;
-        let src = gst::ElementFactory::make("audiotestsrc")
+        let src = hal::elements::AUDIOTESTSRC
+            .make()
             .property("is-live", true)
             .property("freq", 660.0f64)
             .property("volume", 0.5f64)
             .property("samplesperbuffer", 960i32)
             .property("num-buffers", buffers)
             .build()
-            .map_err(|e| format!("GStreamer element audiotestsrc: {e}"))?;
-        let caps = gst::ElementFactory::make("capsfilter")
+            .map_err(|e| e.to_string())?;
+        let caps = hal::elements::CAPSFILTER
+            .make()
             .property(
                 "caps",
                 gst::Caps::builder("audio/x-raw")
@@ -40,10 +42,12 @@ impl Tone {
             )
             .build()
             .map_err(|e| e.to_string())?;
-        let conv = gst::ElementFactory::make("audioconvert")
+        let conv = hal::elements::AUDIOCONVERT
+            .make()
             .build()
             .map_err(|e| e.to_string())?;
-        let resample = gst::ElementFactory::make("audioresample")
+        let resample = hal::elements::AUDIORESAMPLE
+            .make()
             .build()
             .map_err(|e| e.to_string())?;
         let pipeline = gst::Pipeline::with_name("technician-test-tone");

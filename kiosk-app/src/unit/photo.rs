@@ -28,7 +28,7 @@ pub fn capture_jpeg(devices: &hal::Devices) -> anyhow::Result<Vec<u8>> {
             fps: 15,
         })
         .context("opening the camera")?;
-    let rest = gst::parse::bin_from_description(
+    let rest = hal::elements::parse_bin(
         &format!(
             "videoconvert ! videoscale ! video/x-raw,format=I420,width={WIDTH},height={HEIGHT},pixel-aspect-ratio=1/1 \
              ! jpegenc quality=75 ! appsink name=out sync=false max-buffers=2 drop=true"

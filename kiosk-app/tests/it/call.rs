@@ -317,6 +317,63 @@ fn u(v: &serde_json::Value, k: &str) -> u64 {
     v[k].as_u64().unwrap_or(0)
 }
 
+/// textoverlay (gstreamer1.0-x) is optional: a lobby terminal without it,
+/// whose camera is missing so that the camera-unavailable picture (which
+/// would carry its words) is what it sends, still has a call with video and
+/// sound both ways; `diagnose` names what is missing and its package.
+#[test]
+fn a_terminal_without_an_optional_element_has_video_and_sound() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    let (_plugins, env) = plugins_without(&["libgstpango.so"]);
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let lobby_cfg = call_config_with(
+        dirs[0].path(),
+        &server.url(),
+        &seeded.lobby_code,
+        "lobby",
+        "127.0.0.1",
+        &format!("{SMALL}faults = \"camera-missing\"\n"),
+    );
+    let mut lobby = Kiosk::start_env(&lobby_cfg, &env);
+    let mut unit = Kiosk::start(&call_config_with(
+        dirs[1].path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+        SMALL,
+    ));
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    let u = unit.stats_until(Duration::from_secs(30), fps_at_least(20));
+    let l = lobby.stats_until(Duration::from_secs(30), fps_at_least(20));
+    assert!(
+        u["fps"].as_u64().unwrap() >= 20 && u["audio_buffers"].as_u64().unwrap() > 0,
+        "{u}"
+    );
+    assert!(
+        l["fps"].as_u64().unwrap() >= 20 && l["audio_buffers"].as_u64().unwrap() > 0,
+        "{l}"
+    );
+    assert_eq!(l["camera"], false, "the lobby sends its stand-in: {l}");
+    lobby.quit();
+    unit.quit();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-app"))
+        .envs(env.iter().copied())
+        .arg("--config")
+        .arg(&lobby_cfg)
+        .arg("diagnose")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("optional textoverlay (install gstreamer1.0-x)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_lost_camera_shows_camera_unavailable_and_comes_back_and_a_lost_microphone_is_noticed() {
     let (server, seeded) = Server::seeded();

@@ -477,6 +477,35 @@ pub fn call_config(dir: &Path, server: &str, code: &str, role: &str, address: &s
     )
 }
 
+/// A GStreamer plugin directory and registry for a kiosk-app process as if
+/// the Debian packages owning `plugins` (file names, e.g. `libgstpango.so`)
+/// were not installed: symbolic links to every other system plugin. Returns
+/// the directory and the environment that makes a process use it.
+pub fn plugins_without(plugins: &[&str]) -> (tempfile::TempDir, Vec<(&'static str, PathBuf)>) {
+    use gst::prelude::*;
+    gst::init().unwrap();
+    let system = gst::ElementFactory::find("videotestsrc")
+        .and_then(|f| f.plugin())
+        .and_then(|p| p.filename())
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .expect("GStreamer's plugin directory");
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("plugins");
+    std::fs::create_dir(&lib).unwrap();
+    for entry in std::fs::read_dir(&system).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".so") && !plugins.contains(&name.as_str()) {
+            std::os::unix::fs::symlink(&path, lib.join(&name)).unwrap();
+        }
+    }
+    let env = vec![
+        ("GST_PLUGIN_SYSTEM_PATH_1_0", lib),
+        ("GST_REGISTRY_1_0", dir.path().join("registry.bin")),
+    ];
+    (dir, env)
+}
+
 /// The same with more `[call]` settings.
 pub fn call_config_with(
     dir: &Path,
@@ -503,6 +532,13 @@ pub fn call_config_with(
 impl Kiosk {
     pub fn start(config: &Path) -> Kiosk {
         Self::start_with(Command::new(env!("CARGO_BIN_EXE_kiosk-app")), config)
+    }
+
+    /// Start with extra environment variables.
+    pub fn start_env(config: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Kiosk {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kiosk-app"));
+        c.envs(env.iter().copied());
+        Self::start_with(c, config)
     }
 
     /// Start inside a network namespace.
