@@ -120,6 +120,10 @@ elements! {
     VP8DEC = "vp8dec", GOOD, Required, Inside("decodebin"), "video received as VP8";
     RTPVP8PAY = "rtpvp8pay", GOOD, Required, ByUs, "VP8 over RTP";
     RTPVP8DEPAY = "rtpvp8depay", GOOD, Required, Inside("decodebin"), "VP8 over RTP";
+    VP9ENC = "vp9enc", GOOD, Optional("video sent as VP9 (H.264 and VP8 are offered)"), ByUs, "video sent as VP9";
+    VP9DEC = "vp9dec", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), Inside("decodebin"), "video received as VP9";
+    RTPVP9PAY = "rtpvp9pay", GOOD, Optional("video sent as VP9 (H.264 and VP8 are offered)"), ByUs, "VP9 over RTP";
+    RTPVP9DEPAY = "rtpvp9depay", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), Inside("decodebin"), "VP9 over RTP";
     X264ENC = "x264enc", "gstreamer1.0-plugins-ugly", Optional("H.264 in software (VP8 is sent instead)"), ByUs, "video sent as H.264";
     V4L2H264ENC = "v4l2h264enc", GOOD, Hardware("a hardware H.264 encoder (boards that have one)"), ByUs, "video sent as H.264 in hardware";
     VAAPIH264ENC = "vaapih264enc", "gstreamer1.0-vaapi", Hardware("a hardware H.264 encoder (Intel/AMD graphics)"), ByUs, "video sent as H.264 in hardware";

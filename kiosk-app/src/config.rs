@@ -185,15 +185,18 @@ impl CallConfig {
     }
 }
 
-/// Which video codec a call sends.
+/// The video codec a call prefers. Offers list it first, then every other
+/// codec the terminal can encode (the other side chooses); an answer takes
+/// the offer's first codec the terminal can encode (the offerer's order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoCodecChoice {
-    /// H.264 where an encoder exists (hardware first, then x264), else VP8.
+    /// H.264 (hardware encoder first, then x264), then VP8, then VP9.
     #[default]
     Auto,
     H264,
     Vp8,
+    Vp9,
 }
 
 impl Default for CallConfig {

@@ -1,7 +1,7 @@
 //! A lobby view as one line of English text: what headless mode prints, and
 //! what the demo shows when there is no display.
 
-use ui::{CallEnd, LobbyView, Message, PeerNotice, Quality, Screen, StatusText};
+use ui::{CallEnd, CallProblem, LobbyView, Message, PeerNotice, Quality, Screen, StatusText};
 
 pub fn describe(v: &LobbyView) -> String {
     if let Some(text) = crate::unit::describe::describe(v) {
@@ -68,6 +68,16 @@ pub fn describe(v: &LobbyView) -> String {
                 Quality::Fair => s.push_str(", quality fair"),
                 Quality::Poor => s.push_str(", quality poor"),
                 Quality::Reconnecting => s.push_str(", reconnecting"),
+            }
+            match c.problem {
+                Some(CallProblem::NoCommonVideo) => {
+                    s.push_str(", sound only: no video format in common")
+                }
+                Some(CallProblem::NetworkBlocked) => {
+                    s.push_str(", the network is blocking the call")
+                }
+                Some(CallProblem::NoPicture) => s.push_str(", no picture from them"),
+                None => {}
             }
             match c.peer_notice {
                 Some(PeerNotice::CameraUnavailable) => s.push_str(", their camera is not working"),

@@ -90,6 +90,20 @@ pub enum MediaDevice {
     Microphone,
 }
 
+/// Why a side has no picture or no media, in words a family understands
+/// on its screen (and recorded in the visit's history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MediaProblem {
+    /// The two sides have no video format in common: sound only.
+    NoCommonVideo,
+    /// Nothing got through in 10 s: the network blocks the call.
+    NetworkBlocked,
+    /// Sound arrives but no picture: the other side's camera is off.
+    NoPicture,
+}
+
 /// From a participant to the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -122,6 +136,12 @@ pub enum ClientMessage {
     MediaFlowing,
     /// No media from the other side for a while (recorded; the call tries to recover).
     MediaInterrupted,
+    /// Why this side has no picture or no media (recorded in the visit's
+    /// history).
+    MediaProblem {
+        /// What is wrong.
+        problem: MediaProblem,
+    },
     /// One of this side's devices stopped working, or works again
     /// (relayed to the other side and recorded in the visit's history).
     Device {

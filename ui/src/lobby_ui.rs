@@ -9,13 +9,14 @@ use slint::{ComponentHandle, Model};
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
 use crate::view::{
-    CallEnd, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage, EnrolView, Lang,
-    LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
+    CallEnd, CallProblem, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage,
+    EnrolView, Lang, LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
     TechnicianMessage, TechnicianScreen, TechnicianView, UiInput,
 };
 use crate::{
-    Api, CallEndKind, CallQuality, DeviceHealthId, DeviceKindId, EnrolMessageKind, LobbyWindow,
-    MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VideoTile, VisitStatus,
+    Api, CallEndKind, CallProblemKind, CallQuality, DeviceHealthId, DeviceKindId, EnrolMessageKind,
+    LobbyWindow, MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VideoTile,
+    VisitStatus,
 };
 
 /// Digits in an enrolment code; `ui/enrol.slint` enables "Enrol" at this
@@ -119,6 +120,12 @@ impl LobbyUi {
             None => PeerNoticeKind::None,
             Some(PeerNotice::CameraUnavailable) => PeerNoticeKind::CameraUnavailable,
             Some(PeerNotice::MicrophoneUnavailable) => PeerNoticeKind::MicrophoneUnavailable,
+        });
+        api.set_call_problem(match c.problem {
+            None => CallProblemKind::None,
+            Some(CallProblem::NoCommonVideo) => CallProblemKind::NoCommonVideo,
+            Some(CallProblem::NetworkBlocked) => CallProblemKind::NetworkBlocked,
+            Some(CallProblem::NoPicture) => CallProblemKind::NoPicture,
         });
     }
 

@@ -89,6 +89,20 @@ pub struct CallView {
     /// if none): one fills the screen, two sit side by side, three or more
     /// make a grid. Empty: the one remote picture, unnamed.
     pub tiles: Vec<String>,
+    /// Why there is no picture or no media (instead of "Connecting…", or
+    /// a notice over a call with sound only).
+    pub problem: Option<CallProblem>,
+}
+
+/// Why a call has no picture or no media, as a family is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallProblem {
+    /// "Sound only: the two sides have no video format in common."
+    NoCommonVideo,
+    /// "The network is blocking this call."
+    NetworkBlocked,
+    /// "You can hear them, but their camera sends no picture."
+    NoPicture,
 }
 
 /// A notice about the other side's devices.

@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
-use protocol::signal::{EndReason, MediaDevice, Side};
-use ui::{CallEnd, CallView, PeerNotice, Quality, Screen, StatusText, UiInput};
+use protocol::signal::{EndReason, MediaDevice, MediaProblem, Side};
+use ui::{CallEnd, CallProblem, CallView, PeerNotice, Quality, Screen, StatusText, UiInput};
 
 use super::{CallCommand, CallEvent};
 
@@ -52,6 +52,8 @@ pub struct CallFlow {
     tiles: Vec<String>,
     /// The other side's devices that do not work: camera, microphone.
     peer_lost: [bool; 2],
+    /// Why media does not flow, or carries no picture.
+    problem: Option<MediaProblem>,
 }
 
 /// How early each side may join (seed 000: person 2 minutes, visitor 1).
@@ -90,6 +92,7 @@ impl CallFlow {
             ended: None,
             tiles: Vec::new(),
             peer_lost: [false; 2],
+            problem: None,
         }
     }
 
@@ -169,6 +172,7 @@ impl CallFlow {
                 self.peer_lost[i] = !available;
             }
             CallEvent::Tiles(t) => self.tiles = t,
+            CallEvent::Problem(p) => self.problem = p,
             CallEvent::PeerLeft => {
                 if self.phase == Phase::InCall {
                     self.quality = Quality::Reconnecting;
@@ -264,6 +268,11 @@ impl CallFlow {
                 [false, false] => None,
             },
             tiles: self.tiles.clone(),
+            problem: self.problem.map(|p| match p {
+                MediaProblem::NoCommonVideo => CallProblem::NoCommonVideo,
+                MediaProblem::NetworkBlocked => CallProblem::NetworkBlocked,
+                MediaProblem::NoPicture => CallProblem::NoPicture,
+            }),
         }
     }
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow, bail};
 use gst::prelude::*;
-use hal::elements::{self, Element};
+use hal::elements;
 use protocol::signal::{IceServer, SdpKind};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -30,7 +30,7 @@ pub use super::local::Input;
 use super::local::Local;
 use super::nice;
 use super::stamp;
-use crate::config::{CallConfig, VideoCodecChoice};
+use crate::config::CallConfig;
 
 /// A decoded picture for the screen: RGB, 3 bytes a pixel.
 pub struct Frame {
@@ -63,6 +63,8 @@ pub enum MediaEvent {
     Latency(u64),
     /// The pipeline failed.
     Error(String),
+    /// The other side's answer is applied: what it did with our video.
+    Answered(VideoAnswer),
 }
 
 /// A session's way to the call task: its events, tagged with its peer.
@@ -79,53 +81,19 @@ impl PeerEvents {
     }
 }
 
-/// The video codec a session sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codec {
-    H264,
-    Vp8,
-}
+use super::codec;
+pub use super::codec::Codec;
+use super::sdp::{Format, VideoAnswer};
 
-impl Codec {
-    pub fn name(self) -> &'static str {
-        match self {
-            Codec::H264 => "H264",
-            Codec::Vp8 => "VP8",
-        }
-    }
-}
-
-/// H.264 encoders in order of preference: hardware first.
-static H264_ENCODERS: [&Element; 3] = [
-    &elements::V4L2H264ENC,
-    &elements::VAAPIH264ENC,
-    &elements::X264ENC,
-];
-
-fn h264_encoder() -> Option<&'static Element> {
-    H264_ENCODERS.into_iter().find(|e| e.available())
-}
-
-/// The codec to offer, from the configuration and the encoders present.
-pub fn offer_codec(choice: VideoCodecChoice) -> Codec {
-    match choice {
-        VideoCodecChoice::Vp8 => Codec::Vp8,
-        VideoCodecChoice::H264 | VideoCodecChoice::Auto if h264_encoder().is_some() => Codec::H264,
-        _ => Codec::Vp8,
-    }
-}
-
-/// The codec to answer an offer with: the offer's H.264 if we can encode it
-/// (and are allowed to), else VP8.
-pub fn answer_codec(choice: VideoCodecChoice, offer_sdp: &str) -> Codec {
-    let offers_h264 = offer_sdp
-        .lines()
-        .any(|l| l.starts_with("a=rtpmap:") && l.contains(" H264/"));
-    if offers_h264 && choice != VideoCodecChoice::Vp8 && h264_encoder().is_some() {
-        Codec::H264
-    } else {
-        Codec::Vp8
-    }
+/// How a session's video is negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VideoPlan {
+    /// Offer every one of these codecs, most preferred first; the answer
+    /// chooses, and the encoder is built for its choice.
+    Offer(Vec<Codec>),
+    /// Answer an offer with this codec and payload type, or with video
+    /// refused (`None`: nothing in common).
+    Answer(Option<Format>),
 }
 
 /// Counters the call task reads.
@@ -158,8 +126,21 @@ pub struct MediaSession {
     bin: gst::Bin,
     name: String,
     webrtc: gst::Element,
-    encoder: gst::Element,
-    codec: Codec,
+    /// The video encoder and its codec, once chosen (an offerer's after
+    /// the answer).
+    encoder: Option<gst::Element>,
+    codec: Option<Codec>,
+    /// Video out: the queue the camera tee feeds (through `video_in`), and
+    /// webrtcbin's pad.
+    enc_q: gst::Element,
+    video_in: gst::Pad,
+    video_pad: gst::Pad,
+    video_tee: gst::Element,
+    kbps: std::sync::atomic::AtomicU32,
+    fps: u32,
+    /// An offerer makes one offer: webrtcbin asks again when the encoder
+    /// is linked after the answer.
+    offered: Arc<std::sync::atomic::AtomicBool>,
     pub counters: Arc<Counters>,
     offerer: bool,
     events: PeerEvents,
@@ -488,8 +469,7 @@ impl MediaSession {
     pub fn start(
         local: &LocalMedia,
         cfg: &CallConfig,
-        codec: Codec,
-        offerer: bool,
+        video: VideoPlan,
         ice_servers: &[IceServer],
         remote: Option<FrameSink>,
         tile: usize,
@@ -513,64 +493,9 @@ impl MediaSession {
         nice::use_local_addresses(&webrtc, &cfg.local_addresses)?;
         bin.add(&webrtc)?;
 
-        // Video out: this session's own encoder (its bitrate follows this
-        // peer's network), fed from the shared camera tee.
-        let enc_q = queue_leaky(2)?;
-        let kbps = cfg.max_kbps.min(2000);
-        let (encoder, enc_caps, pay, rtp_caps) = match codec {
-            Codec::H264 => {
-                let name = h264_encoder().context("no H.264 encoder")?;
-                let enc = name.make().build()?;
-                if name == &elements::X264ENC {
-                    enc.set_property_from_str("tune", "zerolatency");
-                    enc.set_property_from_str("speed-preset", "ultrafast");
-                    enc.set_property("bitrate", kbps);
-                    enc.set_property("key-int-max", cfg.fps * 2);
-                    enc.set_property("threads", 2u32);
-                }
-                let pay = elements::RTPH264PAY
-                    .make()
-                    .property("config-interval", -1i32)
-                    .property_from_str("aggregate-mode", "zero-latency")
-                    .property("pt", 96u32)
-                    .build()?;
-                (
-                    enc,
-                    "video/x-h264,profile=constrained-baseline,stream-format=byte-stream",
-                    pay,
-                    "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,packetization-mode=(string)1,profile-level-id=(string)42e01f",
-                )
-            }
-            Codec::Vp8 => {
-                let enc = elements::VP8ENC
-                    .make()
-                    .property("deadline", 1i64)
-                    .property("lag-in-frames", 0i32)
-                    .property("target-bitrate", (kbps * 1000) as i32)
-                    .property("keyframe-max-dist", (cfg.fps * 2) as i32)
-                    .property("cpu-used", 8i32)
-                    .property_from_str("error-resilient", "partitions")
-                    .build()?;
-                let pay = elements::RTPVP8PAY
-                    .make()
-                    .property("pt", 96u32)
-                    .property_from_str("picture-id-mode", "15-bit")
-                    .build()?;
-                (
-                    enc,
-                    "video/x-vp8",
-                    pay,
-                    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000",
-                )
-            }
-        };
-        let enc_caps = caps_filter(enc_caps)?;
-        let rtp_caps = caps_filter(rtp_caps)?;
-        bin.add_many([&enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
-        gst::Element::link_many([&enc_q, &encoder, &enc_caps, &pay, &rtp_caps])?;
-        link_to_webrtc(&rtp_caps, &webrtc)?;
-
-        // Audio out: Opus from the shared microphone tee.
+        // Audio out first: Opus from the shared microphone tee. Its m-line
+        // leads the bundle, so a refused video line never takes the sound
+        // with it.
         let aq = queue_leaky(10)?;
         let opus = elements::OPUSENC
             .make()
@@ -584,6 +509,42 @@ impl MediaSession {
         bin.add_many([&aq, &opus, &apay, &acaps])?;
         gst::Element::link_many([&aq, &opus, &apay, &acaps])?;
         link_to_webrtc(&acaps, &webrtc)?;
+
+        // Video out: this session's own encoder (its bitrate follows this
+        // peer's network), fed from the shared camera tee once its codec is
+        // known. An offer lists every codec on the video transceiver and
+        // leaves webrtcbin's pad unlinked until the answer has chosen.
+        let enc_q = queue_leaky(2)?;
+        bin.add(&enc_q)?;
+        let video_pad = webrtc
+            .request_pad_simple("sink_%u")
+            .context("webrtcbin gave no video pad")?;
+        let transceiver = video_pad.property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver");
+        let offerer = matches!(video, VideoPlan::Offer(_));
+        let answer = match video {
+            VideoPlan::Offer(codecs) => {
+                let mut all = gst::Caps::new_empty();
+                for c in &codecs {
+                    all.merge(c.rtp_caps(c.offer_pt()));
+                }
+                transceiver.set_property("codec-preferences", all);
+                transceiver.set_property(
+                    "direction",
+                    gst_webrtc::WebRTCRTPTransceiverDirection::Sendrecv,
+                );
+                None
+            }
+            VideoPlan::Answer(Some(f)) => Some(f),
+            VideoPlan::Answer(None) => {
+                // Nothing in common: the answer says so (inactive), and
+                // the sound goes on.
+                transceiver.set_property(
+                    "direction",
+                    gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
+                );
+                None
+            }
+        };
 
         let ghost = |name: &str, q: &gst::Element| -> anyhow::Result<gst::Pad> {
             let pad =
@@ -603,8 +564,15 @@ impl MediaSession {
             bin,
             name,
             webrtc,
-            encoder,
-            codec,
+            encoder: None,
+            codec: None,
+            enc_q,
+            video_in,
+            video_pad,
+            video_tee: local.video_tee.clone(),
+            kbps: std::sync::atomic::AtomicU32::new(cfg.max_kbps.min(2000)),
+            fps: cfg.fps,
+            offered: Default::default(),
             counters,
             offerer,
             events,
@@ -621,14 +589,45 @@ impl MediaSession {
             .context("the session did not start")?;
         // Media flows in only once the bin runs.
         let mut session = session;
-        for (tee, input) in [(&local.video_tee, &video_in), (&local.audio_tee, &audio_in)] {
-            let pad = tee
-                .request_pad_simple("src_%u")
-                .context("the tee gave no pad")?;
-            pad.link(input)?;
-            session.tees.push((tee.clone(), pad));
+        let pad = local
+            .audio_tee
+            .request_pad_simple("src_%u")
+            .context("the tee gave no pad")?;
+        pad.link(&audio_in)?;
+        session.tees.push((local.audio_tee.clone(), pad));
+        if let Some(f) = answer {
+            session.send_video(f)?;
         }
         Ok(session)
+    }
+
+    /// Send our video as `format` (the answer's choice, or ours when we
+    /// answer): the encoder chain into webrtcbin's video pad, then the
+    /// camera's tee into it.
+    pub fn send_video(&mut self, format: Format) -> anyhow::Result<()> {
+        if self.codec.is_some() {
+            return Ok(());
+        }
+        let kbps = self.kbps.load(Ordering::Relaxed);
+        let chain = codec::chain(format.codec, format.pt, self.fps, kbps)?;
+        self.bin.add_many(chain.elements.iter())?;
+        gst::Element::link_many(std::iter::once(&self.enc_q).chain(chain.elements.iter()))?;
+        let last = chain.elements.last().context("an empty chain")?;
+        last.static_pad("src")
+            .context("chain src")?
+            .link(&self.video_pad)?;
+        for e in &chain.elements {
+            e.sync_state_with_parent()?;
+        }
+        let pad = self
+            .video_tee
+            .request_pad_simple("src_%u")
+            .context("the tee gave no pad")?;
+        pad.link(&self.video_in)?;
+        self.tees.push((self.video_tee.clone(), pad));
+        self.encoder = Some(chain.encoder);
+        self.codec = Some(format.codec);
+        Ok(())
     }
 
     fn wire(&self, cfg: &CallConfig, remote: Option<FrameSink>, tile: usize) -> anyhow::Result<()> {
@@ -642,11 +641,17 @@ impl MediaSession {
         });
         if self.offerer {
             let events = self.events.clone();
+            let offered = self.offered.clone();
             self.webrtc
                 .connect("on-negotiation-needed", false, move |v| {
                     let Ok(webrtc) = v[0].get::<gst::Element>() else {
                         return None;
                     };
+                    // One offer per session (linking the encoder after the
+                    // answer makes webrtcbin ask again).
+                    if offered.swap(true, Ordering::SeqCst) {
+                        return None;
+                    }
                     let events = events.clone();
                     let w = webrtc.clone();
                     let promise = gst::Promise::with_change_func(move |reply| {
@@ -734,7 +739,8 @@ impl MediaSession {
         Ok(())
     }
 
-    pub fn codec(&self) -> Codec {
+    /// The video codec sent, once chosen.
+    pub fn codec(&self) -> Option<Codec> {
         self.codec
     }
 
@@ -751,8 +757,15 @@ impl MediaSession {
             if !self.offerer {
                 bail!("an answer came, but this side made no offer");
             }
+            // Once webrtcbin has it, the call task hears what the answer
+            // did with our video (and links the encoder it chose).
+            let video = super::sdp::video_answer(sdp);
+            let events = self.events.clone();
+            let applied = gst::Promise::with_change_func(move |_| {
+                let _ = events.send(MediaEvent::Answered(video));
+            });
             self.webrtc
-                .emit_by_name::<()>("set-remote-description", &[&desc, &None::<gst::Promise>]);
+                .emit_by_name::<()>("set-remote-description", &[&desc, &applied]);
             return Ok(());
         }
         if self.offerer {
@@ -795,16 +808,19 @@ impl MediaSession {
 
     /// Set the video encoder's bitrate (kbit/s).
     pub fn set_video_kbps(&self, kbps: u32) {
-        let e = &self.encoder;
-        if e.find_property("bitrate").is_some()
-            && e.property_type("bitrate") == Some(u32::static_type())
-        {
-            // x264enc: kbit/s.
-            e.set_property("bitrate", kbps);
-        } else if e.find_property("target-bitrate").is_some() {
-            // vp8enc: bit/s.
-            e.set_property("target-bitrate", (kbps * 1000) as i32);
+        self.kbps.store(kbps, Ordering::Relaxed);
+        if let Some(e) = &self.encoder {
+            codec::set_kbps(e, kbps);
         }
+    }
+
+    /// Whether ICE has found a way to the other side (now or before).
+    pub fn ice_connected(&self) -> bool {
+        use gst_webrtc::WebRTCICEConnectionState as S;
+        matches!(
+            self.webrtc.property::<S>("ice-connection-state"),
+            S::Connected | S::Completed
+        )
     }
 
     /// webrtcbin's statistics, summed over streams.
@@ -1001,24 +1017,62 @@ fn link_remote_audio(
 mod tests {
     use super::*;
 
-    const OFFER_VP8: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n";
-    const OFFER_H264: &str = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n";
-
+    /// The offer lists every codec this terminal can encode, in the
+    /// configured order (the answer chooses), behind the audio line.
     #[test]
-    fn the_answer_follows_the_offer_and_vp8_is_the_fallback() {
+    fn an_offer_lists_every_codec_this_terminal_can_encode_in_the_configured_order() {
+        use crate::config::VideoCodecChoice;
         gst::init().unwrap();
-        assert_eq!(answer_codec(VideoCodecChoice::Auto, OFFER_VP8), Codec::Vp8);
-        assert_eq!(
-            answer_codec(VideoCodecChoice::Auto, OFFER_H264),
-            Codec::H264
-        );
-        assert_eq!(answer_codec(VideoCodecChoice::Vp8, OFFER_H264), Codec::Vp8);
-        assert_eq!(offer_codec(VideoCodecChoice::Vp8), Codec::Vp8);
-        assert_eq!(
-            offer_codec(VideoCodecChoice::Auto),
-            Codec::H264,
-            "x264enc is installed"
-        );
+        let devices = hal::open(hal::Backend::Simulated);
+        for (choice, expected) in [
+            (
+                VideoCodecChoice::Auto,
+                [Codec::H264, Codec::Vp8, Codec::Vp9],
+            ),
+            (VideoCodecChoice::Vp8, [Codec::Vp8, Codec::H264, Codec::Vp9]),
+        ] {
+            let cfg = CallConfig {
+                devices: hal::Backend::Simulated,
+                width: 320,
+                height: 240,
+                video_codec: choice,
+                local_addresses: vec!["127.0.0.1".into()],
+                ..Default::default()
+            };
+            let local = LocalMedia::start(&cfg, &devices, None, |_| {}).unwrap();
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let events = PeerEvents {
+                peer: uuid::Uuid::nil(),
+                tx,
+            };
+            let plan = VideoPlan::Offer(codec::preference(choice));
+            let session = MediaSession::start(&local, &cfg, plan, &[], None, 0, events).unwrap();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let offer = loop {
+                match rx.try_recv() {
+                    Ok((_, MediaEvent::LocalSdp { kind, sdp })) => {
+                        assert_eq!(kind, SdpKind::Offer);
+                        break sdp;
+                    }
+                    Ok(_) => {}
+                    Err(_) if std::time::Instant::now() < until => {
+                        std::thread::sleep(std::time::Duration::from_millis(20))
+                    }
+                    Err(e) => panic!("no offer: {e:?}"),
+                }
+            };
+            let codecs: Vec<Codec> = super::super::sdp::video_formats(&offer)
+                .iter()
+                .map(|f| f.codec)
+                .collect();
+            assert_eq!(codecs, expected, "{offer}");
+            let (audio, video) = (
+                offer.find("m=audio").unwrap(),
+                offer.find("m=video").unwrap(),
+            );
+            assert!(audio < video, "the audio line leads the bundle: {offer}");
+            drop(session);
+        }
     }
 
     #[test]

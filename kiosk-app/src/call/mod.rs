@@ -16,10 +16,12 @@
 
 mod backoff;
 pub mod bitrate;
+pub mod codec;
 pub mod flow;
 pub mod local;
 pub mod media;
 mod nice;
+pub mod sdp;
 pub mod stamp;
 pub mod stats;
 mod stats_gst;
@@ -67,6 +69,8 @@ pub enum CallEvent {
         device: protocol::signal::MediaDevice,
         available: bool,
     },
+    /// Why media does not flow (or carries no picture); `None`: nothing to explain.
+    Problem(Option<protocol::signal::MediaProblem>),
     Warning(u32),
     Ended(EndReason),
     /// The server refused this terminal for the visit, for good.

@@ -84,8 +84,10 @@ impl Recorder {
         wall: DateTime<Utc>,
         frames: u64,
         audio: u64,
+        sound_only: bool,
     ) -> Option<Change> {
-        let new_frames = frames > self.frames_in_session();
+        // Sound only (video refused): sound is what flows.
+        let new_frames = frames > self.frames_in_session() || (sound_only && audio > self.audio);
         self.frames_total_add(frames);
         self.audio = self.audio.max(audio);
         if new_frames {
@@ -258,25 +260,28 @@ mod tests {
         let mut r = Recorder::default();
         r.new_session("H264");
         r.joined(0);
-        assert_eq!(r.observe(250, wall(250), 0, 0), None);
-        assert_eq!(r.observe(500, wall(500), 5, 10), Some(Change::Flowing));
+        assert_eq!(r.observe(250, wall(250), 0, 0, false), None);
+        assert_eq!(
+            r.observe(500, wall(500), 5, 10, false),
+            Some(Change::Flowing)
+        );
         assert_eq!(r.setup_ms(), Some(500));
         // Frames until 10 s, then nothing for 5 s: one interruption, seen after 1 s.
         let mut frames = 5;
         for t in (750..=10_000).step_by(250) {
             frames += 7;
-            assert_eq!(r.observe(t, wall(t), frames, 10), None);
+            assert_eq!(r.observe(t, wall(t), frames, 10, false), None);
         }
-        assert_eq!(r.observe(10_750, wall(10_750), frames, 10), None);
+        assert_eq!(r.observe(10_750, wall(10_750), frames, 10, false), None);
         assert_eq!(
-            r.observe(11_000, wall(11_000), frames, 10),
+            r.observe(11_000, wall(11_000), frames, 10, false),
             Some(Change::Interrupted)
         );
         assert_eq!(r.quality(), Quality::Reconnecting);
         // A new session restarts the frame counter.
         r.new_session("H264");
         assert_eq!(
-            r.observe(15_000, wall(15_000), 3, 10),
+            r.observe(15_000, wall(15_000), 3, 10, false),
             Some(Change::Flowing)
         );
         let rep = r.report(20_000);

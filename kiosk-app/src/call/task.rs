@@ -12,14 +12,18 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
-use protocol::signal::{ClientMessage, MediaDevice, PeerInfo, SdpKind, ServerMessage, Side};
+use protocol::signal::{
+    ClientMessage, MediaDevice, MediaProblem, PeerInfo, SdpKind, ServerMessage, Side,
+};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::bitrate::Controller;
-use super::media::{self, Input, LocalMedia, MediaEvent, MediaSession, PeerEvents};
+use super::codec::{self, Codec};
+use super::media::{Input, LocalMedia, MediaEvent, MediaSession, PeerEvents, VideoPlan};
+use super::sdp::{self, VideoAnswer};
 use super::stats::{Change, Recorder, Sample, percentile};
 use super::{CallCommand, CallEvent, CallParams, PeerSnapshot, Snapshot};
 
@@ -27,6 +31,9 @@ use super::{CallCommand, CallEvent, CallParams, PeerSnapshot, Snapshot};
 const RESTART_AFTER: Duration = Duration::from_secs(3);
 /// ...but not more often than this.
 const RESTART_EVERY: Duration = Duration::from_secs(6);
+/// Media that has not flowed this long after a peer came into the call
+/// gets a reason on the screen and in the visit's history.
+const EXPLAIN_AFTER: Duration = Duration::from_secs(10);
 
 /// One peer of the call and our session with it.
 struct PeerCall {
@@ -44,6 +51,18 @@ struct PeerCall {
     /// Frames that differed from the one before, and the session's count so far.
     moving: u64,
     seen_moving: u64,
+    /// The codecs our next offer to it lists (the person's side), and
+    /// whether the one retry with another codec after a refusal is spent.
+    offer: Vec<Codec>,
+    retried: bool,
+    /// Video was refused (by it, or by us: no format in common): the
+    /// session carries sound only, and sound is what counts as flowing.
+    sound_only: bool,
+    /// When it came into the call, whether ICE ever reached it, and the
+    /// problem last told about it.
+    since: Instant,
+    ice_ok: bool,
+    problem: Option<MediaProblem>,
 }
 
 impl PeerCall {
@@ -55,6 +74,9 @@ impl PeerCall {
         if f > self.seen.0 {
             self.last_progress = Instant::now();
         }
+        if self.sound_only && a > self.seen.1 {
+            self.last_progress = Instant::now();
+        }
         self.frames += f.saturating_sub(self.seen.0);
         self.audio += a.saturating_sub(self.seen.1);
         self.seen = (f, a);
@@ -64,10 +86,32 @@ impl PeerCall {
             .load(std::sync::atomic::Ordering::Relaxed);
         self.moving += m.saturating_sub(self.seen_moving);
         self.seen_moving = m;
+        self.ice_ok |= s.ice_connected();
     }
 
     fn flowing(&self) -> bool {
-        self.frames > 0 && self.last_progress.elapsed() < Duration::from_secs(1)
+        let any = if self.sound_only {
+            self.audio > 0
+        } else {
+            self.frames > 0
+        };
+        any && self.last_progress.elapsed() < Duration::from_secs(1)
+    }
+
+    /// Why nothing (or no picture) has come from it since it came into the
+    /// call `EXPLAIN_AFTER` ago; `None` while there is nothing to explain.
+    fn problem(&self) -> Option<MediaProblem> {
+        if self.sound_only {
+            return Some(MediaProblem::NoCommonVideo);
+        }
+        if self.since.elapsed() < EXPLAIN_AFTER || self.frames > 0 {
+            return None;
+        }
+        if self.audio > 0 {
+            Some(MediaProblem::NoPicture)
+        } else {
+            Some(MediaProblem::NetworkBlocked)
+        }
     }
 }
 
@@ -162,6 +206,12 @@ impl State {
                 last_progress: Instant::now(),
                 moving: 0,
                 seen_moving: 0,
+                offer: codec::preference(self.p.cfg.video_codec),
+                retried: false,
+                sound_only: false,
+                since: Instant::now(),
+                ice_ok: false,
+                problem: None,
             },
         );
         self.emit(CallEvent::Tiles(self.tiles()));
@@ -225,9 +275,19 @@ impl State {
         pc.session = None;
         pc.seen = (0, 0);
         pc.seen_moving = 0;
-        let codec = match offer_sdp {
-            None => media::offer_codec(self.p.cfg.video_codec),
-            Some(sdp) => media::answer_codec(self.p.cfg.video_codec, sdp),
+        let plan = match offer_sdp {
+            None => VideoPlan::Offer(pc.offer.clone()),
+            Some(sdp) => VideoPlan::Answer(sdp::answer_format(
+                &codec::preference(self.p.cfg.video_codec),
+                sdp,
+            )),
+        };
+        // An answer without video: nothing in common with the offer.
+        pc.sound_only = plan == VideoPlan::Answer(None);
+        let codec_name = match &plan {
+            VideoPlan::Answer(Some(f)) => f.codec.name(),
+            VideoPlan::Answer(None) => "none",
+            VideoPlan::Offer(_) => "offered",
         };
         let events = PeerEvents {
             peer,
@@ -236,8 +296,7 @@ impl State {
         match MediaSession::start(
             local,
             &self.p.cfg,
-            codec,
-            offer_sdp.is_none(),
+            plan,
             &self.ice_servers,
             self.p.screens.remote.clone(),
             pc.tile,
@@ -251,8 +310,8 @@ impl State {
                 {
                     tracing::warn!(visit_id = %self.p.visit_id, error = %e, "cannot use the offer");
                 }
-                self.rec.count_session(codec.name());
-                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, tile = pc.tile, codec = codec.name(), offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
+                self.rec.count_session(codec_name);
+                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, tile = pc.tile, codec = codec_name, offerer = offer_sdp.is_none(), session = self.rec.sessions, "media session started");
                 pc.session = Some(s);
                 pc.started = Instant::now();
             }
@@ -400,11 +459,59 @@ impl State {
                 to,
             }),
             MediaEvent::Latency(us) => self.rec.latency(us),
+            MediaEvent::Answered(video) => self.on_answered(peer, video),
             MediaEvent::Error(e) => {
                 tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = e, "media error; the session will be replaced");
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.count();
                     p.session = None;
+                }
+            }
+        }
+    }
+
+    /// The other side's answer is applied: send our video as it chose, or,
+    /// when it refused video, try once more offering another codec alone,
+    /// then go on with sound only.
+    fn on_answered(&mut self, peer: Uuid, video: VideoAnswer) {
+        let Some(pc) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let Some(session) = pc.session.as_mut() else {
+            return;
+        };
+        match video {
+            VideoAnswer::Chosen { format, send } => {
+                self.rec.video_codec = format.codec.name().to_string();
+                tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, codec = format.codec.name(), send, "the answer chose a video codec");
+                if send && let Err(e) = session.send_video(format) {
+                    tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = %format!("{e:#}"), "cannot send video; the session will be replaced");
+                    pc.count();
+                    pc.session = None;
+                }
+            }
+            VideoAnswer::Rejected => {
+                let offered: Vec<&str> = pc.offer.iter().map(|c| c.name()).collect();
+                tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, offered = ?offered, "the answer refused our video");
+                // Another codec alone: VP8 (what every browser decodes),
+                // or the next one when VP8 was all we offered.
+                let all = codec::preference(self.p.cfg.video_codec);
+                let other = all
+                    .iter()
+                    .copied()
+                    .find(|c| *c == Codec::Vp8 && pc.offer != [Codec::Vp8])
+                    .or_else(|| all.iter().copied().find(|c| !pc.offer.contains(c)));
+                match other {
+                    Some(c) if !pc.retried => {
+                        pc.retried = true;
+                        pc.offer = vec![c];
+                        tracing::info!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, codec = c.name(), "offering video once more, with another codec");
+                        self.new_session(peer, None);
+                    }
+                    _ => {
+                        pc.sound_only = true;
+                        self.rec.video_codec = "none".into();
+                    }
                 }
             }
         }
@@ -534,10 +641,12 @@ impl State {
         for p in self.peers.values_mut() {
             p.count();
         }
+        self.explain();
         let frames = self.peers.values().map(|p| p.frames).sum::<u64>() + self.rec_gone.0;
         let audio = self.peers.values().map(|p| p.audio).sum::<u64>() + self.rec_gone.1;
+        let sound_only = !self.peers.is_empty() && self.peers.values().all(|p| p.sound_only);
         let wall = chrono::Utc::now();
-        match self.rec.observe(self.ms(), wall, frames, audio) {
+        match self.rec.observe(self.ms(), wall, frames, audio, sound_only) {
             Some(Change::Flowing) => {
                 let first = self
                     .peers
@@ -616,6 +725,38 @@ impl State {
         }
     }
 
+    /// Say why media does not flow from a peer (no video format in common,
+    /// a network that blocks the call, no picture), on the screen and in
+    /// the visit's history; once per change.
+    fn explain(&mut self) {
+        let mut changed = false;
+        let mut told = Vec::new();
+        for p in self.peers.values_mut() {
+            let now = if p.session.is_some() {
+                p.problem()
+            } else {
+                p.problem
+            };
+            if now != p.problem {
+                p.problem = now;
+                changed = true;
+                if let Some(problem) = now {
+                    told.push((p.info.id, problem, p.ice_ok));
+                }
+            }
+        }
+        for (peer, problem, ice_ok) in told {
+            tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, ?problem, ice_connected = ice_ok, "media problem");
+            if self.joined {
+                self.send(ClientMessage::MediaProblem { problem });
+            }
+        }
+        if changed {
+            let shown = self.peers.values().find_map(|p| p.problem);
+            self.emit(CallEvent::Problem(shown));
+        }
+    }
+
     /// Every session first, then the capture.
     fn close_media(&mut self) {
         for p in self.peers.values_mut() {
@@ -639,7 +780,11 @@ impl State {
                 frames: p.frames,
                 audio_buffers: p.audio,
                 flowing: p.flowing(),
-                codec: p.session.as_ref().map(|s| s.codec().name().to_string()),
+                codec: p
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.codec())
+                    .map(|c| c.name().to_string()),
             })
             .collect();
         Snapshot {

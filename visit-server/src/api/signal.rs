@@ -246,7 +246,7 @@ impl Session {
                 return self.error("this connection's call report is already recorded");
             }
             CallEvent::Report(_) => self.reported = true,
-            CallEvent::Device(..) => {
+            CallEvent::Device(..) | CallEvent::Problem(_) => {
                 if self.media_events >= MAX_MEDIA_EVENTS {
                     return;
                 }
@@ -390,6 +390,10 @@ async fn session(st: AppState, a: Admission, socket: WebSocket) {
             }
             Ok(ClientMessage::MediaInterrupted) => {
                 s.record(CallEvent::MediaInterrupted).await;
+                None
+            }
+            Ok(ClientMessage::MediaProblem { problem }) => {
+                s.record(CallEvent::Problem(problem)).await;
                 None
             }
             Ok(ClientMessage::Device { device, available }) => {

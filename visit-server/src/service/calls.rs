@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use protocol::TerminalRole;
-use protocol::signal::{CallReport, IceServer, MediaDevice, PeerInfo, Side};
+use protocol::signal::{CallReport, IceServer, MediaDevice, MediaProblem, PeerInfo, Side};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -283,6 +283,8 @@ pub enum CallEvent {
     MediaInterrupted,
     /// A side's camera or microphone stopped working (`false`) or came back.
     Device(MediaDevice, bool),
+    /// Why a side has no picture or no media.
+    Problem(MediaProblem),
     Report(Box<CallReport>),
 }
 
@@ -294,6 +296,7 @@ impl CallEvent {
             CallEvent::MediaInterrupted => "media_interrupted",
             CallEvent::Device(_, false) => "device_lost",
             CallEvent::Device(_, true) => "device_back",
+            CallEvent::Problem(_) => "media_problem",
             CallEvent::Report(_) => "call_report",
         }
     }
@@ -311,6 +314,7 @@ pub fn record_event(
     match event {
         CallEvent::Report(r) => detail["report"] = serde_json::to_value(r).unwrap_or_default(),
         CallEvent::Device(d, _) => detail["device"] = serde_json::to_value(d).unwrap_or_default(),
+        CallEvent::Problem(p) => detail["problem"] = serde_json::to_value(p).unwrap_or_default(),
         CallEvent::MediaFlowing | CallEvent::MediaInterrupted => {}
     }
     visits::record(conn, ctx, a.visit_id, event.name(), (None, None), detail)?;
