@@ -22,15 +22,15 @@
 #[path = "../tests/it/util.rs"]
 mod util;
 
-#[path = "../tests/it/chromium.rs"]
-mod chromium;
+#[path = "../tests/it/webdriver.rs"]
+mod webdriver;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chromium::Browser;
 use serde_json::{Value, json};
 use util::*;
+use webdriver::Browser;
 
 const SAMPLE: Duration = Duration::from_secs(25);
 const QUICK_SAMPLE: Duration = Duration::from_secs(3);

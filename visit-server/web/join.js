@@ -27,6 +27,9 @@
     peerLost: { camera: false, microphone: false },
     // ...and each change of them, in order ("microphone lost", "microphone back").
     peerDeviceLog: [],
+    // The video codec received ("VP8"), and why nothing (or no picture)
+    // arrives: "no_common_video", "network_blocked", "no_picture".
+    videoCodec: null, problem: null,
   });
   let local = null, ws = null, pc = null, endsAt = null, iceServers = [];
   let you = null, personId = null;
@@ -34,7 +37,17 @@
   const mesh = new Map();
   // Person's side: a connection with each visitor, by their id.
   const sessions = new Map();
-  let lastFrames = 0, flowingSent = false, firstJoinAt = null, setupMs = null;
+  let lastFrames = 0, flowingSent = false, firstJoinAt = null, setupMs = null, joinedAt = null;
+  // Media that has not come this long after joining gets a reason.
+  const EXPLAIN_AFTER_MS = 10000;
+  const PROBLEMS = {
+    no_common_video: "Sound only: the two sides have no video format in common.",
+    network_blocked: "The network is blocking this call.",
+    no_picture: "You can hear them, but their camera sends no picture.",
+  };
+  // Sound first: its line leads the bundle, so a refused video line never
+  // takes the sound with it.
+  const tracksSoundFirst = () => [...local.getAudioTracks(), ...local.getVideoTracks()];
 
   const show = (screen) => {
     for (const s of ["check", "waiting", "visit", "ended"]) $(s).hidden = s !== screen;
@@ -118,6 +131,9 @@
         break;
       case "joined":
         state.joined = true;
+        // A visitor joins once the person is in; the person's page counts
+        // from its first offer.
+        if (!person && !joinedAt) joinedAt = Date.now();
         show("visit");
         if (person) {
           for (const p of m.peers || []) if (p.side === "visitor") offerTo(p.id, p.name);
@@ -184,7 +200,7 @@
   async function answer(sdp) {
     if (pc) pc.close();
     pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    local.getTracks().forEach((t) => pc.addTrack(t, local));
+    tracksSoundFirst().forEach((t) => pc.addTrack(t, local));
     pc.ontrack = (ev) => { $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
     const to = personId;
     pc.onicecandidate = (ev) => {
@@ -203,7 +219,7 @@
   async function offerTo(id, name) {
     hangUpSession(id);
     const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    local.getTracks().forEach((t) => c.addTrack(t, local));
+    tracksSoundFirst().forEach((t) => c.addTrack(t, local));
     let video = $("remote");
     if (sessions.size > 0) video = meetTile(id, name);
     c.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
@@ -213,6 +229,7 @@
       }
     };
     sessions.set(id, c);
+    if (!joinedAt) joinedAt = Date.now();
     state.visitors[id] = { name: name || "", audioPackets: 0 };
     const o = await c.createOffer();
     await c.setLocalDescription(o);
@@ -311,25 +328,52 @@
     }
     const conns = person ? [...sessions.values()] : pc ? [pc] : [];
     if (conns.length === 0) return;
-    let frames = 0, audio = 0;
+    let frames = 0, audio = 0, videoRefused = false;
     for (const c of conns) {
       const stats = await c.getStats();
       stats.forEach((r) => {
-        if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0;
+        if (r.type === "inbound-rtp" && r.kind === "video") {
+          frames += r.framesDecoded || 0;
+          const codec = r.codecId && stats.get(r.codecId);
+          if (codec && codec.mimeType) state.videoCodec = codec.mimeType.replace(/^video\//, "");
+        }
         if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived || 0;
       });
+      // A video line answered inactive (or refused): no format in common.
+      for (const t of c.getTransceivers()) {
+        if (t.receiver.track && t.receiver.track.kind === "video" && t.currentDirection === "inactive") videoRefused = true;
+      }
     }
     state.fps = Math.max(0, frames - lastFrames);
     lastFrames = frames;
     state.framesDecoded = frames;
     state.audioPackets = audio;
-    $("connecting").hidden = frames > 0;
+    explain(frames, audio, videoRefused);
     if (frames > 0 && !flowingSent) {
       flowingSent = true;
       if (firstJoinAt) setupMs = Date.now() - firstJoinAt;
       send({ type: "media_flowing" });
     }
   }, 1000);
+
+  // Say why nothing (or no picture) has come since joining, instead of a
+  // silent "Connecting…", and tell the server (the visit's history).
+  function explain(frames, audio, videoRefused) {
+    let problem = null;
+    if (videoRefused) problem = "no_common_video";
+    else if (frames === 0 && joinedAt && Date.now() - joinedAt >= EXPLAIN_AFTER_MS) {
+      problem = audio > 0 ? "no_picture" : "network_blocked";
+    }
+    if (problem !== state.problem) {
+      state.problem = problem;
+      if (problem) send({ type: "media_problem", problem });
+    }
+    const soundGoesOn = audio > 0 && problem;
+    $("connecting").textContent = problem ? PROBLEMS[problem] : "Connecting…";
+    $("connecting").hidden = frames > 0 || soundGoesOn;
+    $("media-notice").textContent = soundGoesOn ? PROBLEMS[problem] : "";
+    $("media-notice").hidden = !soundGoesOn;
+  }
 
   function end(reason) {
     const text = {

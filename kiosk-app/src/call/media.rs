@@ -141,6 +141,8 @@ pub struct MediaSession {
     /// An offerer makes one offer: webrtcbin asks again when the encoder
     /// is linked after the answer.
     offered: Arc<std::sync::atomic::AtomicBool>,
+    /// An answerer with no video format in common with the offer.
+    refuse_video: bool,
     pub counters: Arc<Counters>,
     offerer: bool,
     events: PeerEvents,
@@ -535,16 +537,11 @@ impl MediaSession {
                 None
             }
             VideoPlan::Answer(Some(f)) => Some(f),
-            VideoPlan::Answer(None) => {
-                // Nothing in common: the answer says so (inactive), and
-                // the sound goes on.
-                transceiver.set_property(
-                    "direction",
-                    gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
-                );
-                None
-            }
+            // Nothing in common: the answer says so (its video lines
+            // inactive, see `set_remote`), and the sound goes on.
+            VideoPlan::Answer(None) => None,
         };
+        let refuse_video = !offerer && answer.is_none();
 
         let ghost = |name: &str, q: &gst::Element| -> anyhow::Result<gst::Pad> {
             let pad =
@@ -573,6 +570,7 @@ impl MediaSession {
             kbps: std::sync::atomic::AtomicU32::new(cfg.max_kbps.min(2000)),
             fps: cfg.fps,
             offered: Default::default(),
+            refuse_video,
             counters,
             offerer,
             events,
@@ -773,12 +771,25 @@ impl MediaSession {
         }
         let webrtc = self.webrtc.clone();
         let events = self.events.clone();
+        let refuse_video = self.refuse_video;
         let promise = gst::Promise::with_change_func(move |_| {
             let w = webrtc.clone();
             let events = events.clone();
             let answer =
                 gst::Promise::with_change_func(move |reply| match description(reply, "answer") {
                     Ok(answer) => {
+                        let answer = if refuse_video {
+                            match inactive_video(&answer) {
+                                Ok(a) => a,
+                                Err(e) => {
+                                    let _ =
+                                        events.send(MediaEvent::Error(format!("no answer: {e}")));
+                                    return;
+                                }
+                            }
+                        } else {
+                            answer
+                        };
                         w.emit_by_name::<()>(
                             "set-local-description",
                             &[&answer, &None::<gst::Promise>],
@@ -869,6 +880,19 @@ fn description(
         .ok_or_else(|| anyhow!("empty reply"))?;
     s.get::<gst_webrtc::WebRTCSessionDescription>(field)
         .map_err(|e| anyhow!("{e}"))
+}
+
+/// `answer` with its video lines inactive: no format in common.
+fn inactive_video(
+    answer: &gst_webrtc::WebRTCSessionDescription,
+) -> anyhow::Result<gst_webrtc::WebRTCSessionDescription> {
+    let text = answer.sdp().as_text()?;
+    let msg = gst_sdp::SDPMessage::parse_buffer(super::sdp::refuse_video(&text).as_bytes())
+        .map_err(|_| anyhow!("an unreadable answer"))?;
+    Ok(gst_webrtc::WebRTCSessionDescription::new(
+        gst_webrtc::WebRTCSDPType::Answer,
+        msg,
+    ))
 }
 
 fn link_to_webrtc(from: &gst::Element, webrtc: &gst::Element) -> anyhow::Result<()> {

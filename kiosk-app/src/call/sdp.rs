@@ -100,6 +100,25 @@ pub fn answer_format(ours: &[Codec], offer: &str) -> Option<Format> {
         .find(|f| ours.contains(&f.codec))
 }
 
+/// `sdp` with every video section's direction made `a=inactive`: an answer
+/// that refuses video (no format in common) and keeps the sound.
+pub fn refuse_video(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    let mut video = false;
+    for line in sdp.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if bare.starts_with("m=") {
+            video = bare.starts_with("m=video ");
+        }
+        if video && matches!(bare, "a=sendrecv" | "a=recvonly" | "a=sendonly") {
+            out.push_str("a=inactive\r\n");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +227,15 @@ mod tests {
             video_answer("v=0\r\nm=audio 9 X 111\r\n"),
             VideoAnswer::Rejected
         );
+    }
+
+    #[test]
+    fn a_refusing_answer_has_its_video_inactive_and_its_sound_untouched() {
+        let refused = refuse_video(FIREFOX_ANSWER);
+        assert_eq!(video_answer(&refused), VideoAnswer::Rejected);
+        assert!(refused.contains(
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n"
+        ));
+        assert_eq!(refused.matches("a=inactive").count(), 1);
     }
 }

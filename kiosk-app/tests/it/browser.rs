@@ -1,13 +1,13 @@
-//! A remote visitor in a real headless Chromium (driven over WebDriver by
-//! Debian's chromedriver) visits with a person at a headless housing-unit
-//! terminal, through visit-server, on loopback only.
+//! A remote visitor in a real headless browser (Chromium through Debian's
+//! chromedriver, Firefox ESR through geckodriver) visits with a person at a
+//! headless housing-unit terminal, through visit-server, on loopback only.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::chromium::Browser;
 use crate::util::*;
+use crate::webdriver::Browser;
 
 fn status_of(url: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -97,6 +97,64 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     // An expired link no longer opens the page.
     assert_eq!(status_of(&link), 401);
     unit.quit();
+}
+
+/// A remote visitor in `b` visits a unit terminal whose codec settings are
+/// the defaults (H.264 preferred): video at 25 frames/s or more and sound,
+/// both ways. Returns the video codec the page receives.
+fn visit_with_default_codecs(b: Browser) -> String {
+    let (server, seeded) = Server::seeded();
+    let (visit, token) = seeded.remote.clone();
+    let du = tempfile::tempdir().unwrap();
+    let mut unit = Kiosk::start(&call_config(
+        du.path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    unit.expect(&["[sign-in] Test County Jail"]);
+    b.to_waiting_room(&format!("{}/join/{visit}?token={token}", server.url()));
+    unit.send(&format!("visit {visit}"));
+    unit.expect(&["[waiting] Visit with Carlos L.", "[Join]"]);
+    unit.send("join");
+    unit.expect(&["[call] with Carlos L."]);
+    b.until("Ready", Duration::from_secs(10), |s| s["status"] == "ready");
+    b.click("join");
+    let s = b.until(
+        "25 frames/s and sound from the terminal",
+        Duration::from_secs(40),
+        |s| s["fps"].as_u64().unwrap_or(0) >= 25 && s["audioPackets"].as_u64().unwrap_or(0) > 20,
+    );
+    let u = unit.stats_until(Duration::from_secs(40), |v| {
+        v["fps"].as_u64().unwrap_or(0) >= 25 && v["audio_buffers"].as_u64().unwrap_or(0) > 20
+    });
+    println!("page: {s}\nunit terminal: {u}");
+    assert!(
+        u["fps"].as_u64().unwrap_or(0) >= 25 && u["audio_buffers"].as_u64().unwrap_or(0) > 20,
+        "the terminal gets the visitor's picture and sound: {u}"
+    );
+    assert_eq!(s["problem"], Value::Null, "{s}");
+    assert_eq!(
+        u["codec"], s["videoCodec"],
+        "both send the codec the answer chose"
+    );
+    unit.quit();
+    s["videoCodec"].as_str().unwrap_or_default().to_string()
+}
+
+/// Firefox without OpenH264 (a fresh, managed or offline install) answers
+/// VP8: the terminal's offer lists it, and the visit has picture and sound.
+#[test]
+fn a_visitor_in_firefox_esr_sees_and_hears_a_unit_terminal_in_its_default_configuration() {
+    assert_eq!(visit_with_default_codecs(Browser::firefox()), "VP8");
+}
+
+/// Chromium may choose H.264 (the terminal's first choice) or VP8.
+#[test]
+fn a_visitor_in_chromium_sees_and_hears_a_unit_terminal_in_its_default_configuration() {
+    let codec = visit_with_default_codecs(Browser::chromium());
+    assert!(codec == "H264" || codec == "VP8", "{codec}");
 }
 
 /// The page's figures for the other visitor (by name) in its audio mesh.

@@ -374,6 +374,77 @@ fn a_terminal_without_an_optional_element_has_video_and_sound() {
     );
 }
 
+/// A lobby terminal that can encode no video (its video encoders are not
+/// installed) answers the unit's offer with the video line inactive, and
+/// again when the unit offers once more with VP8 alone: the visit goes on
+/// with sound both ways, both screens say "sound only", and the visit's
+/// history records why, from both sides.
+#[test]
+fn a_visit_whose_answer_refuses_video_goes_on_with_sound_and_says_so() {
+    let (server, seeded) = Server::seeded();
+    let (visit, pin) = seeded.visits[0].clone();
+    let (_plugins, env) = plugins_without(&[
+        "libgstvpx.so",
+        "libgstx264.so",
+        "libgstopenh264.so",
+        "libgstlibav.so",
+    ]);
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut lobby = Kiosk::start_env(
+        &call_config_with(
+            dirs[0].path(),
+            &server.url(),
+            &seeded.lobby_code,
+            "lobby",
+            "127.0.0.1",
+            SMALL,
+        ),
+        &env,
+    );
+    let mut unit = Kiosk::start(&call_config_with(
+        dirs[1].path(),
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+        SMALL,
+    ));
+    join_both(&mut lobby, &mut unit, visit, &pin);
+    unit.expect(&[
+        "[call] with Maria S.",
+        "sound only: no video format in common",
+    ]);
+    lobby.expect(&["[call] with J. S.", "sound only: no video format in common"]);
+    let sound = |v: &serde_json::Value| v["audio_buffers"].as_u64().unwrap_or(0) > 100;
+    let u = unit.stats_until(Duration::from_secs(20), sound);
+    let l = lobby.stats_until(Duration::from_secs(20), sound);
+    for (who, v) in [("unit", &u), ("lobby", &l)] {
+        assert!(sound(v), "{who} hears the other side: {v}");
+        assert_eq!(v["frames"], 0, "{who}: no picture: {v}");
+        assert_eq!(
+            v["flowing"], true,
+            "{who}: the sound counts as the call: {v}"
+        );
+    }
+    assert_eq!(u["sessions"], 2, "one more offer, with another codec: {u}");
+    server.wait_until(
+        "both sides' reasons on record",
+        Duration::from_secs(10),
+        || {
+            let problems: Vec<String> = server
+                .history(visit)
+                .into_iter()
+                .filter(|(e, d)| e == "media_problem" && d.contains("no_common_video"))
+                .map(|(_, d)| d)
+                .collect();
+            problems.len() >= 2
+        },
+    );
+    lobby.quit();
+    unit.quit();
+}
+
 #[test]
 fn a_lost_camera_shows_camera_unavailable_and_comes_back_and_a_lost_microphone_is_noticed() {
     let (server, seeded) = Server::seeded();

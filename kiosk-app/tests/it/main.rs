@@ -4,7 +4,6 @@
 mod bad_server;
 mod browser;
 mod call;
-mod chromium;
 mod demo;
 mod diagnose;
 mod offline;
@@ -12,3 +11,4 @@ mod screenshots;
 mod technician;
 mod unit;
 mod util;
+mod webdriver;

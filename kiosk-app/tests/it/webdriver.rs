@@ -1,6 +1,9 @@
-//! A headless Chromium driven over WebDriver by Debian's chromedriver, with
-//! its own profile: the browser tests and the unit-vs-browser benchmark use
-//! it (the benchmark includes this file by path).
+//! A headless browser driven over WebDriver, with its own profile: Debian's
+//! Chromium through its chromedriver, or Debian's Firefox ESR through
+//! geckodriver (`scripts/deps` builds it into `target/tools`). The browser
+//! tests and the unit-vs-browser benchmark use it (the benchmark includes
+//! this file by path). Both keep to loopback: no background connections,
+//! fake camera and microphone, loopback ICE candidates.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -8,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// A Chromium session through chromedriver.
+/// A browser session through its WebDriver.
 pub struct Browser {
     driver: Child,
     base: String,
@@ -32,7 +35,13 @@ impl Browser {
         self.driver.id()
     }
 
+    /// Chromium (Debian's `chromium`, through `chromedriver`).
     pub fn start() -> Browser {
+        Self::chromium()
+    }
+
+    /// Chromium (Debian's `chromium`, through `chromedriver`).
+    pub fn chromium() -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -40,11 +49,6 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (Debian's chromium-driver; scripts/deps installs it)");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();
         // The flags of ../shared/STACK.md: no network beyond loopback, fake
         // devices (the fake camera at 30 fps, like kiosk-app's).
@@ -60,7 +64,74 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display())]
             }
         }}});
-        let end = Instant::now() + Duration::from_secs(20);
+        Self::session(driver, port, caps, profile)
+    }
+
+    /// Firefox ESR (Debian's `firefox-esr`, through geckodriver) as a
+    /// family's fresh install has it: no OpenH264 plugin (its download is
+    /// off, as on a managed or offline machine), so VP8 is its only video.
+    #[allow(dead_code)] // The unit-vs-browser benchmark uses Chromium only.
+    pub fn firefox() -> Browser {
+        let port = free_port();
+        let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/tools/bin/geckodriver");
+        let geckodriver = if built.exists() {
+            built
+        } else {
+            "geckodriver".into()
+        };
+        let profile = tempfile::tempdir().unwrap();
+        let driver = Command::new(geckodriver)
+            .args(["--port", &port.to_string()])
+            .args(["--websocket-port", &free_port().to_string()])
+            .arg("--profile-root")
+            .arg(profile.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("geckodriver (scripts/deps builds it into target/tools)");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "firefox",
+            "moz:firefoxOptions": {
+                "binary": "/usr/bin/firefox-esr",
+                "args": ["-headless"],
+                "prefs": {
+                    // Fake camera and microphone, no permission prompt.
+                    "media.navigator.streams.fake": true,
+                    "media.navigator.permission.disabled": true,
+                    "media.autoplay.default": 0,
+                    // ICE on loopback, with real addresses (no mDNS names).
+                    "media.peerconnection.ice.loopback": true,
+                    "media.peerconnection.ice.obfuscate_host_addresses": false,
+                    // No OpenH264 download, nothing else in the background.
+                    "media.gmp-manager.url": "",
+                    "media.gmp-gmpopenh264.enabled": false,
+                    "media.gmp-gmpopenh264.autoupdate": false,
+                    "app.update.disabledForTesting": true,
+                    "browser.safebrowsing.malware.enabled": false,
+                    "browser.safebrowsing.phishing.enabled": false,
+                    "browser.safebrowsing.downloads.enabled": false,
+                    "datareporting.policy.dataSubmissionEnabled": false,
+                    "datareporting.healthreport.uploadEnabled": false,
+                    "toolkit.telemetry.enabled": false,
+                    "network.captive-portal-service.enabled": false,
+                    "network.connectivity-service.enabled": false,
+                    "extensions.update.enabled": false,
+                    "services.settings.server": "http://127.0.0.1:9/",
+                    "browser.region.network.url": "",
+                }
+            }
+        }}});
+        Self::session(driver, port, caps, profile)
+    }
+
+    fn session(driver: Child, port: u16, caps: Value, profile: tempfile::TempDir) -> Browser {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let end = Instant::now() + Duration::from_secs(30);
         let session = loop {
             let r = rt.block_on(async {
                 reqwest::Client::new()
@@ -75,8 +146,8 @@ impl Browser {
                 Ok(v) if v["value"]["sessionId"].is_string() => {
                     break v["value"]["sessionId"].as_str().unwrap().to_string();
                 }
-                Ok(v) if Instant::now() > end => panic!("no Chromium session: {v}"),
-                Err(e) if Instant::now() > end => panic!("chromedriver did not answer: {e}"),
+                Ok(v) if Instant::now() > end => panic!("no browser session: {v}"),
+                Err(e) if Instant::now() > end => panic!("the WebDriver did not answer: {e}"),
                 _ => std::thread::sleep(Duration::from_millis(200)),
             }
         };
