@@ -52,6 +52,11 @@ pub enum Command {
         /// Run the scripted check-in even where there is a display.
         #[arg(long)]
         headless: bool,
+        /// Only the housing-unit terminal that waits in the remote visit
+        /// under way (what the window mode runs beside the lobby): prints
+        /// the visit's join link, until stopped.
+        #[arg(long, conflicts_with = "headless")]
+        remote_visit: bool,
     },
 }
 
@@ -112,12 +117,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
             summary,
             dir,
             headless,
+            remote_visit,
         } => {
-            crate::demo::run(
-                &summary,
-                &dir,
-                !headless && crate::demo::display_available(),
-            )?;
+            let mode = if remote_visit {
+                crate::demo::Mode::RemoteVisit
+            } else if !headless && crate::demo::display_available() {
+                crate::demo::Mode::Window
+            } else {
+                crate::demo::Mode::Scripted
+            };
+            crate::demo::run(&summary, &dir, mode)?;
         }
         Command::Run { headless } => {
             let cfg = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;

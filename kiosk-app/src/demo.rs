@@ -26,7 +26,18 @@ pub fn display_available() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
 
-pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> {
+/// What `kiosk-app demo` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The lobby's window, and the remote visit's unit terminal beside it.
+    Window,
+    /// No display: the scripted check-in and visit.
+    Scripted,
+    /// Only the remote visit's unit terminal (prints the join link).
+    RemoteVisit,
+}
+
+pub fn run(summary_path: &Path, dir: &Path, mode: Mode) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(summary_path).with_context(|| {
         format!(
             "reading {} (is `visit-server demo --summary` running?)",
@@ -52,7 +63,10 @@ pub fn run(summary_path: &Path, dir: &Path, window: bool) -> anyhow::Result<()> 
             ..Default::default()
         },
     );
-    if window {
+    if mode == Mode::RemoteVisit {
+        return remote_visit(&summary, dir, &AtomicBool::new(false));
+    }
+    if mode == Mode::Window {
         println!(
             "Opening {} of {}; close the window to stop.",
             lobby.location, summary.facility
@@ -238,50 +252,52 @@ fn remote_visit(summary: &DemoSummary, dir: &Path, stop: &AtomicBool) -> anyhow:
         .filter(|v| v.kind == VisitKind::Remote && v.join_url.is_some())
         .collect();
     remote.sort_by_key(|v| v.start);
-    let mut unit: Option<(Terminal, String)> = None;
+    // Michael's visits, all at his unit's terminal (it follows the demo's
+    // clock, which may be shifted, once it has heard from the server).
+    let first = remote.first().context("the demo has no remote visit")?;
+    let (mut unit, location) = unit_with(summary, dir, first.id, 640, 360)?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while unit.view().offline && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        unit.tick();
+    }
     let mut done = Vec::new();
+    let mut waiting_said = false;
     while !stop.load(Ordering::SeqCst) {
-        let now = unit
-            .as_ref()
-            .map_or_else(chrono::Utc::now, |(u, _)| u.now());
+        let now = unit.now();
         let under_way = remote.iter().find(|v| {
             v.start - chrono::Duration::minutes(2) <= now && now < v.end && !done.contains(&v.id)
         });
-        let Some(v) = under_way else {
-            // Nothing under way (yet): look again in a while.
-            std::thread::sleep(Duration::from_millis(500));
-            if let Some((u, _)) = &mut unit {
-                u.tick();
+        let Some(v) = under_way.filter(|v| unit.open_visit(v.id).is_ok()) else {
+            if !waiting_said {
+                println!(
+                    "(no remote visit is under way on the demo's clock; waiting for the next)"
+                );
+                waiting_said = true;
             }
+            std::thread::sleep(Duration::from_millis(500));
+            unit.tick();
             continue;
         };
         done.push(v.id);
-        let reused = match &mut unit {
-            Some((u, _)) => u.open_visit(v.id).is_ok(),
-            None => false,
-        };
-        if !reused {
-            unit = Some(unit_with(summary, dir, v.id, 640, 360)?);
-        }
-        let Some((u, location)) = &mut unit else {
-            continue;
-        };
+        waiting_said = false;
+        let tz: chrono_tz::Tz = summary.time_zone.parse().unwrap_or(chrono_tz::UTC);
         println!(
-            "\nA remote visit is under way until {} (UTC): {} waits in it at {}, with a simulated camera.\n\
+            "\nA remote visit is under way until {}: {} waits in it at {}, with a simulated camera.\n\
              Be the visitor: open this link in a browser on this machine:\n  {}\n",
-            v.end.format("%H:%M"),
+            v.end.with_timezone(&tz).format("%H:%M"),
             v.person,
             location,
             v.join_url.as_deref().unwrap_or_default()
         );
         let mut joined = false;
         while !stop.load(Ordering::SeqCst) {
-            let view = u.tick();
+            let view = unit.tick();
             if !joined && view.call.can_join {
-                u.touch(UiInput::Join);
+                unit.touch(UiInput::Join);
                 joined = true;
             }
-            if view.screen == ui::Screen::CallEnded || u.now() >= v.end {
+            if view.screen == ui::Screen::CallEnded || unit.now() >= v.end {
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
