@@ -63,8 +63,10 @@ pub enum MediaEvent {
     Latency(u64),
     /// The pipeline failed.
     Error(String),
-    /// The other side's answer is applied: what it did with our video.
-    Answered(VideoAnswer),
+    /// The other side's answer is applied to session `session` (its
+    /// name: a late event of a replaced session is told apart): what it
+    /// did with our video.
+    Answered { session: String, video: VideoAnswer },
 }
 
 /// A session's way to the call task: its events, tagged with its peer.
@@ -737,6 +739,11 @@ impl MediaSession {
         Ok(())
     }
 
+    /// The session's name, unique in the process.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The video codec sent, once chosen.
     pub fn codec(&self) -> Option<Codec> {
         self.codec
@@ -759,8 +766,9 @@ impl MediaSession {
             // did with our video (and links the encoder it chose).
             let video = super::sdp::video_answer(sdp);
             let events = self.events.clone();
+            let session = self.name.clone();
             let applied = gst::Promise::with_change_func(move |_| {
-                let _ = events.send(MediaEvent::Answered(video));
+                let _ = events.send(MediaEvent::Answered { session, video });
             });
             self.webrtc
                 .emit_by_name::<()>("set-remote-description", &[&desc, &applied]);

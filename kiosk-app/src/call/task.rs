@@ -459,7 +459,7 @@ impl State {
                 to,
             }),
             MediaEvent::Latency(us) => self.rec.latency(us),
-            MediaEvent::Answered(video) => self.on_answered(peer, video),
+            MediaEvent::Answered { session, video } => self.on_answered(peer, &session, video),
             MediaEvent::Error(e) => {
                 tracing::warn!(visit_id = %self.p.visit_id, terminal_id = %self.p.terminal_id, peer = %peer, error = e, "media error; the session will be replaced");
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -473,11 +473,12 @@ impl State {
     /// The other side's answer is applied: send our video as it chose, or,
     /// when it refused video, try once more offering another codec alone,
     /// then go on with sound only.
-    fn on_answered(&mut self, peer: Uuid, video: VideoAnswer) {
+    fn on_answered(&mut self, peer: Uuid, name: &str, video: VideoAnswer) {
         let Some(pc) = self.peers.get_mut(&peer) else {
             return;
         };
-        let Some(session) = pc.session.as_mut() else {
+        // A session replaced since: its answer no longer matters.
+        let Some(session) = pc.session.as_mut().filter(|s| s.name() == name) else {
             return;
         };
         match video {
@@ -1047,4 +1048,58 @@ where
         .expect("client messages serialise");
     let _ = sink.send(Message::Text(text.into())).await;
     let _ = sink.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(since: Duration, frames: u64, audio: u64, sound_only: bool) -> PeerCall {
+        PeerCall {
+            info: PeerInfo {
+                id: Uuid::nil(),
+                side: Side::Visitor,
+                name: None,
+            },
+            tile: 0,
+            session: None,
+            started: Instant::now(),
+            controller: Controller::new(1000, 150, 2000),
+            frames,
+            audio,
+            seen: (0, 0),
+            last_progress: Instant::now(),
+            moving: 0,
+            seen_moving: 0,
+            offer: vec![Codec::H264],
+            retried: false,
+            sound_only,
+            since: Instant::now() - since,
+            ice_ok: false,
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn what_a_family_is_told_when_media_does_not_flow() {
+        let s = Duration::from_secs;
+        // Nothing to explain during the first 10 s, nor once pictures come.
+        assert_eq!(peer(s(5), 0, 0, false).problem(), None);
+        assert_eq!(peer(s(30), 300, 500, false).problem(), None);
+        // Nothing at all after 10 s: the network; sound without pictures:
+        // their camera.
+        assert_eq!(
+            peer(s(11), 0, 0, false).problem(),
+            Some(MediaProblem::NetworkBlocked)
+        );
+        assert_eq!(
+            peer(s(11), 0, 400, false).problem(),
+            Some(MediaProblem::NoPicture)
+        );
+        // Video refused: said at once, and sound counts as flowing.
+        let p = peer(s(1), 0, 40, true);
+        assert_eq!(p.problem(), Some(MediaProblem::NoCommonVideo));
+        assert!(p.flowing());
+        assert!(!peer(s(1), 0, 40, false).flowing());
+    }
 }
