@@ -99,6 +99,20 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     unit.quit();
 }
 
+/// The fixture's housing-unit terminal (640x360, default codecs), on its
+/// sign-in screen.
+fn unit_terminal(server: &Server, seeded: &Seeded, dir: &std::path::Path) -> Kiosk {
+    let mut unit = Kiosk::start(&call_config(
+        dir,
+        &server.url(),
+        &seeded.unit_code,
+        "unit",
+        "127.0.0.1",
+    ));
+    unit.expect(&["[sign-in] Test County Jail"]);
+    unit
+}
+
 /// A remote visitor in `b` visits a unit terminal whose codec settings are
 /// the defaults (H.264 preferred): video at 25 frames/s or more and sound,
 /// both ways. Returns the video codec the page receives.
@@ -106,14 +120,7 @@ fn visit_with_default_codecs(b: Browser) -> String {
     let (server, seeded) = Server::seeded();
     let (visit, token) = seeded.remote.clone();
     let du = tempfile::tempdir().unwrap();
-    let mut unit = Kiosk::start(&call_config(
-        du.path(),
-        &server.url(),
-        &seeded.unit_code,
-        "unit",
-        "127.0.0.1",
-    ));
-    unit.expect(&["[sign-in] Test County Jail"]);
+    let mut unit = unit_terminal(&server, &seeded, du.path());
     b.to_waiting_room(&format!("{}/join/{visit}?token={token}", server.url()));
     unit.send(&format!("visit {visit}"));
     unit.expect(&["[waiting] Visit with Carlos L.", "[Join]"]);
@@ -174,15 +181,7 @@ fn two_family_members_in_two_browsers_visit_together_and_each_hears_all() {
     assert_eq!(status_of(&link(&seeded.remote.1)), 401);
 
     let du = tempfile::tempdir().unwrap();
-    let mut unit = Kiosk::start(&call_config(
-        du.path(),
-        &server.url(),
-        &seeded.unit_code,
-        "unit",
-        "127.0.0.1",
-    ));
-    // A unit terminal opens on its sign-in screen.
-    unit.expect(&["[sign-in] Test County Jail"]);
+    let mut unit = unit_terminal(&server, &seeded, du.path());
     let elena = Browser::start();
     let tomas = Browser::start();
     elena.to_waiting_room(&link(&tokens[0]));

@@ -52,15 +52,29 @@ fn lobby_and_unit_with(
     lobby_call: &str,
     unit_call: &str,
 ) -> ([tempfile::TempDir; 2], Kiosk, Kiosk) {
+    lobby_and_unit_env(server, seeded, lobby_call, &[], unit_call)
+}
+
+/// The same with the lobby's environment too.
+fn lobby_and_unit_env(
+    server: &Server,
+    seeded: &Seeded,
+    lobby_call: &str,
+    lobby_env: &[(&str, std::path::PathBuf)],
+    unit_call: &str,
+) -> ([tempfile::TempDir; 2], Kiosk, Kiosk) {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let lobby = Kiosk::start(&call_config_with(
-        dirs[0].path(),
-        &server.url(),
-        &seeded.lobby_code,
-        "lobby",
-        "127.0.0.1",
-        lobby_call,
-    ));
+    let lobby = Kiosk::start_env(
+        &call_config_with(
+            dirs[0].path(),
+            &server.url(),
+            &seeded.lobby_code,
+            "lobby",
+            "127.0.0.1",
+            lobby_call,
+        ),
+        lobby_env,
+    );
     let unit = Kiosk::start(&call_config_with(
         dirs[1].path(),
         &server.url(),
@@ -326,25 +340,13 @@ fn a_terminal_without_an_optional_element_has_video_and_sound() {
     let (server, seeded) = Server::seeded();
     let (visit, pin) = seeded.visits[0].clone();
     let (_plugins, env) = plugins_without(&["libgstpango.so"]);
-    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let lobby_cfg = call_config_with(
-        dirs[0].path(),
-        &server.url(),
-        &seeded.lobby_code,
-        "lobby",
-        "127.0.0.1",
+    let (dirs, mut lobby, mut unit) = lobby_and_unit_env(
+        &server,
+        &seeded,
         &format!("{SMALL}faults = \"camera-missing\"\n"),
-    );
-    let mut lobby = Kiosk::start_env(&lobby_cfg, &env);
-    let mut unit = Kiosk::start(&call_config_with(
-        dirs[1].path(),
-        &server.url(),
-        &seeded.unit_code,
-        "unit",
-        "127.0.0.1",
+        &env,
         SMALL,
-    ));
+    );
     join_both(&mut lobby, &mut unit, visit, &pin);
     let u = unit.stats_until(Duration::from_secs(30), fps_at_least(20));
     let l = lobby.stats_until(Duration::from_secs(30), fps_at_least(20));
@@ -361,9 +363,9 @@ fn a_terminal_without_an_optional_element_has_video_and_sound() {
     unit.quit();
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-app"))
-        .envs(env.iter().copied())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--config")
-        .arg(&lobby_cfg)
+        .arg(dirs[0].path().join("kiosk.toml"))
         .arg("diagnose")
         .output()
         .unwrap();
@@ -389,27 +391,7 @@ fn a_visit_whose_answer_refuses_video_goes_on_with_sound_and_says_so() {
         "libgstopenh264.so",
         "libgstlibav.so",
     ]);
-    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let mut lobby = Kiosk::start_env(
-        &call_config_with(
-            dirs[0].path(),
-            &server.url(),
-            &seeded.lobby_code,
-            "lobby",
-            "127.0.0.1",
-            SMALL,
-        ),
-        &env,
-    );
-    let mut unit = Kiosk::start(&call_config_with(
-        dirs[1].path(),
-        &server.url(),
-        &seeded.unit_code,
-        "unit",
-        "127.0.0.1",
-        SMALL,
-    ));
+    let (_dirs, mut lobby, mut unit) = lobby_and_unit_env(&server, &seeded, SMALL, &env, SMALL);
     join_both(&mut lobby, &mut unit, visit, &pin);
     unit.expect(&[
         "[call] with Maria S.",

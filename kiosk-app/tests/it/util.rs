@@ -535,9 +535,9 @@ impl Kiosk {
     }
 
     /// Start with extra environment variables.
-    pub fn start_env(config: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Kiosk {
+    pub fn start_env(config: &Path, env: &[(&str, PathBuf)]) -> Kiosk {
         let mut c = Command::new(env!("CARGO_BIN_EXE_kiosk-app"));
-        c.envs(env.iter().copied());
+        c.envs(env.iter().map(|(k, v)| (k, v)));
         Self::start_with(c, config)
     }
 
