@@ -10,6 +10,9 @@
 //! - [`media`]: the shared capture and mixer, and one `webrtcbin` session
 //!   per peer; [`local`]: camera and microphone sources that outlive their
 //!   devices; [`nice`]: ICE local addresses.
+//! - [`codec`]: the video codecs offered, in the configured order, and an
+//!   encoder for each; [`sdp`]: what an offer lists and an answer chose
+//!   (pure); `backoff`: retries of what keeps failing, each cause logged once.
 //! - [`stats`]: interruptions and medians for the visit record (pure);
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
