@@ -63,32 +63,42 @@ pub fn run(summary_path: &Path, dir: &Path, mode: Mode) -> anyhow::Result<()> {
             ..Default::default()
         },
     );
-    if mode == Mode::RemoteVisit {
-        return remote_visit(&summary, dir, &AtomicBool::new(false));
+    match mode {
+        Mode::RemoteVisit => remote_visit(&summary, dir, &AtomicBool::new(false)),
+        Mode::Window => window(&summary, dir, &cfg, &lobby.location),
+        Mode::Scripted => scripted(&summary, dir, &cfg, &lobby.location),
     }
-    if mode == Mode::Window {
-        println!(
-            "Opening {} of {}; close the window to stop.",
-            lobby.location, summary.facility
-        );
-        let stop = Arc::new(AtomicBool::new(false));
-        let unit = {
-            let (summary, dir, stop) = (summary.clone(), dir.to_path_buf(), stop.clone());
-            std::thread::spawn(move || {
-                if let Err(e) = remote_visit(&summary, &dir, &stop) {
-                    println!("(the remote visit could not be offered: {e:#})");
-                }
-            })
-        };
-        let shown = crate::window::run(&cfg);
-        stop.store(true, Ordering::SeqCst);
-        let _ = unit.join();
-        return shown;
-    }
-    let mut terminal = Terminal::start(&cfg)?;
+}
+
+/// The lobby's window, and the remote visit's unit terminal beside it
+/// until the window closes.
+fn window(summary: &DemoSummary, dir: &Path, cfg: &Config, location: &str) -> anyhow::Result<()> {
     println!(
-        "{} enrolled to {} ({}).",
-        lobby.location, summary.facility, summary.server_url
+        "Opening {location} of {}; close the window to stop.",
+        summary.facility
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let unit = {
+        let (summary, dir, stop) = (summary.clone(), dir.to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            if let Err(e) = remote_visit(&summary, &dir, &stop) {
+                println!("(the remote visit could not be offered: {e:#})");
+            }
+        })
+    };
+    let shown = crate::window::run(cfg);
+    stop.store(true, Ordering::SeqCst);
+    let _ = unit.join();
+    shown
+}
+
+/// No display: the scripted check-in and visit, then the screenshots; an
+/// error (one line) when the visit did not carry video and sound both ways.
+fn scripted(summary: &DemoSummary, dir: &Path, cfg: &Config, location: &str) -> anyhow::Result<()> {
+    let mut terminal = Terminal::start(cfg)?;
+    println!(
+        "{location} enrolled to {} ({}).",
+        summary.facility, summary.server_url
     );
     let deadline = Instant::now() + Duration::from_secs(15);
     while terminal.view().facility_name.is_empty() || terminal.view().offline {
@@ -155,7 +165,7 @@ pub fn run(summary_path: &Path, dir: &Path, mode: Mode) -> anyhow::Result<()> {
             show("a moment later (server reply)", terminal.tick());
             show("touch Done", terminal.touch(UiInput::Cancel));
             if v.start - chrono::Duration::minutes(1) <= now {
-                call(&summary, dir, &mut terminal, v.id, &show)
+                call(summary, dir, &mut terminal, v.id, &show)
             } else {
                 Err(anyhow::anyhow!(
                     "the on-site visit at {} has not begun on the demo's clock",
