@@ -1,4 +1,4 @@
-//! Compiles `ui/lobby.slint` into Rust and bundles the gettext translations
+//! Compiles `ui/terminal.slint` into Rust and bundles the gettext translations
 //! from `translations/<lang>/LC_MESSAGES/ui.po` into the binary, so the kiosk
 //! needs no locale files on disk and switches language without a restart.
 
@@ -9,5 +9,6 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_bundled_translations("translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
-    slint_build::compile_with_config("ui/lobby.slint", config).expect("ui/lobby.slint compiles");
+    slint_build::compile_with_config("ui/terminal.slint", config)
+        .expect("ui/terminal.slint compiles");
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use protocol::demo::DemoSummary;
 use protocol::{TerminalRole, VisitKind};
-use ui::{LobbyView, UiInput};
+use ui::{TerminalView, UiInput};
 
 use crate::config::Config;
 use crate::describe::describe;
@@ -108,7 +108,7 @@ fn scripted(summary: &DemoSummary, dir: &Path, cfg: &Config, location: &str) -> 
         std::thread::sleep(Duration::from_millis(100));
         terminal.tick();
     }
-    let show = |step: &str, v: LobbyView| println!("  {step:<34} -> {}", describe(&v));
+    let show = |step: &str, v: TerminalView| println!("  {step:<34} -> {}", describe(&v));
     println!("\nNo display here: a scripted check-in at the lobby terminal.");
     show("(waiting)", terminal.tick());
     show("touch the screen", terminal.touch(UiInput::TouchStart));
@@ -324,14 +324,14 @@ fn call(
     dir: &Path,
     lobby: &mut Terminal,
     visit: uuid::Uuid,
-    show: &dyn Fn(&str, LobbyView),
+    show: &dyn Fn(&str, TerminalView),
 ) -> anyhow::Result<()> {
     // Whichever unit terminal's housing unit the person lives in.
     let (mut unit, location) = unit_with(summary, dir, visit, 640, 360)?;
     println!(
         "\n  ...meanwhile at {location} (a housing-unit terminal, simulated camera and microphone):"
     );
-    let wait = |t: &mut Terminal, what: &str, f: &dyn Fn(&LobbyView) -> bool| {
+    let wait = |t: &mut Terminal, what: &str, f: &dyn Fn(&TerminalView) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let v = t.tick();

@@ -1,9 +1,9 @@
 //! A lobby view as one line of English text: what headless mode prints, and
 //! what the demo shows when there is no display.
 
-use ui::{CallEnd, CallProblem, LobbyView, Message, PeerNotice, Quality, Screen, StatusText};
+use ui::{CallEnd, CallProblem, Message, PeerNotice, Quality, Screen, StatusText, TerminalView};
 
-pub fn describe(v: &LobbyView) -> String {
+pub fn describe(v: &TerminalView) -> String {
     if let Some(text) = crate::unit::describe::describe(v) {
         return if v.offline {
             format!("{text} (offline)")

@@ -18,7 +18,7 @@ use protocol::TerminalRole;
 use protocol::signal::Side;
 use protocol::terminal::EnrolResponse;
 use tokio::sync::mpsc;
-use ui::{LobbyView, Screen, UiInput};
+use ui::{Screen, TerminalView, UiInput};
 use uuid::Uuid;
 
 use crate::call::flow::{CallFlow, FlowEffect};
@@ -388,7 +388,7 @@ impl Terminal {
     }
 
     /// A touch (or its headless equivalent).
-    pub fn touch(&mut self, input: UiInput) -> LobbyView {
+    pub fn touch(&mut self, input: UiInput) -> TerminalView {
         if self.call_showing() {
             let now = self.shared.now();
             let effects = match &mut self.call {
@@ -405,7 +405,7 @@ impl Terminal {
     }
 
     /// Time passes: idle timeout, countdowns, statuses from the server.
-    pub fn tick(&mut self) -> LobbyView {
+    pub fn tick(&mut self) -> TerminalView {
         while let Ok(r) = self.reports.try_recv() {
             self.feed(Input::Status {
                 visit: r.visit,
@@ -444,7 +444,7 @@ impl Terminal {
         self.shared.now()
     }
 
-    pub fn view(&self) -> LobbyView {
+    pub fn view(&self) -> TerminalView {
         let now = self.shared.now();
         let online = self.shared.online();
         let mut v = self.shared.with_schedule(|s| {

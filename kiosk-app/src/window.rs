@@ -24,7 +24,7 @@ use std::time::Duration;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
 use protocol::TerminalRole;
-use ui::{EnrolInput, EnrolMessage, EnrolView, LobbyUi};
+use ui::{EnrolInput, EnrolMessage, EnrolView, TerminalUi};
 
 use crate::call::{Frame, FrameSink, Screens};
 use crate::config::Config;
@@ -43,7 +43,7 @@ fn enrol_message(e: &EnrolError) -> EnrolMessage {
 }
 
 thread_local! {
-    static UI: RefCell<Weak<LobbyUi>> = const { RefCell::new(Weak::new()) };
+    static UI: RefCell<Weak<TerminalUi>> = const { RefCell::new(Weak::new()) };
 }
 
 fn pixels(f: &Frame) -> SharedPixelBuffer<Rgb8Pixel> {
@@ -88,7 +88,7 @@ fn frame_sink(remote: bool) -> FrameSink {
 
 /// A picture output that hands frames to the UI thread, to `set` (the
 /// technician's self-view).
-fn frame_sink_to(set: fn(&LobbyUi, SharedPixelBuffer<Rgb8Pixel>)) -> FrameSink {
+fn frame_sink_to(set: fn(&TerminalUi, SharedPixelBuffer<Rgb8Pixel>)) -> FrameSink {
     let pending = Arc::new(AtomicBool::new(false));
     Arc::new(move |f: Frame| {
         if pending.swap(true, Ordering::AcqRel) {
@@ -118,7 +118,7 @@ fn start_terminal(cfg: &Config) -> anyhow::Result<Terminal> {
 
 pub fn run(cfg: &Config) -> anyhow::Result<()> {
     let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
-    let ui = Rc::new(LobbyUi::new()?);
+    let ui = Rc::new(TerminalUi::new()?);
     UI.with(|u| *u.borrow_mut() = Rc::downgrade(&ui));
     let terminal: Rc<RefCell<Option<Terminal>>> = Rc::new(RefCell::new(None));
     let enrolled = identity::load(&cfg.data_dir)?.is_some();
@@ -158,7 +158,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
     let technician = Rc::new(RefCell::new(Technician::new(cfg, chrono::Utc::now())));
     technician
         .borrow_mut()
-        .set_frame_sink(frame_sink_to(LobbyUi::set_technician_frame));
+        .set_frame_sink(frame_sink_to(TerminalUi::set_technician_frame));
     {
         let (ui2, t, tech) = (Rc::downgrade(&ui), terminal.clone(), technician.clone());
         ui.on_technician_input(move |input| {
@@ -279,7 +279,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<()> {
 /// The technician screen while it is up, else the terminal's (and the
 /// last self-view picture dropped once the camera is off).
 fn show_technician_or_terminal(
-    ui: &LobbyUi,
+    ui: &TerminalUi,
     tech: &Technician,
     term: &Terminal,
     now: chrono::DateTime<chrono::Utc>,

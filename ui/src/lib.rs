@@ -3,20 +3,20 @@
 //! and Spanish, written in Slint.
 //!
 //! The UI shows state and reports touches; it never decides anything.
-//! `kiosk-app`'s check-in state machine builds a [`LobbyView`] (plain Rust,
-//! see [`view`]), hands it to [`LobbyUi::show`], and receives every touch as a
-//! [`UiInput`] through [`LobbyUi::on_input`]. Between the two sits the `Api`
+//! `kiosk-app`'s check-in state machine builds a [`TerminalView`] (plain Rust,
+//! see [`view`]), hands it to [`TerminalUi::show`], and receives every touch as a
+//! [`UiInput`] through [`TerminalUi::on_input`]. Between the two sits the `Api`
 //! global of `ui/api.slint`, the only part of the .slint code Rust touches.
 //!
 //! Until the terminal is enrolled, the same window shows the technician's
-//! enrolment screen instead: [`LobbyUi::show_enrolment`] with an
+//! enrolment screen instead: [`TerminalUi::show_enrolment`] with an
 //! [`EnrolView`], touches arriving as [`EnrolInput`] through
-//! [`LobbyUi::on_enrol_input`], kept apart from the check-in's.
+//! [`TerminalUi::on_enrol_input`], kept apart from the check-in's.
 //!
 //! The call's video does not go through the view: `kiosk-app` hands each
-//! decoded frame to [`LobbyUi::set_remote_frame`] and
-//! [`LobbyUi::set_self_frame`] on the event loop's thread, and
-//! [`LobbyUi::clear_video`] when the call is over.
+//! decoded frame to [`TerminalUi::set_remote_frame`] and
+//! [`TerminalUi::set_self_frame`] on the event loop's thread, and
+//! [`TerminalUi::clear_video`] when the call is over.
 //!
 //! Spanish strings are compiled in from `translations/es/LC_MESSAGES/ui.po`
 //! (see `build.rs`), so switching language needs no files on the device.
@@ -26,13 +26,13 @@
 
 slint::include_modules!();
 
-mod lobby_ui;
 pub mod screenshots;
+mod terminal_ui;
 mod unit_samples;
 mod unit_ui;
 pub mod unit_view;
 pub mod view;
 
-pub use lobby_ui::LobbyUi;
+pub use terminal_ui::TerminalUi;
 pub use unit_view::*;
 pub use view::*;

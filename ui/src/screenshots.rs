@@ -24,14 +24,14 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
-use crate::LobbyUi;
+use crate::TerminalUi;
 use crate::view::{
     CallEnd, CallView, DeviceHealthText, DeviceKindText, DeviceRow, EnrolMessage, EnrolView, Lang,
-    LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianMessage,
-    TechnicianScreen, TechnicianView,
+    Message, PeerNotice, Quality, Screen, StatusText, TechnicianMessage, TechnicianScreen,
+    TechnicianView, TerminalView,
 };
 
-/// A video frame as `LobbyUi::set_remote_frame` takes it.
+/// A video frame as `TerminalUi::set_remote_frame` takes it.
 pub type Frame = SharedPixelBuffer<Rgb8Pixel>;
 
 /// One lobby screen to render: the view and, on the in-call screen, the
@@ -40,7 +40,7 @@ pub type Frame = SharedPixelBuffer<Rgb8Pixel>;
 pub struct Sample {
     /// The file name without language and extension, e.g. `"in-call"`.
     pub name: &'static str,
-    pub view: LobbyView,
+    pub view: TerminalView,
     /// The other side's picture; `None` leaves the dark placeholder.
     pub remote: Option<Frame>,
     /// The visitor's own picture; `None` leaves the corner dark.
@@ -50,7 +50,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    fn new(name: &'static str, view: LobbyView) -> Self {
+    fn new(name: &'static str, view: TerminalView) -> Self {
         Self {
             name,
             view,
@@ -79,7 +79,7 @@ impl Sample {
     }
 
     /// Puts this sample up on `ui`, in `lang`.
-    fn show_on(&self, ui: &LobbyUi, lang: Lang) {
+    fn show_on(&self, ui: &TerminalUi, lang: Lang) {
         ui.clear_video();
         if let Some(frame) = &self.remote {
             ui.set_remote_frame(frame.clone());
@@ -87,7 +87,7 @@ impl Sample {
         if let Some(frame) = &self.self_view {
             ui.set_self_frame(frame.clone());
         }
-        ui.show(&LobbyView {
+        ui.show(&TerminalView {
             lang,
             ..self.view.clone()
         });
@@ -99,18 +99,18 @@ impl Sample {
 
 /// Every screen and message of the lobby, named for the file it becomes,
 /// without the video (see [`samples`]).
-pub fn sample_views() -> Vec<(&'static str, LobbyView)> {
+pub fn sample_views() -> Vec<(&'static str, TerminalView)> {
     samples().into_iter().map(|s| (s.name, s.view)).collect()
 }
 
 /// Every screen and message of the lobby, named for the file it becomes,
 /// with made-up video on the in-call screens.
 pub fn samples() -> Vec<Sample> {
-    let base = LobbyView {
+    let base = TerminalView {
         facility_name: "Jackson County Jail".into(),
         clock: "10:29".into(),
         pin_length: 6,
-        ..LobbyView::default()
+        ..TerminalView::default()
     };
     let call = CallView {
         peer: "J. S.".into(),
@@ -118,7 +118,7 @@ pub fn samples() -> Vec<Sample> {
         ends_at: "11:00".into(),
         ..CallView::default()
     };
-    let waiting = |status, can_join| LobbyView {
+    let waiting = |status, can_join| TerminalView {
         screen: Screen::Waiting,
         call: CallView {
             status: Some(status),
@@ -131,12 +131,12 @@ pub fn samples() -> Vec<Sample> {
         minutes_left: 23,
         ..call.clone()
     };
-    let in_call = |call| LobbyView {
+    let in_call = |call| TerminalView {
         screen: Screen::InCall,
         call,
         ..base.clone()
     };
-    let ended = |end| LobbyView {
+    let ended = |end| TerminalView {
         screen: Screen::CallEnded,
         call: CallView {
             ended: Some(end),
@@ -240,12 +240,12 @@ pub fn samples() -> Vec<Sample> {
 }
 
 /// The check-in screens: attract, PIN pad and results.
-fn lobby_samples(base: &LobbyView) -> Vec<(&'static str, LobbyView)> {
-    let pad = LobbyView {
+fn lobby_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
+    let pad = TerminalView {
         screen: Screen::PinEntry,
         ..base.clone()
     };
-    let result = |message| LobbyView {
+    let result = |message| TerminalView {
         screen: Screen::Result,
         message,
         ..base.clone()
@@ -254,28 +254,28 @@ fn lobby_samples(base: &LobbyView) -> Vec<(&'static str, LobbyView)> {
         ("attract", base.clone()),
         (
             "attract-offline",
-            LobbyView {
+            TerminalView {
                 offline: true,
                 ..base.clone()
             },
         ),
         (
             "pin-entry",
-            LobbyView {
+            TerminalView {
                 digits_entered: 3,
                 ..pad.clone()
             },
         ),
         (
             "not-recognized",
-            LobbyView {
+            TerminalView {
                 message: Message::NotRecognized { attempts_left: 2 },
                 ..pad.clone()
             },
         ),
         (
             "locked",
-            LobbyView {
+            TerminalView {
                 message: Message::Locked { seconds_left: 45 },
                 ..pad.clone()
             },
@@ -529,7 +529,7 @@ pub fn render_all_at(dir: &Path, width: u32, height: u32) -> anyhow::Result<Vec<
 
 /// Renders `view` (in `view.lang`) at `width` x `height` and returns the
 /// pixels as RGB, 3 bytes each, row by row.
-pub fn render_to_rgb(view: &LobbyView, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+pub fn render_to_rgb(view: &TerminalView, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     Renderer::new(width, height)?.render(|ui| ui.show(view))
 }
 
@@ -562,7 +562,7 @@ impl Platform for ScreenshotPlatform {
 
 /// One lobby UI in a software window of a fixed size.
 struct Renderer {
-    ui: LobbyUi,
+    ui: TerminalUi,
     window: Rc<MinimalSoftwareWindow>,
     width: u32,
     height: u32,
@@ -574,7 +574,7 @@ impl Renderer {
         // LAST_WINDOW tells after the window is made.
         let _ = slint::platform::set_platform(Box::new(ScreenshotPlatform));
         LAST_WINDOW.with(|w| w.borrow_mut().take());
-        let ui = LobbyUi::new().context("creating the lobby UI")?;
+        let ui = TerminalUi::new().context("creating the lobby UI")?;
         let window = LAST_WINDOW.with(|w| w.borrow_mut().take()).ok_or_else(|| {
             anyhow!(
                 "another Slint platform is active on this thread; \
@@ -592,7 +592,7 @@ impl Renderer {
     }
 
     /// Renders what `show` puts up, e.g. `|ui| ui.show(&view)`.
-    fn render(&self, show: impl FnOnce(&LobbyUi)) -> anyhow::Result<Vec<u8>> {
+    fn render(&self, show: impl FnOnce(&TerminalUi)) -> anyhow::Result<Vec<u8>> {
         show(&self.ui);
         slint::platform::update_timers_and_animations();
         self.ui.window().request_redraw();

@@ -1,13 +1,13 @@
 //! The housing-unit screens for `kiosk-app screenshots` and the UI tests.
 
 use crate::unit_view::{JoinState, SignInStep, UnitStatus, UnitView, UnitVisit};
-use crate::view::{LobbyView, Message, Screen};
+use crate::view::{Message, Screen, TerminalView};
 
 /// Sign-in (number, PIN, a wrong pair, the lockout) and the visit list
 /// (Join open, the visitor not checked in yet, no visits), named for the
 /// file each becomes.
-pub fn unit_samples(base: &LobbyView) -> Vec<(&'static str, LobbyView)> {
-    let sign_in = |step, number: &str, pin_entered, message| LobbyView {
+pub fn unit_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
+    let sign_in = |step, number: &str, pin_entered, message| TerminalView {
         screen: Screen::UnitSignIn,
         message,
         unit: UnitView {
@@ -18,7 +18,7 @@ pub fn unit_samples(base: &LobbyView) -> Vec<(&'static str, LobbyView)> {
         },
         ..base.clone()
     };
-    let list = |visits| LobbyView {
+    let list = |visits| TerminalView {
         screen: Screen::UnitVisits,
         unit: UnitView {
             person: "James S.".into(),

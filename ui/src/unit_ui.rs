@@ -1,4 +1,4 @@
-//! The housing-unit screens' half of [`crate::LobbyUi`]: a [`UnitView`] into
+//! The housing-unit screens' half of [`crate::TerminalUi`]: a [`UnitView`] into
 //! the `UnitApi` global, and its two callbacks into [`UiInput`]s.
 
 use std::rc::Rc;
@@ -7,10 +7,10 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use crate::unit_view::{JoinState, SignInStep, UnitStatus as Status, UnitView};
 use crate::view::UiInput;
-use crate::{LobbyWindow, UnitApi, UnitJoin, UnitVisitRow, UnitVisitStatus};
+use crate::{TerminalWindow, UnitApi, UnitJoin, UnitVisitRow, UnitVisitStatus};
 
 /// Sets every `UnitApi` property from `u`.
-pub(crate) fn show(window: &LobbyWindow, u: &UnitView) {
+pub(crate) fn show(window: &TerminalWindow, u: &UnitView) {
     let api = window.global::<UnitApi>();
     api.set_pin_step(u.step == SignInStep::Pin);
     api.set_number(u.number.as_str().into());
@@ -60,7 +60,7 @@ pub(crate) fn show(window: &LobbyWindow, u: &UnitView) {
 }
 
 /// Hands the unit screens' own touches to `f`.
-pub(crate) fn on_input(window: &LobbyWindow, f: Rc<dyn Fn(UiInput)>) {
+pub(crate) fn on_input(window: &TerminalWindow, f: Rc<dyn Fn(UiInput)>) {
     let api = window.global::<UnitApi>();
     let g = f.clone();
     api.on_join_visit(move |row| {

@@ -1,6 +1,6 @@
 //! The housing-unit terminal's screens as plain data: sign-in with ID number
 //! and PIN, then the person's visits of the day. Shown through
-//! [`crate::LobbyView::unit`] when the screen is [`crate::Screen::UnitSignIn`]
+//! [`crate::TerminalView::unit`] when the screen is [`crate::Screen::UnitSignIn`]
 //! or [`crate::Screen::UnitVisits`]; a wrong PIN or a lockout uses the
 //! lobby's [`crate::Message`]s.
 

@@ -60,7 +60,7 @@ pub enum CallEnd {
 }
 
 /// The waiting, in-call and ended screens. The video itself is not here: it
-/// goes to the window as frames (`LobbyUi::set_remote_frame`, `set_self_frame`).
+/// goes to the window as frames (`TerminalUi::set_remote_frame`, `set_self_frame`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallView {
     /// The other side as shown: "J. S." in the lobby, "Maria G." at a unit.
@@ -146,7 +146,7 @@ pub enum Message {
 
 /// Everything the lobby UI shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LobbyView {
+pub struct TerminalView {
     pub screen: Screen,
     pub facility_name: String,
     /// Local time, e.g. "10:29".
@@ -165,7 +165,7 @@ pub struct LobbyView {
     pub unit: crate::UnitView,
 }
 
-impl Default for LobbyView {
+impl Default for TerminalView {
     fn default() -> Self {
         Self {
             screen: Screen::Attract,
@@ -300,7 +300,7 @@ pub struct DeviceRow {
 }
 
 /// The technician screens. The self-view itself is not here: it goes to the
-/// window as frames ([`crate::LobbyUi::set_technician_frame`]).
+/// window as frames ([`crate::TerminalUi::set_technician_frame`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TechnicianView {
     pub screen: TechnicianScreen,

@@ -12,23 +12,23 @@ use std::rc::Rc;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use ui::screenshots::{sample_enrol_views, sample_technician_views, sample_views};
 use ui::{
-    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, JoinState, Lang, LobbyUi, LobbyView,
-    Message, PeerNotice, Quality, Screen, SignInStep, StatusText, TechnicianInput,
-    TechnicianMessage, TechnicianScreen, TechnicianView, UiInput, UnitStatus, UnitView, UnitVisit,
+    CallEnd, CallView, EnrolInput, EnrolMessage, EnrolView, JoinState, Lang, Message, PeerNotice,
+    Quality, Screen, SignInStep, StatusText, TechnicianInput, TechnicianMessage, TechnicianScreen,
+    TechnicianView, TerminalUi, TerminalView, UiInput, UnitStatus, UnitView, UnitVisit,
 };
 
 /// A lobby showing `view`, and the inputs it reported, lobby and enrolment
 /// apart.
 struct Lobby {
-    ui: LobbyUi,
+    ui: TerminalUi,
     inputs: Rc<RefCell<Vec<UiInput>>>,
     enrol_inputs: Rc<RefCell<Vec<EnrolInput>>>,
 }
 
 impl Lobby {
-    fn new(view: &LobbyView) -> Self {
+    fn new(view: &TerminalView) -> Self {
         i_slint_backend_testing::init_no_event_loop();
-        let ui = LobbyUi::new().expect("the lobby window opens on the testing backend");
+        let ui = TerminalUi::new().expect("the lobby window opens on the testing backend");
         let inputs = Rc::new(RefCell::new(Vec::new()));
         let sink = inputs.clone();
         ui.on_input(move |input| sink.borrow_mut().push(input));
@@ -45,7 +45,7 @@ impl Lobby {
 
     /// A lobby showing the enrolment screen for `view`.
     fn enrolling(view: &EnrolView) -> Self {
-        let lobby = Self::new(&LobbyView::default());
+        let lobby = Self::new(&TerminalView::default());
         lobby.ui.show_enrolment(view);
         lobby
     }
@@ -118,19 +118,19 @@ fn enrol_view(code: &str, message: EnrolMessage) -> EnrolView {
     }
 }
 
-fn view(screen: Screen, message: Message) -> LobbyView {
-    LobbyView {
+fn view(screen: Screen, message: Message) -> TerminalView {
+    TerminalView {
         screen,
         facility_name: "Jackson County Jail".into(),
         clock: "10:29".into(),
         message,
-        ..LobbyView::default()
+        ..TerminalView::default()
     }
 }
 
 /// A call screen with J. S., 10:30 to 11:00.
-fn call_view(screen: Screen, call: CallView) -> LobbyView {
-    LobbyView {
+fn call_view(screen: Screen, call: CallView) -> TerminalView {
+    TerminalView {
         call: CallView {
             peer: "J. S.".into(),
             starts_at: "10:30".into(),
@@ -143,7 +143,7 @@ fn call_view(screen: Screen, call: CallView) -> LobbyView {
 
 #[test]
 fn pin_pad_keys_report_digits_delete_submit_and_cancel() {
-    let lobby = Lobby::new(&LobbyView {
+    let lobby = Lobby::new(&TerminalView {
         digits_entered: 3,
         ..view(Screen::PinEntry, Message::None)
     });
@@ -230,7 +230,7 @@ fn a_wrong_pin_says_how_many_attempts_are_left() {
 
 #[test]
 fn spanish_relabels_the_keys() {
-    let lobby = Lobby::new(&LobbyView {
+    let lobby = Lobby::new(&TerminalView {
         lang: Lang::Es,
         ..view(Screen::PinEntry, Message::None)
     });
@@ -249,17 +249,17 @@ fn offline_mark_shows_on_every_screen() {
     let lobby = Lobby::new(&view(Screen::Attract, Message::None));
     assert!(!lobby.shows("Offline"));
     for (name, v) in sample_views() {
-        lobby.ui.show(&LobbyView { offline: true, ..v });
+        lobby.ui.show(&TerminalView { offline: true, ..v });
         assert!(lobby.shows("Offline"), "{name}");
     }
 }
 
 #[test]
 fn every_touch_target_has_a_label() {
-    let lobby = Lobby::new(&LobbyView::default());
+    let lobby = Lobby::new(&TerminalView::default());
     for lang in [Lang::En, Lang::Es] {
         for (name, v) in sample_views() {
-            lobby.ui.show(&LobbyView { lang, ..v });
+            lobby.ui.show(&TerminalView { lang, ..v });
             lobby.assert_touch_targets_labelled(&format!("{name} ({lang:?})"));
         }
         for (name, v) in sample_enrol_views() {
@@ -528,7 +528,7 @@ fn the_ended_screen_says_why_and_done_goes_back() {
 
 #[test]
 fn the_call_screens_speak_spanish() {
-    let lobby = Lobby::new(&LobbyView {
+    let lobby = Lobby::new(&TerminalView {
         lang: Lang::Es,
         ..call_view(
             Screen::InCall,
@@ -544,7 +544,7 @@ fn the_call_screens_speak_spanish() {
     lobby.press("Terminar visita");
     assert_eq!(lobby.take_inputs(), [UiInput::EndCall]);
 
-    lobby.ui.show(&LobbyView {
+    lobby.ui.show(&TerminalView {
         lang: Lang::Es,
         ..call_view(
             Screen::Waiting,
@@ -559,7 +559,7 @@ fn the_call_screens_speak_spanish() {
     lobby.press("Entrar");
     assert_eq!(lobby.take_inputs(), [UiInput::Join]);
 
-    lobby.ui.show(&LobbyView {
+    lobby.ui.show(&TerminalView {
         lang: Lang::Es,
         ..call_view(
             Screen::CallEnded,
@@ -729,7 +729,7 @@ fn the_diagnostics_test_the_speaker_and_close() {
 /// "Next", then the PIN (masked) and "Sign in", which needs 4 digits.
 #[test]
 fn unit_sign_in_keys_and_steps() {
-    let number = |number: &str| LobbyView {
+    let number = |number: &str| TerminalView {
         screen: Screen::UnitSignIn,
         unit: UnitView {
             number: number.into(),
@@ -754,7 +754,7 @@ fn unit_sign_in_keys_and_steps() {
         lobby.take_inputs(),
         [UiInput::Digit(1), UiInput::Backspace, UiInput::Submit]
     );
-    let pin = |entered| LobbyView {
+    let pin = |entered| TerminalView {
         unit: UnitView {
             step: SignInStep::Pin,
             number: "1001".into(),
@@ -771,12 +771,12 @@ fn unit_sign_in_keys_and_steps() {
     lobby.press("Back");
     assert_eq!(lobby.take_inputs(), [UiInput::Submit, UiInput::Cancel]);
     // A wrong pair, then the lockout (every key but Back disabled).
-    lobby.ui.show(&LobbyView {
+    lobby.ui.show(&TerminalView {
         message: Message::NotRecognized { attempts_left: 3 },
         ..number("")
     });
     assert!(lobby.shows("ID number or PIN not recognized. 3 attempts left."));
-    lobby.ui.show(&LobbyView {
+    lobby.ui.show(&TerminalView {
         message: Message::Locked { seconds_left: 45 },
         ..number("")
     });
@@ -801,7 +801,7 @@ fn unit_visit_list_join_sign_out_and_states() {
         status: UnitStatus::Pending,
         join,
     };
-    let list = |visits, lang| LobbyView {
+    let list = |visits, lang| TerminalView {
         lang,
         unit: UnitView {
             person: "James S.".into(),

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
-use ui::{Lang, LobbyView, Message, Screen, StatusText, UiInput};
+use ui::{Lang, Message, Screen, StatusText, TerminalView, UiInput};
 use uuid::Uuid;
 
 use crate::schedule::ScheduleIndex;
@@ -237,7 +237,7 @@ impl Checkin {
         now: DateTime<Utc>,
         schedule: Option<&ScheduleIndex>,
         offline: bool,
-    ) -> LobbyView {
+    ) -> TerminalView {
         let tz = schedule.map_or(chrono_tz::UTC, |s| s.tz);
         let hhmm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
         let (screen, message) = match &self.phase {
@@ -276,7 +276,7 @@ impl Checkin {
                 },
             ),
         };
-        LobbyView {
+        TerminalView {
             screen,
             facility_name: schedule
                 .map(|s| s.facility_name().to_string())

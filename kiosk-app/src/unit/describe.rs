@@ -1,9 +1,9 @@
 //! The unit screens as one line of English text (headless mode).
 
-use ui::{JoinState, LobbyView, Message, Screen, SignInStep, UnitStatus};
+use ui::{JoinState, Message, Screen, SignInStep, TerminalView, UnitStatus};
 
 /// `None` when `v` is not a unit screen.
-pub fn describe(v: &LobbyView) -> Option<String> {
+pub fn describe(v: &TerminalView) -> Option<String> {
     let u = &v.unit;
     let message = match v.message {
         Message::NotRecognized { attempts_left } => {

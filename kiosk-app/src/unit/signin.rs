@@ -17,7 +17,7 @@
 use chrono::{DateTime, Duration, Utc};
 use protocol::{VisitKind, VisitStatus};
 use ui::{
-    JoinState, Lang, LobbyView, Message, Screen, SignInStep, UiInput, UnitStatus, UnitView,
+    JoinState, Lang, Message, Screen, SignInStep, TerminalView, UiInput, UnitStatus, UnitView,
     UnitVisit,
 };
 use uuid::Uuid;
@@ -327,7 +327,7 @@ impl SignIn {
         now: DateTime<Utc>,
         schedule: Option<&ScheduleIndex>,
         offline: bool,
-    ) -> LobbyView {
+    ) -> TerminalView {
         let tz = schedule.map_or(chrono_tz::UTC, |s| s.tz);
         let hhmm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
         let message = match self.lockout.seconds_left(now) {
@@ -385,7 +385,7 @@ impl SignIn {
                 )
             }
         };
-        LobbyView {
+        TerminalView {
             screen,
             facility_name: schedule
                 .map(|s| s.facility_name().to_string())

@@ -1,4 +1,4 @@
-//! [`LobbyUi`]: the window plus the translation between a [`LobbyView`] (or
+//! [`TerminalUi`]: the window plus the translation between a [`TerminalView`] (or
 //! an [`EnrolView`]) and the `Api` global, and between the `Api` callbacks
 //! and [`UiInput`] (or [`EnrolInput`]).
 
@@ -10,12 +10,12 @@ use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
 use crate::view::{
     CallEnd, CallProblem, CallView, DeviceHealthText, DeviceKindText, EnrolInput, EnrolMessage,
-    EnrolView, Lang, LobbyView, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
-    TechnicianMessage, TechnicianScreen, TechnicianView, UiInput,
+    EnrolView, Lang, Message, PeerNotice, Quality, Screen, StatusText, TechnicianInput,
+    TechnicianMessage, TechnicianScreen, TechnicianView, TerminalView, UiInput,
 };
 use crate::{
     Api, CallEndKind, CallProblemKind, CallQuality, DeviceHealthId, DeviceKindId, EnrolMessageKind,
-    LobbyWindow, MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, VideoTile,
+    MessageKind, PeerNoticeKind, ScreenId, TechDevice, TechMessageKind, TerminalWindow, VideoTile,
     VisitStatus,
 };
 
@@ -25,18 +25,18 @@ const ENROL_CODE_LEN: usize = 12;
 
 /// The lobby window. Create it on the thread that runs the Slint event loop;
 /// other threads reach it through `slint::Weak::upgrade_in_event_loop` on
-/// [`LobbyUi::component`]`().as_weak()`.
-pub struct LobbyUi {
-    window: LobbyWindow,
+/// [`TerminalUi::component`]`().as_weak()`.
+pub struct TerminalUi {
+    window: TerminalWindow,
     /// The tiled remote pictures (several visitors), shared with `Api`.
     tiles: Rc<slint::VecModel<VideoTile>>,
 }
 
-impl LobbyUi {
+impl TerminalUi {
     /// Creates the window (not yet shown) with the platform Slint selects,
     /// or the one set with `slint::platform::set_platform`.
     pub fn new() -> Result<Self, slint::PlatformError> {
-        let window = LobbyWindow::new()?;
+        let window = TerminalWindow::new()?;
         let tiles = Rc::new(slint::VecModel::<VideoTile>::default());
         window
             .global::<Api>()
@@ -47,7 +47,7 @@ impl LobbyUi {
     /// Shows `v`: sets every `Api` property and selects the language.
     /// Unchanged values cost nothing, so calling this on every clock tick is
     /// fine.
-    pub fn show(&self, v: &LobbyView) {
+    pub fn show(&self, v: &TerminalView) {
         let api = self.window.global::<Api>();
         api.set_screen(match v.screen {
             Screen::Attract => ScreenId::Attract,
@@ -197,7 +197,7 @@ impl LobbyUi {
     }
 
     /// Shows the technician's enrolment screen for `v`, in `v.lang`. The
-    /// lobby's own properties are left alone, so a later [`LobbyUi::show`]
+    /// lobby's own properties are left alone, so a later [`TerminalUi::show`]
     /// brings the lobby back as it was.
     pub fn show_enrolment(&self, v: &EnrolView) {
         let api = self.window.global::<Api>();
@@ -220,7 +220,7 @@ impl LobbyUi {
 
     /// Shows a technician screen for `v`, in `v.lang`. Like the enrolment
     /// screen, it leaves the lobby's properties alone: a later
-    /// [`LobbyUi::show`] brings the lobby back as it was.
+    /// [`TerminalUi::show`] brings the lobby back as it was.
     pub fn show_technician(&self, v: &TechnicianView) {
         let api = self.window.global::<Api>();
         api.set_screen(match v.screen {
@@ -369,7 +369,7 @@ impl LobbyUi {
     }
 
     /// Calls `f` for every key pressed on the enrolment screen. Kept apart
-    /// from [`LobbyUi::on_input`] so that a technician's digit can never
+    /// from [`TerminalUi::on_input`] so that a technician's digit can never
     /// reach the check-in state machine, nor a visitor's the enrolment.
     pub fn on_enrol_input(&self, f: impl Fn(EnrolInput) + 'static) {
         let f: Rc<dyn Fn(EnrolInput)> = Rc::new(f);
@@ -391,7 +391,7 @@ impl LobbyUi {
     }
 
     /// The generated component, for `as_weak()` and UI tests.
-    pub fn component(&self) -> &LobbyWindow {
+    pub fn component(&self) -> &TerminalWindow {
         &self.window
     }
 
