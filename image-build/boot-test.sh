@@ -87,8 +87,8 @@ role = "lobby"
 data_dir = "$STATE"
 language = "en"
 enrolment_code = "$code"
-[call]
-devices = "simulated"
+[devices]
+backend = "simulated"
 EOF
 printf 'wait 3\nstatus\nquit\n' | RUST_LOG=warn "$KIOSK" --config "$OUT/seed.toml" run --headless >"$OUT/seed.log" 2>&1 || true
 kill "$server" 2>/dev/null || true

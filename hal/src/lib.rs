@@ -13,6 +13,7 @@
 //! and coming back, and [`faults`] scripts the simulated backend's failures.
 
 pub mod alsa_dev;
+pub mod config;
 pub mod discovery;
 pub mod elements;
 pub mod faults;
@@ -27,6 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+pub use config::DeviceConfig;
 pub use discovery::{DeviceReport, Roots, discover, full_report};
 pub use faults::{FaultReport, SimulatedScript};
 pub use health::{DeviceStatus, Health};

@@ -40,6 +40,7 @@ pub fn devices_with(script: &SimulatedScript) -> Devices {
         backend: crate::Backend::Simulated,
         camera: Box::new(SimCamera {
             faults: faulty(DeviceKind::Camera),
+            capturing: Mutex::new(Vec::new()),
         }),
         microphone: Box::new(SimMicrophone {
             faults: faulty(DeviceKind::Microphone),
@@ -160,8 +161,33 @@ impl Drop for Faulty {
 }
 
 /// A bouncing ball on a test pattern: every frame differs from the last.
+/// Like a V4L2 camera, it captures for one pipeline at a time: a source
+/// asked for while another of its sources is running (out of the `Null`
+/// state) is refused as busy, so a test sees what two users of the camera
+/// at once would do on a terminal.
 pub struct SimCamera {
     faults: Faulty,
+    capturing: Mutex<Vec<gst::glib::WeakRef<gst::Element>>>,
+}
+
+impl SimCamera {
+    /// Refuse a second capture while one runs; remember the new source.
+    fn exclusive(&self, element: gst::Element) -> Result<gst::Element, HalError> {
+        let mut capturing = self.capturing.lock().unwrap();
+        capturing.retain(|w| w.upgrade().is_some());
+        let busy = capturing
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .any(|e| e.current_state() > gst::State::Null);
+        if busy {
+            return Err(HalError::Open {
+                device: "simulated camera".into(),
+                detail: "device or resource busy (another pipeline is capturing)".into(),
+            });
+        }
+        capturing.push(element.downgrade());
+        Ok(element)
+    }
 }
 
 impl Camera for SimCamera {
@@ -169,14 +195,15 @@ impl Camera for SimCamera {
         "Simulated camera".into()
     }
     fn source(&self, m: VideoMode) -> Result<gst::Element, HalError> {
-        self.faults.source(bin(
+        let element = self.faults.source(bin(
             "simulated camera",
             &format!(
                 "videotestsrc is-live=true pattern=ball motion=wavy ! \
                  capsfilter caps=video/x-raw,format=I420,width={},height={},framerate={}/1",
                 m.width, m.height, m.fps
             ),
-        ))
+        ))?;
+        self.exclusive(element)
     }
     fn check(&self, m: VideoMode) -> Result<String, HalError> {
         self.faults.check()?;
@@ -239,5 +266,28 @@ impl Speaker for SimSpeaker {
     fn set_volume(&self, percent: u8) -> Result<(), HalError> {
         self.volume.store(percent.min(100), Ordering::SeqCst);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulated_camera_captures_for_one_pipeline_at_a_time() {
+        let devices = devices();
+        let mode = VideoMode::default();
+        let first = devices.camera.source(mode).unwrap();
+        // Made but not started: a second user may still take the camera.
+        let idle = devices.camera.source(mode).unwrap();
+        drop(idle);
+        first.set_state(gst::State::Playing).unwrap();
+        let e = devices.camera.source(mode).unwrap_err();
+        assert!(e.to_string().contains("busy"), "{e}");
+        first.set_state(gst::State::Null).unwrap();
+        assert!(
+            devices.camera.source(mode).is_ok(),
+            "free again once stopped"
+        );
     }
 }

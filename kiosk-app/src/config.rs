@@ -11,35 +11,30 @@
 //! unit_idle_seconds = 60         # housing unit: signed out after this long untouched
 //!
 //! [call]
-//! devices = "real"               # or "simulated" (no camera or sound card)
 //! width = 1280                   # capture and send size
 //! height = 720
 //! fps = 30
 //! latency_ms = 50                # receive jitter buffer; ~50 suits a LAN
 //! max_kbps = 2500                # video bitrate ceiling (congestion control goes below)
-//! video_codec = "auto"           # "h264" (constrained baseline), "vp8", or auto
+//! video_codec = "auto"           # "h264" (constrained baseline), "vp8", "vp9", or auto
 //! local_addresses = []           # limit ICE to these addresses (tests: ["127.0.0.1"])
 //! stamp_frames = false           # write a timestamp into sent frames (latency bench)
-//! # The devices (hal). Real backend: every key may be left out on a
-//! # terminal with the udev rules installed.
-//! camera = "/dev/kiosk/camera"   # default: /dev/kiosk/camera, else the first capture device
-//! microphone = "plughw:CARD=Headset,DEV=0"   # ALSA PCM; default: /dev/kiosk/microphone's card
-//! speaker = "plughw:CARD=Headset,DEV=0"      # ALSA PCM; default: /dev/kiosk/speaker's card
-//! mixer_control = "Speaker"      # volume control; default: Master, PCM, Speaker, Headphone
-//! echo_cancellation = false      # webrtcdsp, for speakerphones (not handsets)
-//! provide_clock = true           # let the sound card clock the pipeline
-//! device_root = "/"              # where sys/ and dev/ are (a fake tree in tests)
-//! # Simulated backend: faults to play (see hal::faults).
+//!
+//! [devices]                      # read straight into hal::DeviceConfig
+//! backend = "real"               # or "simulated" (no camera or sound card)
+//! # The real backend: every key may be left out on a terminal with the
+//! # udev rules installed (see hal::DeviceConfig for each).
+//! camera = "/dev/kiosk/camera"
+//! microphone = "plughw:CARD=Headset,DEV=0"
+//! speaker = "plughw:CARD=Headset,DEV=0"
+//! # The simulated backend: faults to play (see hal::faults).
 //! faults = "camera-lost-at=5s,camera-back-at=10s"
 //! # A handset with a hook switch: lifted, the call uses its microphone and
 //! # earpiece; down, the terminal's microphone and speaker.
 //! handset_microphone = "plughw:CARD=Handset,DEV=0"
 //! handset_speaker = "plughw:CARD=Handset,DEV=0"
-//! [call.hook]
+//! [devices.hook]
 //! device = "/dev/kiosk/hook"     # an input device (udev-rules/)
-//! event_type = 1                 # EV_KEY (or 5, EV_SW)
-//! code = 169                     # KEY_PHONE
-//! lifted_value = 1
 //!
 //! [technician]
 //! # The technician screen's PIN, hashed: run `kiosk-app hash-pin` and type it.
@@ -55,9 +50,8 @@
 //! `KIOSK_LANGUAGE`, `KIOSK_ENROLMENT_CODE`, `KIOSK_DEVICES`, `KIOSK_FAULTS`
 //! (the simulated fault script, for tests), `KIOSK_TECHNICIAN_PIN_HASH`.
 //!
-//! [`CallConfig::hal`] is the one place the device options become a
-//! [`hal::HalConfig`]: the call, the technician screen, `diagnose` and the
-//! heartbeat all open their devices with it.
+//! The `[devices]` table is hal's own [`hal::DeviceConfig`]; the terminal
+//! opens its devices from it once (`devices::DeviceOwner`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,6 +76,8 @@ struct File {
     unit_idle_seconds: Option<f64>,
     #[serde(default)]
     call: CallConfig,
+    #[serde(default)]
+    devices: hal::DeviceConfig,
     #[serde(default)]
     technician: TechnicianFile,
 }
@@ -111,11 +107,10 @@ impl Default for TechnicianConfig {
     }
 }
 
-/// How calls are made: devices, sizes, latency, codec.
+/// How calls are made: sizes, latency, codec (the devices are `[devices]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CallConfig {
-    pub devices: hal::Backend,
     pub width: u32,
     pub height: u32,
     pub fps: u32,
@@ -124,64 +119,16 @@ pub struct CallConfig {
     pub video_codec: VideoCodecChoice,
     pub local_addresses: Vec<String>,
     pub stamp_frames: bool,
-    /// Simulated backend: the faults it plays.
-    pub faults: hal::SimulatedScript,
-    /// Real backend: a fixed camera device (default: discovery).
-    pub camera: Option<PathBuf>,
-    /// Real backend: the ALSA capture PCM (default: discovery).
-    pub microphone: Option<String>,
-    /// Real backend: the ALSA playback PCM (default: discovery).
-    pub speaker: Option<String>,
-    /// Real backend: the mixer control for the volume.
-    pub mixer_control: Option<String>,
-    /// Real backend: echo cancellation (speakerphone terminals).
-    pub echo_cancellation: bool,
-    /// Real backend: let the sound card clock the pipeline.
-    pub provide_clock: bool,
-    /// Real backend: the directory holding `sys/` and `dev/` (default `/`).
-    pub device_root: Option<PathBuf>,
-    /// The handset's hook switch (`[call.hook]`); without a device the
-    /// terminal has no handset.
-    pub hook: hal::HookConfig,
-    /// Real backend: the handset's ALSA capture and playback PCMs, used
-    /// while it is lifted.
-    pub handset_microphone: Option<String>,
-    pub handset_speaker: Option<String>,
 }
 
 impl CallConfig {
-    /// The devices' configuration: what `hal::open` takes. Every part of
-    /// the program that opens devices gets them from here.
-    pub fn hal(&self) -> hal::HalConfig {
-        let d = hal::RealConfig::default();
-        hal::HalConfig {
-            backend: self.devices,
-            real: hal::RealConfig {
-                camera: self.camera.clone(),
-                microphone: self.microphone.clone(),
-                speaker: self.speaker.clone(),
-                mixer_control: self.mixer_control.clone(),
-                echo_cancellation: self.echo_cancellation,
-                provide_clock: self.provide_clock,
-                roots: self
-                    .device_root
-                    .as_deref()
-                    .map_or(d.roots, hal::Roots::under),
-            },
-            faults: self.faults.clone(),
+    /// The capture mode the call asks the camera for (and sends).
+    pub fn mode(&self) -> hal::VideoMode {
+        hal::VideoMode {
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
         }
-    }
-
-    /// The devices while the handset is lifted: its own microphone and
-    /// earpiece (no echo cancellation: a handset does not echo); the camera
-    /// is the same.
-    pub fn handset_hal(&self) -> hal::HalConfig {
-        let mut h = self.hal();
-        h.real.microphone = self.handset_microphone.clone();
-        h.real.speaker = self.handset_speaker.clone();
-        h.real.echo_cancellation = false;
-        h.faults = hal::SimulatedScript::default();
-        h
     }
 }
 
@@ -202,7 +149,6 @@ pub enum VideoCodecChoice {
 impl Default for CallConfig {
     fn default() -> Self {
         CallConfig {
-            devices: hal::Backend::Real,
             width: 1280,
             height: 720,
             fps: 30,
@@ -211,17 +157,6 @@ impl Default for CallConfig {
             video_codec: VideoCodecChoice::Auto,
             local_addresses: Vec::new(),
             stamp_frames: false,
-            faults: hal::SimulatedScript::default(),
-            camera: None,
-            microphone: None,
-            speaker: None,
-            mixer_control: None,
-            echo_cancellation: false,
-            provide_clock: true,
-            device_root: None,
-            hook: hal::HookConfig::default(),
-            handset_microphone: None,
-            handset_speaker: None,
         }
     }
 }
@@ -239,6 +174,7 @@ pub struct Config {
     /// during a call).
     pub unit_idle: Duration,
     pub call: CallConfig,
+    pub devices: hal::DeviceConfig,
     pub technician: TechnicianConfig,
 }
 
@@ -258,24 +194,63 @@ fn parse_lang(s: &str) -> anyhow::Result<Lang> {
     }
 }
 
+/// Sizes a camera and an encoder can take.
+fn checked_call(c: CallConfig) -> anyhow::Result<CallConfig> {
+    if !(16..=3840).contains(&c.width)
+        || !(16..=2160).contains(&c.height)
+        || !(1..=60).contains(&c.fps)
+    {
+        bail!(
+            "[call] width/height/fps out of range: {}x{}@{}",
+            c.width,
+            c.height,
+            c.fps
+        );
+    }
+    Ok(c)
+}
+
+/// `KIOSK_DEVICES` and `KIOSK_FAULTS` (tests, demos) over `[devices]`.
+fn devices_with_env(
+    mut d: hal::DeviceConfig,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<hal::DeviceConfig> {
+    if let Some(b) = env("KIOSK_DEVICES") {
+        d.backend = match b.as_str() {
+            "real" => hal::Backend::Real,
+            "simulated" => hal::Backend::Simulated,
+            _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {b:?}"),
+        };
+    }
+    if let Some(f) = env("KIOSK_FAULTS") {
+        d.faults = f
+            .parse()
+            .map_err(|e| anyhow::anyhow!("KIOSK_FAULTS: {e}"))?;
+    }
+    Ok(d)
+}
+
+/// The configuration file, or an empty one when the default path is absent.
+fn read_file(path: Option<&Path>) -> anyhow::Result<File> {
+    Ok(match path {
+        Some(p) => toml::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not a valid configuration", p.display()))?,
+        None => match std::fs::read_to_string(DEFAULT_PATH) {
+            Ok(t) => toml::from_str(&t).with_context(|| format!("{DEFAULT_PATH} is not valid"))?,
+            Err(_) => File::default(),
+        },
+    })
+}
+
 impl Config {
     /// Read `path` (default [`DEFAULT_PATH`], which may be absent) and apply `env`.
     pub fn load(
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Config> {
-        let file: File = match path {
-            Some(p) => toml::from_str(
-                &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-            )
-            .with_context(|| format!("{} is not a valid configuration", p.display()))?,
-            None => match std::fs::read_to_string(DEFAULT_PATH) {
-                Ok(t) => {
-                    toml::from_str(&t).with_context(|| format!("{DEFAULT_PATH} is not valid"))?
-                }
-                Err(_) => File::default(),
-            },
-        };
+        let file = read_file(path)?;
         let server_url = env("KIOSK_SERVER_URL")
             .or(file.server_url)
             .context("no server_url: set it in the configuration or KIOSK_SERVER_URL")?;
@@ -310,33 +285,8 @@ impl Config {
             unit_idle: Duration::from_secs_f64(
                 file.unit_idle_seconds.unwrap_or(60.0).clamp(5.0, 3600.0),
             ),
-            call: {
-                let mut c = file.call;
-                if let Some(d) = env("KIOSK_DEVICES") {
-                    c.devices = match d.as_str() {
-                        "real" => hal::Backend::Real,
-                        "simulated" => hal::Backend::Simulated,
-                        _ => bail!("KIOSK_DEVICES must be \"real\" or \"simulated\", not {d:?}"),
-                    };
-                }
-                if let Some(f) = env("KIOSK_FAULTS") {
-                    c.faults = f
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("KIOSK_FAULTS: {e}"))?;
-                }
-                if !(16..=3840).contains(&c.width)
-                    || !(16..=2160).contains(&c.height)
-                    || !(1..=60).contains(&c.fps)
-                {
-                    bail!(
-                        "[call] width/height/fps out of range: {}x{}@{}",
-                        c.width,
-                        c.height,
-                        c.fps
-                    );
-                }
-                c
-            },
+            call: checked_call(file.call)?,
+            devices: devices_with_env(file.devices, &env)?,
             technician: TechnicianConfig {
                 pin_hash: match env("KIOSK_TECHNICIAN_PIN_HASH").or(file.technician.pin_hash) {
                     Some(h) => Some(crate::technician::pin::check_hash(&h)?),
@@ -381,14 +331,14 @@ mod tests {
             &p,
             format!(
                 "server_url = \"http://127.0.0.1:8080\"\n\
-                 [call]\ndevices = \"simulated\"\nfaults = \"camera-lost-at=5s,camera-back-at=10s\"\n\
+                 [devices]\nbackend = \"simulated\"\nfaults = \"camera-lost-at=5s,camera-back-at=10s\"\n\
                  microphone = \"null\"\necho_cancellation = true\ndevice_root = \"/srv/fake\"\n\
                  [technician]\npin_hash = \"{hash}\"\nidle_seconds = 60\n"
             ),
         )
         .unwrap();
         let c = Config::load(Some(&p), |_| None).unwrap();
-        let hal = c.call.hal();
+        let hal = c.devices.hal();
         assert_eq!(hal.backend, hal::Backend::Simulated);
         assert_eq!(
             hal.faults.to_string(),
@@ -405,7 +355,7 @@ mod tests {
             (k == "KIOSK_FAULTS").then(|| "mic-denied".into())
         })
         .unwrap();
-        assert_eq!(c.call.hal().faults.to_string(), "microphone-denied");
+        assert_eq!(c.devices.hal().faults.to_string(), "microphone-denied");
         let e = Config::load(Some(&p), |k| {
             (k == "KIOSK_FAULTS").then(|| "speaker-gone".into())
         })

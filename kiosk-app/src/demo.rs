@@ -58,10 +58,7 @@ pub fn run(summary_path: &Path, dir: &Path, mode: Mode) -> anyhow::Result<()> {
         TerminalRole::Lobby,
         dir.join("data"),
         &lobby.code,
-        crate::config::CallConfig {
-            devices: hal::Backend::Simulated,
-            ..Default::default()
-        },
+        crate::config::CallConfig::default(),
     );
     match mode {
         Mode::RemoteVisit => remote_visit(&summary, dir, &AtomicBool::new(false)),
@@ -206,6 +203,8 @@ fn demo_config(
         heartbeat: Duration::from_secs(10),
         unit_idle: Duration::from_secs(60),
         call,
+        // The demo runs anywhere: a test pattern and a tone.
+        devices: hal::DeviceConfig::simulated(),
         technician: Default::default(),
     }
 }
@@ -220,7 +219,6 @@ fn unit_with(
     height: u32,
 ) -> anyhow::Result<(Terminal, String)> {
     let simulated = crate::config::CallConfig {
-        devices: hal::Backend::Simulated,
         width,
         height,
         ..Default::default()

@@ -15,6 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::{CallConfig, Config};
+use crate::devices::DeviceOwner;
 use crate::identity;
 use crate::sync::client::Client;
 
@@ -80,11 +81,7 @@ pub fn media_missing_text() -> String {
 
 /// Each device's state, the camera checked for the configured call size.
 pub fn device_status(devices: &hal::Devices, call: &CallConfig) -> Vec<hal::DeviceStatus> {
-    devices.status(hal::VideoMode {
-        width: call.width,
-        height: call.height,
-        fps: call.fps,
-    })
+    devices.status(call.mode())
 }
 
 /// The device states as the heartbeat carries them to the server.
@@ -103,12 +100,14 @@ pub fn to_wire(status: &[hal::DeviceStatus]) -> Vec<DeviceHealth> {
         .collect()
 }
 
-/// Opens the configured devices once and answers their state on each call:
-/// the heartbeat's source of device health.
-pub fn health_source(call: &CallConfig) -> impl Fn() -> Vec<DeviceHealth> + Send + Sync + 'static {
-    let devices = hal::open(call.hal());
+/// The terminal's devices' state on each call: the heartbeat's source of
+/// device health.
+pub fn health_source(
+    devices: DeviceOwner,
+    call: &CallConfig,
+) -> impl Fn() -> Vec<DeviceHealth> + Send + Sync + 'static {
     let call = call.clone();
-    move || to_wire(&device_status(&devices, &call))
+    move || to_wire(&device_status(devices.devices(), &call))
 }
 
 /// One device as a line of text: "camera: OK, /dev/kiosk/camera: Mjpg 1280x720@30.00".
@@ -133,8 +132,8 @@ pub struct ServerCheck {
 
 pub fn report(cfg: &Config) -> anyhow::Result<Report> {
     let id = identity::load(&cfg.data_dir)?;
-    let devices = hal::open(cfg.call.hal());
-    let status = device_status(&devices, &cfg.call);
+    let owner = DeviceOwner::open(&cfg.devices);
+    let status = device_status(owner.devices(), &cfg.call);
     let server = match &id {
         None => ServerCheck {
             reachable: false,
@@ -142,39 +141,7 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
             clock_offset_ms: None,
             detail: Some("not enrolled: no credential to ask the server with".into()),
         },
-        Some(e) => {
-            let client = Client::new(&cfg.server_url, Some(e.credential.clone()));
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let sent = Utc::now();
-            let t = Instant::now();
-            let hb = Heartbeat {
-                software_version: env!("CARGO_PKG_VERSION").to_string(),
-                uptime_secs: 0,
-                terminal_time: sent,
-                outbox_pending: 0,
-                devices: to_wire(&status),
-            };
-            match rt.block_on(client.heartbeat(&hb)) {
-                Ok(ack) => {
-                    let rtt = t.elapsed();
-                    let mid = sent + chrono::Duration::from_std(rtt / 2).unwrap_or_default();
-                    ServerCheck {
-                        reachable: true,
-                        round_trip_ms: Some(rtt.as_millis() as u64),
-                        clock_offset_ms: Some((ack.server_time - mid).num_milliseconds()),
-                        detail: None,
-                    }
-                }
-                Err(e) => ServerCheck {
-                    reachable: false,
-                    round_trip_ms: None,
-                    clock_offset_ms: None,
-                    detail: Some(e.to_string()),
-                },
-            }
-        }
+        Some(e) => check_server(cfg, &e.credential, &status)?,
     };
     Ok(Report {
         software_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -183,10 +150,49 @@ pub fn report(cfg: &Config) -> anyhow::Result<Report> {
         terminal_id: id.as_ref().map(|e| e.terminal_id),
         location: id.as_ref().map(|e| e.location.clone()),
         server,
-        device_backend: cfg.call.devices,
+        device_backend: cfg.devices.backend,
         device_status: status,
-        devices: devices.report(),
+        devices: owner.devices().report(),
         media_missing: media_missing(),
+    })
+}
+
+/// One heartbeat: whether the server answers, how fast, and its clock.
+fn check_server(
+    cfg: &Config,
+    credential: &str,
+    status: &[hal::DeviceStatus],
+) -> anyhow::Result<ServerCheck> {
+    let client = Client::new(&cfg.server_url, Some(credential.to_string()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sent = Utc::now();
+    let t = Instant::now();
+    let hb = Heartbeat {
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_secs: 0,
+        terminal_time: sent,
+        outbox_pending: 0,
+        devices: to_wire(status),
+    };
+    Ok(match rt.block_on(client.heartbeat(&hb)) {
+        Ok(ack) => {
+            let rtt = t.elapsed();
+            let mid = sent + chrono::Duration::from_std(rtt / 2).unwrap_or_default();
+            ServerCheck {
+                reachable: true,
+                round_trip_ms: Some(rtt.as_millis() as u64),
+                clock_offset_ms: Some((ack.server_time - mid).num_milliseconds()),
+                detail: None,
+            }
+        }
+        Err(e) => ServerCheck {
+            reachable: false,
+            round_trip_ms: None,
+            clock_offset_ms: None,
+            detail: Some(e.to_string()),
+        },
     })
 }
 

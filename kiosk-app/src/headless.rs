@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use ui::{Lang, UiInput};
 
 use crate::describe::describe;
+use crate::shown::Shown;
 use crate::technician::Technician;
 use crate::terminal::Terminal;
 
@@ -98,8 +99,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
     })
 }
 
-/// Run until standard input ends or `quit`.
-pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Result<()> {
+/// Standard input, line by line, on a thread of its own.
+fn stdin_lines() -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -109,81 +110,117 @@ pub fn run(mut terminal: Terminal, mut out: impl std::io::Write) -> anyhow::Resu
             }
         }
     });
-    let mut last = String::new();
-    let mut print =
-        |text: String, force: bool, out: &mut dyn std::io::Write| -> std::io::Result<()> {
-            if force || text != last {
-                writeln!(out, "{text}")?;
-                out.flush()?;
-                last = text;
-            }
-            Ok(())
-        };
-    let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
-    let mut tech = Technician::new(terminal.config(), terminal.now());
-    // The technician screen while it is up, else the terminal's.
-    let screen = |terminal: &mut Terminal, tech: &mut Technician| {
-        let v = terminal.tick();
-        tech.tick(terminal.now());
-        if tech.showing() {
-            crate::technician::describe(&tech.view(&terminal.technician_facts(), terminal.now()))
-        } else {
-            describe(&v)
+    rx
+}
+
+/// The terminal, its technician screen, and what was printed last.
+struct Session<W: std::io::Write> {
+    terminal: Terminal,
+    tech: Technician,
+    out: W,
+    last: String,
+}
+
+impl<W: std::io::Write> Session<W> {
+    /// Print a screen if it changed (or always, when `force`).
+    fn print(&mut self, text: String, force: bool) -> std::io::Result<()> {
+        if force || text != self.last {
+            writeln!(self.out, "{text}")?;
+            self.out.flush()?;
+            self.last = text;
         }
+        Ok(())
+    }
+
+    /// Time passes; the screen as it is now (the technician screen while
+    /// it is up, else the terminal's).
+    fn screen(&mut self, force: bool) -> std::io::Result<()> {
+        let text = match crate::shown::tick(&mut self.terminal, &mut self.tech) {
+            Shown::Technician(v) => crate::technician::describe(&v),
+            Shown::Terminal(v) => describe(&v),
+            // Headless mode enrols from the configuration, before this.
+            Shown::Enrolment(v) => format!("[enrol] {:?}", v.message),
+        };
+        self.print(text, force)
+    }
+
+    /// Do one command; `Ok(false)` on `quit`.
+    fn obey(&mut self, c: Command, wait_until: &mut Option<Instant>) -> anyhow::Result<bool> {
+        match c {
+            Command::Touches(ts) => {
+                for t in ts {
+                    let v = self.terminal.touch(t);
+                    self.print(describe(&v), false)?;
+                }
+            }
+            Command::Wait(d) => *wait_until = Some(Instant::now() + d),
+            Command::OpenVisit(id) => match self.terminal.open_visit(id) {
+                Ok(()) => {
+                    let v = self.terminal.tick();
+                    self.print(describe(&v), true)?
+                }
+                Err(e) => writeln!(self.out, "error: {e:#}")?,
+            },
+            Command::Technician(inputs) => {
+                for i in inputs {
+                    let lang = self.terminal.view().lang;
+                    self.tech.touch(i, lang, self.terminal.now());
+                }
+                self.screen(false)?;
+            }
+            Command::TechStats => {
+                let stats = serde_json::to_string(&self.tech.stats())?;
+                writeln!(self.out, "[tech-stats] {stats}")?
+            }
+            Command::Stats => match self.terminal.call_stats() {
+                Some(s) => writeln!(self.out, "[stats] {}", serde_json::to_string(&s)?)?,
+                None => writeln!(self.out, "[stats] no call")?,
+            },
+            Command::Status => self.screen(true)?,
+            Command::Quit => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Run until standard input ends or `quit`.
+pub fn run(terminal: Terminal, out: impl std::io::Write) -> anyhow::Result<()> {
+    let rx = stdin_lines();
+    let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
+    let tech = Technician::new(terminal.config(), terminal.devices(), terminal.now());
+    let mut s = Session {
+        terminal,
+        tech,
+        out,
+        last: String::new(),
     };
-    print(screen(&mut terminal, &mut tech), true, &mut out)?;
+    s.screen(true)?;
     let mut wait_until: Option<Instant> = None;
     loop {
         notify.tick(); // READY after the first screen is printed, then the watchdog.
         let timeout = Duration::from_millis(200);
         if wait_until.is_some_and(|t| Instant::now() < t) {
             std::thread::sleep(timeout);
-            print(screen(&mut terminal, &mut tech), false, &mut out)?;
+            s.screen(false)?;
             continue;
         }
         wait_until = None;
         match rx.recv_timeout(timeout) {
             Ok(line) => match parse(line.trim()) {
-                Ok(Command::Touches(ts)) => {
-                    for t in ts {
-                        let v = terminal.touch(t);
-                        print(describe(&v), false, &mut out)?;
+                Ok(c) => {
+                    if !s.obey(c, &mut wait_until)? {
+                        break;
                     }
                 }
-                Ok(Command::Wait(d)) => wait_until = Some(Instant::now() + d),
-                Ok(Command::OpenVisit(id)) => match terminal.open_visit(id) {
-                    Ok(()) => print(describe(&terminal.tick()), true, &mut out)?,
-                    Err(e) => writeln!(out, "error: {e:#}")?,
-                },
-                Ok(Command::Technician(inputs)) => {
-                    for i in inputs {
-                        let lang = terminal.view().lang;
-                        tech.touch(i, lang, terminal.now());
-                    }
-                    print(screen(&mut terminal, &mut tech), false, &mut out)?;
-                }
-                Ok(Command::TechStats) => writeln!(
-                    out,
-                    "[tech-stats] {}",
-                    serde_json::to_string(&tech.stats())?
-                )?,
-                Ok(Command::Stats) => match terminal.call_stats() {
-                    Some(s) => writeln!(out, "[stats] {}", serde_json::to_string(&s)?)?,
-                    None => writeln!(out, "[stats] no call")?,
-                },
-                Ok(Command::Status) => print(screen(&mut terminal, &mut tech), true, &mut out)?,
-                Ok(Command::Quit) => break,
-                Err(e) => writeln!(out, "error: {e}")?,
+                Err(e) => writeln!(s.out, "error: {e}")?,
             },
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                print(screen(&mut terminal, &mut tech), false, &mut out)?
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => s.screen(false)?,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
     // Give the outbox a moment to drain before exiting on end of input.
     let deadline = Instant::now() + Duration::from_secs(3);
-    while terminal.outbox_pending() > 0 && Instant::now() < deadline {
+    while s.terminal.outbox_pending() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())

@@ -1,5 +1,7 @@
-//! The terminal as one object: the check-in machine, the store, the sync
-//! task and the call, wired together. The screen (touch or headless) feeds
+//! The terminal as one object: its mode (`Mode::Lobby` with the check-in
+//! machine, or `Mode::Unit` with the sign-in machine), the devices it lends
+//! (`devices::DeviceOwner`), the store, the sync task and the call, wired
+//! together. The screen (touch or headless) feeds
 //! it inputs and shows the views it returns.
 //!
 //! A lobby terminal opens the call of a visit when its visitor checks in;
@@ -25,6 +27,7 @@ use crate::call::flow::{CallFlow, FlowEffect};
 use crate::call::{CallHandle, CallParams, Screens, Snapshot};
 use crate::checkin::{Checkin, Effect, Input, Policy};
 use crate::config::Config;
+use crate::devices::{CAMERA_WAIT, DeviceOwner};
 use crate::identity;
 use crate::schedule::ScheduleIndex;
 use crate::store::Store;
@@ -36,17 +39,27 @@ pub struct Terminal {
     pub identity: EnrolResponse,
     store: Arc<Store>,
     shared: Arc<Shared>,
-    machine: Checkin,
+    /// The lobby's check-in, or the unit's sign-in.
+    mode: Mode,
     reports: mpsc::UnboundedReceiver<StatusReport>,
     cfg: Config,
+    /// The camera, microphone and speaker, lent to the call, the sign-in
+    /// photo and the technician screen.
+    devices: DeviceOwner,
     screens: Screens,
     call: Option<(CallFlow, CallHandle)>,
-    /// The housing unit's sign-in (unit terminals only).
-    unit: Option<SignIn>,
     /// A visit picked on the unit's list: press Join for the person as soon
     /// as the waiting screen offers it.
     auto_join: Option<Uuid>,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// What this terminal is for: its role's own machine in front of the call.
+enum Mode {
+    /// A lobby terminal: a visitor checks in with the PIN from their email.
+    Lobby(Checkin),
+    /// A housing-unit terminal: a person signs in and joins their visits.
+    Unit(SignIn),
 }
 
 /// Why a typed or configured enrolment code did not work.
@@ -75,10 +88,11 @@ pub fn enrol(
         .block_on(client.enrol(code, env!("CARGO_PKG_VERSION")))
         .map_err(|e| match e {
             SyncError::Unreachable(m) => EnrolError::Unreachable(m),
-            SyncError::Server {
-                status: 401,
-                message,
-            } if message.contains("expired") => EnrolError::Expired,
+            SyncError::Server { code, .. }
+                if code == protocol::error::codes::ENROLMENT_CODE_EXPIRED =>
+            {
+                EnrolError::Expired
+            }
             SyncError::Server { status: 401, .. } => EnrolError::Invalid,
             other => EnrolError::Other(other.to_string()),
         })?;
@@ -125,8 +139,15 @@ fn cached_schedule(store: &Store) -> Option<ScheduleIndex> {
 }
 
 impl Terminal {
-    /// Open the store, enrol if needed, load the cached schedule and start syncing.
+    /// Open the devices, the store, enrol if needed, load the cached
+    /// schedule and start syncing.
     pub fn start(cfg: &Config) -> anyhow::Result<Terminal> {
+        Terminal::start_with(cfg, DeviceOwner::open(&cfg.devices))
+    }
+
+    /// The same with devices already opened (the window's technician
+    /// screen shares them from before enrolment).
+    pub fn start_with(cfg: &Config, devices: DeviceOwner) -> anyhow::Result<Terminal> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("sync")
@@ -152,31 +173,40 @@ impl Terminal {
             },
             terminal_id: identity.terminal_id,
             started: Instant::now(),
-            devices: Arc::new(crate::diagnose::health_source(&cfg.call)),
+            devices: Arc::new(crate::diagnose::health_source(devices.clone(), &cfg.call)),
         };
         runtime.spawn(sync.run());
-        let machine = Checkin::new(Policy::default(), cfg.language, shared.now());
-        let unit = (cfg.role == TerminalRole::Unit).then(|| {
-            let policy = signin::Policy {
-                idle_timeout: chrono::Duration::from_std(cfg.unit_idle)
-                    .unwrap_or(chrono::Duration::seconds(60)),
-                ..signin::Policy::default()
-            };
-            SignIn::new(policy, cfg.language, shared.now())
-        });
+        let mode = match cfg.role {
+            TerminalRole::Lobby => {
+                Mode::Lobby(Checkin::new(Policy::default(), cfg.language, shared.now()))
+            }
+            TerminalRole::Unit => {
+                let policy = signin::Policy {
+                    idle_timeout: chrono::Duration::from_std(cfg.unit_idle)
+                        .unwrap_or(chrono::Duration::seconds(60)),
+                    ..signin::Policy::default()
+                };
+                Mode::Unit(SignIn::new(policy, cfg.language, shared.now()))
+            }
+        };
         Ok(Terminal {
             identity,
             store,
             shared,
-            machine,
+            mode,
             reports,
             cfg: cfg.clone(),
+            devices,
             screens: Screens::default(),
             call: None,
-            unit,
             auto_join: None,
             _runtime: runtime,
         })
+    }
+
+    /// The terminal's devices (for the technician screen).
+    pub fn devices(&self) -> DeviceOwner {
+        self.devices.clone()
     }
 
     /// Where the call's pictures go (the window); headless has none.
@@ -225,6 +255,7 @@ impl Terminal {
             terminal_id: self.identity.terminal_id,
             visit_id: visit,
             cfg: self.cfg.call.clone(),
+            devices: self.devices.clone(),
             screens: self.screens.clone(),
         });
         tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visit opened");
@@ -240,13 +271,17 @@ impl Terminal {
     /// The call screen is up (not the check-in screens in front of it; at
     /// a unit terminal the call is always in front).
     fn call_showing(&self) -> bool {
-        self.call.is_some() && (self.unit.is_some() || self.machine_screen() == Screen::Attract)
-    }
-
-    fn machine_screen(&self) -> Screen {
-        let now = self.shared.now();
-        self.shared
-            .with_schedule(|s| self.machine.view(now, s.map(|s| &*s), false).screen)
+        self.call.is_some()
+            && match &self.mode {
+                Mode::Unit(_) => true,
+                Mode::Lobby(checkin) => {
+                    let now = self.shared.now();
+                    let screen = self
+                        .shared
+                        .with_schedule(|s| checkin.view(now, s.map(|s| &*s), false).screen);
+                    screen == Screen::Attract
+                }
+            }
     }
 
     fn apply_flow(&mut self, effects: Vec<FlowEffect>) {
@@ -268,11 +303,15 @@ impl Terminal {
         }
     }
 
+    /// An input for the lobby's check-in (a unit terminal has none).
     fn feed(&mut self, input: Input) {
         let now = self.shared.now();
+        let Mode::Lobby(checkin) = &mut self.mode else {
+            return;
+        };
         let effects = self
             .shared
-            .with_schedule(|s| self.machine.handle(input, now, s.map(|s| &*s)));
+            .with_schedule(|s| checkin.handle(input, now, s.map(|s| &*s)));
         for effect in effects {
             match effect {
                 Effect::CheckIn { visit, at } => match self.store.record_check_in(visit, at) {
@@ -296,7 +335,9 @@ impl Terminal {
 
     fn feed_unit(&mut self, input: signin::Input) {
         let now = self.shared.now();
-        let Some(unit) = &mut self.unit else { return };
+        let Mode::Unit(unit) = &mut self.mode else {
+            return;
+        };
         let effects = self
             .shared
             .with_schedule(|s| unit.handle(input, now, s.map(|s| &*s)));
@@ -346,14 +387,26 @@ impl Terminal {
     /// Take the sign-in still on a worker thread (the camera takes a moment)
     /// and queue it durably; the sync task uploads it when it can.
     fn take_photo(&self, person_number: String, at: chrono::DateTime<chrono::Utc>) {
-        let (store, shared, backend) =
-            (self.store.clone(), self.shared.clone(), self.cfg.call.hal());
+        let (store, shared, devices) = (
+            self.store.clone(),
+            self.shared.clone(),
+            self.devices.clone(),
+        );
         let terminal_id = self.identity.terminal_id;
         let spawned = std::thread::Builder::new()
             .name("sign-in-photo".into())
             .spawn(move || {
-                let devices = hal::open(backend);
-                match crate::unit::photo::capture_jpeg(&devices) {
+                // A call starting now waits for the camera meanwhile.
+                let loan = match devices.borrow_camera("sign-in photo", CAMERA_WAIT) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(%terminal_id, error = %e, "no sign-in photo");
+                        return;
+                    }
+                };
+                let jpeg = crate::unit::photo::capture_jpeg(devices.devices());
+                drop(loan);
+                match jpeg {
                     Ok(jpeg) => {
                         let photo = crate::store::QueuedPhoto {
                             id: Uuid::new_v4(),
@@ -396,7 +449,7 @@ impl Terminal {
                 None => vec![],
             };
             self.apply_flow(effects);
-        } else if self.unit.is_some() {
+        } else if let Mode::Unit(_) = self.mode {
             self.feed_unit(signin::Input::Ui(input));
         } else {
             self.feed(Input::Ui(input));
@@ -449,13 +502,13 @@ impl Terminal {
         let online = self.shared.online();
         let mut v = self.shared.with_schedule(|s| {
             let s = s.map(|s| &*s);
-            match &self.unit {
-                Some(unit) => unit.view(now, s, !online),
-                None => self.machine.view(now, s, !online),
+            match &self.mode {
+                Mode::Unit(unit) => unit.view(now, s, !online),
+                Mode::Lobby(checkin) => checkin.view(now, s, !online),
             }
         });
         if let Some((flow, _)) = &self.call
-            && (self.unit.is_some() || v.screen == Screen::Attract)
+            && (matches!(self.mode, Mode::Unit(_)) || v.screen == Screen::Attract)
         {
             v.screen = flow.screen();
             v.call = flow.view(now);

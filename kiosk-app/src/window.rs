@@ -23,24 +23,16 @@ use std::time::Duration;
 
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
-use protocol::TerminalRole;
-use ui::{EnrolInput, EnrolMessage, EnrolView, TerminalUi};
+use ui::{EnrolInput, EnrolMessage, TerminalUi};
 
 use crate::call::{Frame, FrameSink, Screens};
 use crate::config::Config;
+use crate::devices::DeviceOwner;
+use crate::enrolment::{self, Effect, Enrolment};
 use crate::identity;
+use crate::shown::{self, Shown};
 use crate::technician::Technician;
 use crate::terminal::{EnrolError, Terminal, enrol};
-
-fn enrol_message(e: &EnrolError) -> EnrolMessage {
-    match e {
-        EnrolError::Invalid => EnrolMessage::Invalid,
-        EnrolError::Expired => EnrolMessage::Expired,
-        EnrolError::Unreachable(_) => EnrolMessage::Unreachable,
-        EnrolError::WrongRole(..) => EnrolMessage::WrongRole,
-        EnrolError::Other(_) => EnrolMessage::Unreachable,
-    }
-}
 
 thread_local! {
     static UI: RefCell<Weak<TerminalUi>> = const { RefCell::new(Weak::new()) };
@@ -107,8 +99,8 @@ fn frame_sink_to(set: fn(&TerminalUi, SharedPixelBuffer<Rgb8Pixel>)) -> FrameSin
     })
 }
 
-fn start_terminal(cfg: &Config) -> anyhow::Result<Terminal> {
-    let mut t = Terminal::start(cfg)?;
+fn start_terminal(cfg: &Config, devices: DeviceOwner) -> anyhow::Result<Terminal> {
+    let mut t = Terminal::start_with(cfg, devices)?;
     t.set_screens(Screens {
         remote: Some(frame_sink(true)),
         own: Some(frame_sink(false)),
@@ -116,180 +108,195 @@ fn start_terminal(cfg: &Config) -> anyhow::Result<Terminal> {
     Ok(t)
 }
 
+/// The server's answer to a typed enrolment code.
+type Answer = Result<(), EnrolError>;
+
+/// The window's state: the terminal once enrolled, the enrolment screen
+/// until then, and the technician screen over either.
+struct App {
+    cfg: Config,
+    devices: DeviceOwner,
+    terminal: Option<Terminal>,
+    enrolment: Enrolment,
+    technician: Technician,
+    /// Enrolment answers from the worker thread.
+    answers: (mpsc::Sender<Answer>, mpsc::Receiver<Answer>),
+    last_screen: ui::Screen,
+    /// Whether the technician screen was up at the last show.
+    technician_was_up: bool,
+}
+
+impl App {
+    /// Open the devices; start the terminal if it is enrolled or has a
+    /// code to enrol with (a code that does not work is said on the
+    /// enrolment screen).
+    fn new(cfg: &Config) -> anyhow::Result<App> {
+        let devices = DeviceOwner::open(&cfg.devices);
+        let enrolled = identity::load(&cfg.data_dir)?.is_some();
+        let mut terminal = None;
+        let mut first = EnrolMessage::None;
+        if enrolled || cfg.enrolment_code.is_some() {
+            match start_terminal(cfg, devices.clone()) {
+                Ok(t) => terminal = Some(t),
+                Err(e) if !enrolled => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "the configured enrolment code did not work"
+                    );
+                    first = e
+                        .downcast_ref::<EnrolError>()
+                        .map_or(EnrolMessage::Invalid, enrolment::message);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut technician = Technician::new(cfg, devices.clone(), chrono::Utc::now());
+        technician.set_frame_sink(frame_sink_to(TerminalUi::set_technician_frame));
+        Ok(App {
+            enrolment: Enrolment::new(&cfg.server_url, cfg.role, cfg.language, first),
+            cfg: cfg.clone(),
+            devices,
+            terminal,
+            technician,
+            answers: mpsc::channel(),
+            last_screen: ui::Screen::Attract,
+            technician_was_up: false,
+        })
+    }
+
+    /// Put what is shown on the window (and drop the last self-view
+    /// picture once the technician screen closes).
+    fn show(&mut self, ui: &TerminalUi, shown: Shown) {
+        let up = matches!(shown, Shown::Technician(_));
+        if self.technician_was_up && !up {
+            ui.clear_technician_frame();
+        }
+        self.technician_was_up = up;
+        match shown {
+            Shown::Enrolment(v) => ui.show_enrolment(&v),
+            Shown::Technician(v) => ui.show_technician(&v),
+            Shown::Terminal(v) => ui.show(&v),
+        }
+    }
+
+    fn shown_now(&self) -> Shown {
+        match &self.terminal {
+            Some(t) => shown::over(t, &self.technician, t.view()),
+            None => Shown::Enrolment(self.enrolment.view().clone()),
+        }
+    }
+
+    fn on_technician(&mut self, ui: &TerminalUi, input: ui::TechnicianInput) {
+        let Some(term) = &self.terminal else { return };
+        self.technician.touch(input, term.view().lang, term.now());
+        let shown = self.shown_now();
+        self.show(ui, shown);
+    }
+
+    fn on_enrol(&mut self, ui: &TerminalUi, input: EnrolInput) {
+        if let Some(Effect::Enrol(code)) = self.enrolment.handle(enrolment::Input::Touch(input)) {
+            let (cfg, tx) = (self.cfg.clone(), self.answers.0.clone());
+            std::thread::spawn(move || {
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| EnrolError::Other(e.to_string()))
+                    .and_then(|rt| enrol(&cfg, &code, &rt).map(|_| ()));
+                let _ = tx.send(result);
+            });
+        }
+        self.show(ui, Shown::Enrolment(self.enrolment.view().clone()));
+    }
+
+    fn on_touch(&mut self, ui: &TerminalUi, input: ui::UiInput) {
+        if let Some(term) = &mut self.terminal {
+            let view = term.touch(input);
+            ui.show(&view);
+        }
+    }
+
+    /// An enrolment answer: start the terminal, or say why not.
+    fn on_answer(&mut self, ui: &TerminalUi, answer: Result<(), EnrolError>) {
+        if self.enrolment.handle(enrolment::Input::Done(answer)) != Some(Effect::Enrolled) {
+            tracing::warn!(message = ?self.enrolment.view().message, "enrolment failed");
+            self.show(ui, Shown::Enrolment(self.enrolment.view().clone()));
+            return;
+        }
+        match start_terminal(&self.cfg, self.devices.clone()) {
+            Ok(term) => self.terminal = Some(term),
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "enrolment failed");
+                let failed = EnrolError::Unreachable(format!("{e:#}"));
+                self.enrolment.handle(enrolment::Input::Done(Err(failed)));
+                self.show(ui, Shown::Enrolment(self.enrolment.view().clone()));
+            }
+        }
+    }
+
+    /// Every 250 ms: enrolment answers, then time for the terminal.
+    fn tick(&mut self, ui: &TerminalUi) {
+        if let Ok(answer) = self.answers.1.try_recv() {
+            self.on_answer(ui, answer);
+        }
+        let Some(term) = &mut self.terminal else {
+            return;
+        };
+        let shown = shown::tick(term, &mut self.technician);
+        let screen = match &shown {
+            Shown::Terminal(v) => v.screen,
+            _ => term.view().screen,
+        };
+        if screen != ui::Screen::InCall && self.last_screen == ui::Screen::InCall {
+            // No call picture outlives its call.
+            ui.clear_video();
+        }
+        self.last_screen = screen;
+        self.show(ui, shown);
+    }
+}
+
 pub fn run(cfg: &Config) -> anyhow::Result<()> {
     let mut notify = crate::notify::Notifier::from_env(std::time::Instant::now());
     let ui = Rc::new(TerminalUi::new()?);
     UI.with(|u| *u.borrow_mut() = Rc::downgrade(&ui));
-    let terminal: Rc<RefCell<Option<Terminal>>> = Rc::new(RefCell::new(None));
-    let enrolled = identity::load(&cfg.data_dir)?.is_some();
-    let mut first_message = EnrolMessage::None;
-    if enrolled || cfg.enrolment_code.is_some() {
-        match start_terminal(cfg) {
-            Ok(t) => *terminal.borrow_mut() = Some(t),
-            Err(e) if !enrolled => {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "the configured enrolment code did not work"
-                );
-                first_message = e
-                    .downcast_ref::<EnrolError>()
-                    .map_or(EnrolMessage::Invalid, enrol_message);
-            }
-            Err(e) => return Err(e),
+    let app = Rc::new(RefCell::new(App::new(cfg)?));
+    let shown = app.borrow().shown_now();
+    app.borrow_mut().show(&ui, shown);
+    // Each callback hands its touch to the app, with the window.
+    let (ui2, a) = (Rc::downgrade(&ui), app.clone());
+    ui.on_technician_input(move |i| {
+        if let Some(ui) = ui2.upgrade() {
+            a.borrow_mut().on_technician(&ui, i);
         }
-    }
-
-    let enrol_view = Rc::new(RefCell::new(EnrolView {
-        code: String::new(),
-        server_url: cfg.server_url.clone(),
-        role_label: match cfg.role {
-            TerminalRole::Lobby => "Lobby terminal".into(),
-            TerminalRole::Unit => "Housing-unit terminal".into(),
-        },
-        message: first_message,
-        lang: cfg.language,
-    }));
-    match terminal.borrow().as_ref() {
-        Some(t) => ui.show(&t.view()),
-        None => ui.show_enrolment(&enrol_view.borrow()),
-    }
-
-    // The technician screen, over whatever the terminal shows.
-    let technician = Rc::new(RefCell::new(Technician::new(cfg, chrono::Utc::now())));
-    technician
-        .borrow_mut()
-        .set_frame_sink(frame_sink_to(TerminalUi::set_technician_frame));
-    {
-        let (ui2, t, tech) = (Rc::downgrade(&ui), terminal.clone(), technician.clone());
-        ui.on_technician_input(move |input| {
-            let Some(ui) = ui2.upgrade() else { return };
-            let term = t.borrow();
-            let Some(term) = term.as_ref() else { return };
-            let mut tech = tech.borrow_mut();
-            let now = term.now();
-            tech.touch(input, term.view().lang, now);
-            show_technician_or_terminal(&ui, &tech, term, now);
-        });
-    }
-
-    let (done_tx, done_rx) = mpsc::channel::<Result<(), EnrolError>>();
-    {
-        let (ui2, view, cfg) = (Rc::downgrade(&ui), enrol_view.clone(), cfg.clone());
-        ui.on_enrol_input(move |input| {
-            let mut v = view.borrow_mut();
-            if v.message == EnrolMessage::Working {
-                return;
-            }
-            match input {
-                EnrolInput::Digit(d) if d <= 9 && v.code.len() < 12 => {
-                    v.code.push(char::from(b'0' + d));
-                    v.message = EnrolMessage::None;
-                }
-                EnrolInput::Backspace => {
-                    v.code.pop();
-                }
-                EnrolInput::Submit if v.code.len() == 12 => {
-                    v.message = EnrolMessage::Working;
-                    let (cfg, code, tx) = (cfg.clone(), v.code.clone(), done_tx.clone());
-                    std::thread::spawn(move || {
-                        let result = tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()
-                            .map_err(|e| EnrolError::Other(e.to_string()))
-                            .and_then(|rt| enrol(&cfg, &code, &rt).map(|_| ()));
-                        let _ = tx.send(result);
-                    });
-                }
-                _ => {}
-            }
-            if let Some(ui) = ui2.upgrade() {
-                ui.show_enrolment(&v);
-            }
-        });
-    }
-    {
-        let (ui2, t) = (Rc::downgrade(&ui), terminal.clone());
-        ui.on_input(move |input| {
-            if let Some(term) = t.borrow_mut().as_mut() {
-                let view = term.touch(input);
-                if let Some(ui) = ui2.upgrade() {
-                    ui.show(&view);
-                }
-            }
-        });
-    }
+    });
+    let (ui2, a) = (Rc::downgrade(&ui), app.clone());
+    ui.on_enrol_input(move |i| {
+        if let Some(ui) = ui2.upgrade() {
+            a.borrow_mut().on_enrol(&ui, i);
+        }
+    });
+    let (ui2, a) = (Rc::downgrade(&ui), app.clone());
+    ui.on_input(move |i| {
+        if let Some(ui) = ui2.upgrade() {
+            a.borrow_mut().on_touch(&ui, i);
+        }
+    });
     let timer = slint::Timer::default();
-    {
-        let (ui2, t, view, cfg, tech) = (
-            Rc::downgrade(&ui),
-            terminal.clone(),
-            enrol_view.clone(),
-            cfg.clone(),
-            technician.clone(),
-        );
-        let last_screen = std::cell::Cell::new(ui::Screen::Attract);
-        timer.start(
-            slint::TimerMode::Repeated,
-            Duration::from_millis(250),
-            move || {
-                // The linuxkms backend presents a frame before it runs timers,
-                // so the first tick comes after the first frame is on screen.
-                notify.tick();
-                let Some(ui) = ui2.upgrade() else { return };
-                if let Ok(result) = done_rx.try_recv() {
-                    let mut v = view.borrow_mut();
-                    match result
-                        .map_err(|e| (enrol_message(&e), anyhow::Error::from(e)))
-                        .and_then(|()| {
-                            start_terminal(&cfg).map_err(|e| (EnrolMessage::Unreachable, e))
-                        }) {
-                        Ok(term) => *t.borrow_mut() = Some(term),
-                        Err((message, e)) => {
-                            tracing::warn!(error = format!("{e:#}"), "enrolment failed");
-                            v.message = message;
-                            v.code.clear();
-                            ui.show_enrolment(&v);
-                        }
-                    }
-                }
-                if let Some(term) = t.borrow_mut().as_mut() {
-                    let v = term.tick();
-                    if v.screen != ui::Screen::InCall
-                        && last_screen.replace(v.screen) == ui::Screen::InCall
-                    {
-                        // No call picture outlives its call.
-                        ui.clear_video();
-                    }
-                    last_screen.set(v.screen);
-                    let mut tech = tech.borrow_mut();
-                    if tech.showing() {
-                        tech.tick(term.now());
-                        show_technician_or_terminal(&ui, &tech, term, term.now());
-                    } else {
-                        ui.show(&v);
-                    }
-                }
-            },
-        );
-    }
+    let (ui2, a) = (Rc::downgrade(&ui), app.clone());
+    // The linuxkms backend presents a frame before it runs timers, so the
+    // first tick comes after the first frame is on screen.
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(250),
+        move || {
+            notify.tick();
+            if let Some(ui) = ui2.upgrade() {
+                a.borrow_mut().tick(&ui);
+            }
+        },
+    );
     ui.run()?;
     Ok(())
-}
-
-/// The technician screen while it is up, else the terminal's (and the
-/// last self-view picture dropped once the camera is off).
-fn show_technician_or_terminal(
-    ui: &TerminalUi,
-    tech: &Technician,
-    term: &Terminal,
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    if tech.showing() {
-        ui.show_technician(&tech.view(&term.technician_facts(), now));
-    } else {
-        ui.clear_technician_frame();
-        ui.show(&term.view());
-    }
 }
 
 #[cfg(test)]

@@ -1064,7 +1064,6 @@ mod tests {
             (VideoCodecChoice::Vp8, [Codec::Vp8, Codec::H264, Codec::Vp9]),
         ] {
             let cfg = CallConfig {
-                devices: hal::Backend::Simulated,
                 width: 320,
                 height: 240,
                 video_codec: choice,

@@ -6,7 +6,15 @@
 //! talks to it through [`CallHandle`]: commands in, [`CallEvent`]s out, and
 //! a [`Snapshot`] of the figures for `stats` and the benchmark.
 //!
-//! - [`flow`]: what the screen shows (pure state machine).
+//! - [`flow`]: what the screen shows (pure state machine);
+//!   [`signalling`]: who is in the call, on which tile, and what to do
+//!   about each server message (pure state machine).
+//! - `task`: the I/O loop around the signalling machine (one WebSocket,
+//!   reconnected; `connect` opens it with `sync::client`'s credential and
+//!   error reading); `sessions`: one media session per peer (`peer`: what
+//!   came from it and why nothing does); `follower`: the capture follows
+//!   the devices (borrowed camera, retries, hook switch); `tick`: flow,
+//!   statistics, recovery and the figures.
 //! - [`media`]: the shared capture and mixer, and one `webrtcbin` session
 //!   per peer; [`local`]: camera and microphone sources that outlive their
 //!   devices; [`nice`]: ICE local addresses.
@@ -20,15 +28,21 @@
 mod backoff;
 pub mod bitrate;
 pub mod codec;
+mod connect;
 pub mod flow;
+mod follower;
 pub mod local;
 pub mod media;
 mod nice;
+mod peer;
 pub mod sdp;
+mod sessions;
+pub mod signalling;
 pub mod stamp;
 pub mod stats;
 mod stats_gst;
 mod task;
+mod tick;
 
 use std::sync::{Arc, Mutex};
 
@@ -36,9 +50,11 @@ use protocol::VisitStatus;
 use protocol::signal::{EndReason, Side};
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::config::CallConfig;
+use crate::devices::DeviceOwner;
 pub use media::{Frame, FrameSink, Screens};
 
 /// What the call tells the terminal.
@@ -138,6 +154,8 @@ pub struct CallParams {
     pub terminal_id: Uuid,
     pub visit_id: Uuid,
     pub cfg: CallConfig,
+    /// The terminal's devices, lent to the call.
+    pub devices: DeviceOwner,
     pub screens: Screens,
 }
 
@@ -157,6 +175,9 @@ impl CallHandle {
         let snapshot = Arc::new(Mutex::new(Snapshot::default()));
         let visit_id = p.visit_id;
         let snap = snapshot.clone();
+        // Every line the call logs carries its visit and terminal.
+        let span =
+            tracing::info_span!("call", visit_id = %p.visit_id, terminal_id = %p.terminal_id);
         std::thread::Builder::new()
             .name("call".into())
             .spawn(move || {
@@ -164,7 +185,7 @@ impl CallHandle {
                     .enable_all()
                     .build()
                     .expect("a runtime for the call");
-                rt.block_on(task::run(p, crx, etx, snap));
+                rt.block_on(task::run(p, crx, etx, snap).instrument(span));
             })
             .expect("a thread for the call");
         CallHandle {

@@ -18,9 +18,36 @@ pub enum SyncError {
     #[error("server unreachable: {0}")]
     Unreachable(String),
     #[error("server answered {status}: {message}")]
-    Server { status: u16, message: String },
+    Server {
+        status: u16,
+        /// `ErrorBody.error`: the code a client acts on (see
+        /// `protocol::error::codes`); empty when the body was not ours.
+        code: String,
+        message: String,
+    },
     #[error("server answer unusable: {0}")]
     Malformed(String),
+}
+
+/// A refusal from the server, from its status and JSON error body (the
+/// HTTP API and the signalling socket's upgrade answer both use this).
+pub fn server_error(status: u16, body: &[u8]) -> SyncError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) => SyncError::Server {
+            status,
+            code: e.error,
+            message: e.message,
+        },
+        Err(_) => SyncError::Server {
+            status,
+            code: String::new(),
+            message: if body.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+            },
+        },
+    }
 }
 
 #[derive(Clone)]
@@ -57,6 +84,25 @@ impl Client {
         format!("{}/api/v1/terminal/{path}", self.base)
     }
 
+    /// The signalling socket of a visit (`ws://` or `wss://`, as the
+    /// server's own address is `http://` or `https://`).
+    pub fn signal_url(&self, visit: uuid::Uuid) -> String {
+        let base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!("{base}/api/v1/signal/{visit}")
+    }
+
+    /// The `Authorization` header's value, for a request not made by
+    /// reqwest (the signalling socket).
+    pub fn authorization(&self) -> Option<String> {
+        self.credential.as_ref().map(|c| format!("Bearer {c}"))
+    }
+
     fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.credential {
             Some(c) => req.bearer_auth(c),
@@ -74,15 +120,7 @@ impl Client {
             .await
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
         if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|e| e.message)
-                .unwrap_or_else(|_| {
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
-                });
-            return Err(SyncError::Server {
-                status: status.as_u16(),
-                message,
-            });
+            return Err(server_error(status.as_u16(), &bytes));
         }
         serde_json::from_slice(&bytes).map_err(|e| SyncError::Malformed(e.to_string()))
     }

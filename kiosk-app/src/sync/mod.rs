@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use protocol::VisitStatus;
 use protocol::terminal::{DeviceHealth, EventOutcome, Heartbeat};
 use tokio::sync::{Notify, mpsc};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::schedule::ScheduleIndex;
@@ -130,7 +131,7 @@ impl Sync {
         let offset = (ack.server_time - midpoint).num_milliseconds();
         let old = self.shared.offset_ms.swap(offset, Ordering::Relaxed);
         if (old - offset).abs() > 1000 {
-            tracing::info!(terminal_id = %self.terminal_id, offset_ms = offset, "server clock offset changed");
+            tracing::info!(offset_ms = offset, "server clock offset changed");
         }
         if let Err(e) = self.store.save_clock_offset(offset) {
             tracing::warn!(error = %e, "cannot save the clock offset");
@@ -156,7 +157,7 @@ impl Sync {
         if let Err(e) = self.store.save_schedule(&fresh) {
             tracing::error!(error = %e, "cannot save the schedule; keeping it in memory");
         }
-        tracing::info!(terminal_id = %self.terminal_id, version = %fresh.version, visits = index.visit_count(), "schedule updated");
+        tracing::info!(version = %fresh.version, visits = index.visit_count(), "schedule updated");
         *self
             .shared
             .schedule
@@ -184,10 +185,10 @@ impl Sync {
                 let visit = pending.iter().find(|p| p.id == r.id).map(|p| p.visit_id);
                 match &r.outcome {
                     EventOutcome::Refused { reason } => {
-                        tracing::warn!(terminal_id = %self.terminal_id, event_id = %r.id, visit_id = ?visit, reason, "server refused an event")
+                        tracing::warn!(event_id = %r.id, visit_id = ?visit, reason, "server refused an event")
                     }
                     _ => {
-                        tracing::info!(terminal_id = %self.terminal_id, event_id = %r.id, visit_id = ?visit, "event delivered")
+                        tracing::info!(event_id = %r.id, visit_id = ?visit, "event delivered")
                     }
                 }
                 if let (Some(visit), Some(status)) = (visit, r.visit_status) {
@@ -236,14 +237,14 @@ impl Sync {
             };
             let outcome = match self.client.post_photo(&wire).await {
                 Ok(r) => {
-                    tracing::info!(terminal_id = %self.terminal_id, photo_id = %p.id, visits = ?r.visits, outcome = ?r.outcome, "sign-in photo delivered");
+                    tracing::info!(photo_id = %p.id, visits = ?r.visits, outcome = ?r.outcome, "sign-in photo delivered");
                     format!("{:?}", r.outcome)
                 }
                 // Refusals for good; not 401 (a credential problem) nor 429.
-                Err(SyncError::Server { status, message })
-                    if matches!(status, 400 | 403 | 404 | 409 | 413 | 422) =>
-                {
-                    tracing::warn!(terminal_id = %self.terminal_id, photo_id = %p.id, status, message, "server refused a sign-in photo");
+                Err(SyncError::Server {
+                    status, message, ..
+                }) if matches!(status, 400 | 403 | 404 | 409 | 413 | 422) => {
+                    tracing::warn!(photo_id = %p.id, status, message, "server refused a sign-in photo");
                     format!("refused {status}: {message}")
                 }
                 Err(e) => return Err(e),
@@ -258,35 +259,46 @@ impl Sync {
         let was = self.shared.online.swap(online, Ordering::Relaxed);
         match (was, online, why) {
             (false, true, _) => {
-                tracing::info!(terminal_id = %self.terminal_id, "server reachable again")
+                tracing::info!("server reachable again")
             }
             (true, false, Some(e)) => {
-                tracing::warn!(terminal_id = %self.terminal_id, error = %e, "working offline")
+                tracing::warn!(error = %e, "working offline")
             }
             _ => {}
         }
     }
 
-    /// Run forever.
+    /// One round: heartbeat when due, schedule, events, photos.
+    async fn round(&self, next_heartbeat: &mut Instant) -> Result<(), SyncError> {
+        let mut round = Ok(());
+        if Instant::now() >= *next_heartbeat {
+            round = self.heartbeat().await;
+            if round.is_ok() {
+                *next_heartbeat = Instant::now() + self.timing.heartbeat;
+            }
+        }
+        if round.is_ok() {
+            round = self.schedule().await;
+        }
+        // Events go out even when the schedule answer was garbage.
+        let pushed = self.push().await;
+        let photos = self.push_photos().await;
+        round.and(pushed).and(photos)
+    }
+
+    /// Run forever. Every line a round logs is inside its `sync` span,
+    /// which carries the terminal and the round's number.
     pub async fn run(self) {
         let mut failures: u32 = 0;
         let mut next_heartbeat = Instant::now();
-        loop {
-            let mut round = Ok(());
-            if Instant::now() >= next_heartbeat {
-                round = self.heartbeat().await;
-                if round.is_ok() {
-                    next_heartbeat = Instant::now() + self.timing.heartbeat;
-                }
-            }
-            if round.is_ok() {
-                round = self.schedule().await;
-            }
-            // Events go out even when the schedule answer was garbage.
-            let pushed = self.push().await;
-            let photos = self.push_photos().await;
-            let round = round.and(pushed).and(photos);
-            let pause = match &round {
+        let terminal_id = self.terminal_id;
+        for n in 1u64.. {
+            let span = tracing::info_span!("sync", %terminal_id, round = n);
+            let round = self
+                .round(&mut next_heartbeat)
+                .instrument(span.clone())
+                .await;
+            let pause = span.in_scope(|| match &round {
                 Ok(()) => {
                     failures = 0;
                     self.set_online(true, None);
@@ -301,7 +313,7 @@ impl Sync {
                         .min(self.timing.max_backoff)
                         .min(self.timing.poll.max(Duration::from_millis(250)))
                 }
-            };
+            });
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = self.shared.wake.notified() => {}

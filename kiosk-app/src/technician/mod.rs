@@ -30,6 +30,7 @@ use ui::{
 
 use crate::call::FrameSink;
 use crate::config::Config;
+use crate::devices::{CameraLoan, DeviceOwner};
 use machine::{Effect, Input, Machine, Phase, PinMessage, Policy};
 
 /// What the terminal knows of itself and its server, for the screen.
@@ -54,14 +55,15 @@ pub struct LiveStats {
     pub speaker_error: Option<String>,
 }
 
-/// The devices and pipelines while the diagnostics are up.
+/// The pipelines while the diagnostics are up, and the camera they borrowed.
 struct Live {
-    devices: hal::Devices,
     view: selfview::SelfView,
     meter: meter::Meter,
     tone: Option<tone::Tone>,
     status: Vec<hal::DeviceStatus>,
     checked: Instant,
+    /// Dropped last: the camera goes back once the self-view has stopped.
+    _camera: Option<CameraLoan>,
 }
 
 /// How often the device list is checked again while showing.
@@ -70,6 +72,7 @@ const RECHECK: Duration = Duration::from_secs(2);
 pub struct Technician {
     machine: Machine,
     cfg: Config,
+    devices: DeviceOwner,
     sink: Option<FrameSink>,
     live: Option<Live>,
     tones_played: u32,
@@ -78,7 +81,7 @@ pub struct Technician {
 }
 
 impl Technician {
-    pub fn new(cfg: &Config, now: DateTime<Utc>) -> Technician {
+    pub fn new(cfg: &Config, devices: DeviceOwner, now: DateTime<Utc>) -> Technician {
         let policy = Policy {
             idle: chrono::Duration::from_std(cfg.technician.idle)
                 .unwrap_or(chrono::Duration::seconds(120)),
@@ -87,6 +90,7 @@ impl Technician {
         Technician {
             machine: Machine::new(policy, cfg.technician.pin_hash.clone(), now),
             cfg: cfg.clone(),
+            devices,
             sink: None,
             live: None,
             tones_played: 0,
@@ -133,59 +137,65 @@ impl Technician {
                 live.tone = None;
             }
             if live.checked.elapsed() >= RECHECK {
-                live.status = crate::diagnose::device_status(&live.devices, &self.cfg.call);
+                live.status =
+                    crate::diagnose::device_status(self.devices.devices(), &self.cfg.call);
                 live.checked = Instant::now();
             }
-        }
-    }
-
-    fn mode(&self) -> hal::VideoMode {
-        hal::VideoMode {
-            width: self.cfg.call.width,
-            height: self.cfg.call.height,
-            fps: self.cfg.call.fps,
         }
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {
         for e in effects {
             match e {
-                Effect::Start => {
-                    let devices = hal::open(self.cfg.call.hal());
-                    let status = crate::diagnose::device_status(&devices, &self.cfg.call);
-                    for s in &status {
-                        tracing::info!(device = s.kind.name(), health = ?s.health, detail = %s.detail, "technician check");
-                    }
-                    let view = selfview::SelfView::start(&devices, self.mode(), self.sink.clone());
-                    let meter = meter::Meter::start(&devices);
-                    self.speaker_error = None;
-                    self.live = Some(Live {
-                        devices,
-                        view,
-                        meter,
-                        tone: None,
-                        status,
-                        checked: Instant::now(),
-                    });
-                }
+                Effect::Start => self.start(),
                 Effect::Stop => self.live = None,
-                Effect::Tone => {
-                    let Some(live) = &mut self.live else { continue };
-                    if live.tone.is_some() {
-                        continue;
-                    }
-                    match tone::Tone::play(&live.devices) {
-                        Ok(t) => {
-                            live.tone = Some(t);
-                            self.tones_played += 1;
-                            self.speaker_error = None;
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "technician test tone");
-                            self.speaker_error = Some(e);
-                        }
-                    }
-                }
+                Effect::Tone => self.play_tone(),
+            }
+        }
+    }
+
+    /// The diagnostics open: check the devices, start the self-view (with
+    /// the camera, if no call has it) and the microphone meter.
+    fn start(&mut self) {
+        let devices = self.devices.devices();
+        let status = crate::diagnose::device_status(devices, &self.cfg.call);
+        for s in &status {
+            tracing::info!(device = s.kind.name(), health = ?s.health, detail = %s.detail, "technician check");
+        }
+        let camera = self
+            .devices
+            .borrow_camera("technician screen", Duration::from_secs(2));
+        if let Err(e) = &camera {
+            tracing::warn!(error = %e, "technician self-view");
+        }
+        let view = selfview::SelfView::start(devices, self.cfg.call.mode(), self.sink.clone());
+        let meter = meter::Meter::start(devices);
+        self.speaker_error = None;
+        self.live = Some(Live {
+            view,
+            meter,
+            tone: None,
+            status,
+            checked: Instant::now(),
+            _camera: camera.ok(),
+        });
+    }
+
+    /// The speaker test: a 2 s tone, one at a time.
+    fn play_tone(&mut self) {
+        let Some(live) = &mut self.live else { return };
+        if live.tone.is_some() {
+            return;
+        }
+        match tone::Tone::play(self.devices.devices()) {
+            Ok(t) => {
+                live.tone = Some(t);
+                self.tones_played += 1;
+                self.speaker_error = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "technician test tone");
+                self.speaker_error = Some(e);
             }
         }
     }

@@ -506,7 +506,50 @@ pub fn plugins_without(plugins: &[&str]) -> (tempfile::TempDir, Vec<(&'static st
     (dir, env)
 }
 
-/// The same with more `[call]` settings.
+/// The keys of `[devices]` (hal's `DeviceConfig`) a test's extras may set.
+const DEVICE_KEYS: [&str; 11] = [
+    "camera",
+    "microphone",
+    "speaker",
+    "mixer_control",
+    "echo_cancellation",
+    "provide_clock",
+    "device_root",
+    "faults",
+    "handset_microphone",
+    "handset_speaker",
+    "backend",
+];
+
+/// A test's extra settings sorted into `[call]` and `[devices]`: device
+/// keys, and a `[call.hook]` table, belong to the devices.
+fn split_extras(extra: &str) -> (String, String) {
+    let (mut call, mut devices, mut hook) = (String::new(), String::new(), String::new());
+    let mut in_hook = false;
+    for line in extra.lines() {
+        let key = line.split('=').next().unwrap_or("").trim();
+        let to = if line.trim() == "[call.hook]" {
+            in_hook = true;
+            continue;
+        } else if in_hook {
+            &mut hook
+        } else if DEVICE_KEYS.contains(&key) {
+            &mut devices
+        } else {
+            &mut call
+        };
+        to.push_str(line);
+        to.push('\n');
+    }
+    if in_hook {
+        devices.push_str("[devices.hook]\n");
+        devices.push_str(&hook);
+    }
+    (call, devices)
+}
+
+/// The same with more `[call]` settings (device settings among them go
+/// to `[devices]`).
 pub fn call_config_with(
     dir: &Path,
     server: &str,
@@ -516,12 +559,14 @@ pub fn call_config_with(
     call: &str,
 ) -> PathBuf {
     let cfg = dir.join("kiosk.toml");
+    let (call, devices) = split_extras(call);
     std::fs::write(
         &cfg,
         format!(
             "server_url = \"{server}\"\nrole = \"{role}\"\ndata_dir = \"{}\"\nenrolment_code = \"{code}\"\n\
              poll_seconds = 0.2\nheartbeat_seconds = 0.5\n\
-             [call]\ndevices = \"simulated\"\nfps = 30\nlocal_addresses = [\"{address}\"]\n{call}",
+             [call]\nfps = 30\nlocal_addresses = [\"{address}\"]\n{call}\
+             [devices]\nbackend = \"simulated\"\n{devices}",
             dir.join("data").display()
         ),
     )
