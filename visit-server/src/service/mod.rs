@@ -52,6 +52,11 @@ pub enum Error {
     /// Credentials missing, wrong or expired.
     #[error("{0}")]
     Unauthorized(String),
+    /// An enrolment code that was right but is past its expiry: told apart
+    /// from [`Error::Unauthorized`] so the terminal can say "ask for a new
+    /// code" rather than "check the code".
+    #[error("this enrolment code has expired; ask the administrator for a new one")]
+    EnrolmentCodeExpired,
     /// The caller is authenticated but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
