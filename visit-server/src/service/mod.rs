@@ -5,11 +5,13 @@
 //! typed [`Error`]. The HTTP API and the CLI are thin layers over these.
 
 pub mod admin_tokens;
+pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
 pub mod events;
 pub mod facilities;
 pub mod join_tokens;
+pub mod letters;
 pub mod outbox;
 pub mod people;
 pub mod photos;
