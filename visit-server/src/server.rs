@@ -65,7 +65,11 @@ impl AppState {
     {
         let inner = self.inner.clone();
         let actor = actor.into();
+        // The blocking thread logs inside the caller's span (the request,
+        // the signalling session), so service lines say whose call they are.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _in_span = span.enter();
             let mut conn = inner.db.conn()?;
             let ctx = Ctx {
                 keys: &inner.keys,

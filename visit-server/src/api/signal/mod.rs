@@ -10,6 +10,10 @@
 //! stamped with the sender as `from`), and its media events and call report
 //! go into the visit's history. Message types: `protocol::signal`.
 //!
+//! This module is the socket's IO (admission, the read loop, the writer
+//! task); what each message does is [`session::Session::handle`]. One
+//! tracing span per socket names the visit and the participant.
+//!
 //! Abuse limits, per socket: a text message over 64 KiB is refused unread;
 //! one call report is recorded (later ones are refused); `media_flowing` and
 //! `media_interrupted` are recorded only when they change the side's state,
@@ -22,26 +26,27 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use protocol::ErrorBody;
-use protocol::signal::{ClientMessage, EndReason, ServerMessage, Side};
+use protocol::signal::ServerMessage;
 use serde::Deserialize;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiPath, ApiQuery};
-use crate::rooms::{Me, Refused, Seat};
+use crate::rooms::Refused;
 use crate::server::AppState;
 use crate::service::browser_tokens;
-use crate::service::calls::{self, Admission, CallEvent, Caller};
+use crate::service::calls::{self, Admission, Caller, Holder};
+use session::{Flow, Session};
 
-/// Largest text message read; a call report is a few KiB, an SDP ~10 KiB.
-const MAX_TEXT_BYTES: usize = 64 * 1024;
+mod session;
+
 /// Largest message the WebSocket layer buffers before giving up on the socket.
 const MAX_WS_MESSAGE_BYTES: usize = 256 * 1024;
-/// Media events recorded per socket at most.
-const MAX_MEDIA_EVENTS: u32 = 100;
 
 /// `?token=`: a remote visitor's join token, or a unit terminal's browser
 /// token for the person's side (never logged).
@@ -124,16 +129,21 @@ pub async fn signal(
     let admission = st
         .run(actor, move |c, ctx| calls::admit(c, ctx, &caller, visit_id))
         .await?;
+    // Everything logged about this socket from here on carries who it is.
+    let span = match admission.holder {
+        Holder::Terminal(id) => tracing::info_span!("signal", %visit_id, terminal_id = %id),
+        Holder::Visitor(id) => tracing::info_span!("signal", %visit_id, visitor_id = %id),
+    };
     if let Err(r) = st
         .rooms()
         .check(visit_id, &admission.peer, admission.max_visitors)
     {
-        tracing::warn!(visit_id = %visit_id, terminal_id = %admission.holder.terminal_id(), visitor_id = %admission.holder.visitor_id(), error = %r, "connection to the call refused");
+        span.in_scope(|| tracing::warn!(error = %r, "connection to the call refused"));
         return Err(refused(r));
     }
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session(st, admission, socket)))
+        .on_upgrade(move |socket| run(st, admission, socket).instrument(span)))
 }
 
 fn refused(r: Refused) -> ApiError {
@@ -144,305 +154,60 @@ fn refused(r: Refused) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, r.to_string())
 }
 
-/// One socket's state beyond its seat in the room.
-struct Session {
-    st: AppState,
-    a: Admission,
-    me: Me,
-    actor: String,
-    conn: u64,
-    tx: mpsc::UnboundedSender<ServerMessage>,
-    reported: bool,
-    media_flowing: Option<bool>,
-    media_events: u32,
-    /// This socket took part in the call (its final report is still welcome
-    /// after the call ended).
-    was_joined: std::sync::atomic::AtomicBool,
-}
-
-impl Session {
-    fn reply(&self, m: ServerMessage) {
-        let _ = self.tx.send(m);
-    }
-
-    fn error(&self, message: impl Into<String>) {
-        self.reply(ServerMessage::Error {
-            message: message.into(),
-        });
-    }
-
-    fn seat(&self) -> Seat {
-        self.st.rooms().seat(self.a.visit_id, &self.me, self.conn)
-    }
-
-    /// `Join`: check the window, record it, seat the socket as joined, tell
-    /// the other side, and move the visit along (Ready, then InProgress).
-    async fn join(&self) {
-        match self.seat() {
-            Seat::Gone => return,
-            Seat::Joined => return self.error("you have already joined this call"),
-            Seat::Waiting => {}
-        }
-        let a = self.a.clone();
-        let (before, after) = match self
-            .st
-            .run(self.actor.clone(), move |c, ctx| calls::join(c, ctx, &a))
-            .await
-        {
-            Ok(change) => change,
-            Err(e) => return self.error(e.message),
-        };
-        let rooms = self.st.rooms();
-        let v = self.a.visit_id;
-        let Some(peers) = rooms.join(v, &self.me, self.conn) else {
-            return;
-        };
-        let peer_present = peers.iter().any(|p| p.side != self.a.side);
-        self.was_joined
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        self.reply(ServerMessage::Joined {
-            peer_present,
-            peers,
-        });
-        if after != before {
-            rooms.broadcast(
-                v,
-                &ServerMessage::Status {
-                    status: after.to_wire(),
-                },
-            );
-        }
-        if peer_present {
-            let both = self
-                .st
-                .run(self.actor.clone(), move |c, ctx| {
-                    calls::both_present(c, ctx, v)
-                })
-                .await;
-            match both {
-                Ok((status, true)) => rooms.broadcast(
-                    v,
-                    &ServerMessage::Status {
-                        status: status.to_wire(),
-                    },
-                ),
-                Ok((_, false)) => {}
-                Err(e) => {
-                    tracing::warn!(visit_id = %v, error = %e.message, "could not start the call")
-                }
-            }
-        }
-    }
-
-    /// Media events and the call report of a joined side, within the limits.
-    async fn record(&mut self, event: CallEvent) {
-        let final_report = matches!(event, CallEvent::Report(_))
-            && self.was_joined.load(std::sync::atomic::Ordering::Relaxed);
-        if self.seat() != Seat::Joined && !final_report {
-            return self.error("join the call first");
-        }
-        match &event {
-            CallEvent::Report(_) if self.reported => {
-                return self.error("this connection's call report is already recorded");
-            }
-            CallEvent::Report(_) => self.reported = true,
-            CallEvent::Device(..) | CallEvent::Problem(_) => {
-                if self.media_events >= MAX_MEDIA_EVENTS {
-                    return;
-                }
-                self.media_events += 1;
-            }
-            CallEvent::MediaFlowing | CallEvent::MediaInterrupted => {
-                let flowing = matches!(event, CallEvent::MediaFlowing);
-                if self.media_flowing == Some(flowing) || self.media_events >= MAX_MEDIA_EVENTS {
-                    return;
-                }
-                self.media_flowing = Some(flowing);
-                self.media_events += 1;
-            }
-        }
-        let a = self.a.clone();
-        if let Err(e) = self
-            .st
-            .run(self.actor.clone(), move |c, ctx| {
-                calls::record_event(c, ctx, &a, &event)
-            })
-            .await
-        {
-            tracing::warn!(visit_id = %self.a.visit_id, error = %e.message, "could not record a call event");
-        }
-    }
-}
-
-async fn session(st: AppState, a: Admission, socket: WebSocket) {
+/// The socket's IO: seat it, pump the room's messages out through a
+/// writer task, hand each text message to the [`Session`], and close.
+async fn run(st: AppState, a: Admission, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<ServerMessage>();
-    let rooms = st.rooms();
-    let me = Me {
-        side: a.side,
-        id: a.peer.id,
-    };
-    let seated = match rooms.connect(
-        a.visit_id,
-        a.peer.clone(),
-        a.ends_at,
-        a.max_visitors,
-        tx.clone(),
-    ) {
+    let (tx, rx) = mpsc::unbounded_channel::<ServerMessage>();
+    let mut s = match Session::open(st, a, tx).await {
         Ok(s) => s,
         Err(r) => {
             // Another socket took the last seat since the check.
-            tracing::warn!(visit_id = %a.visit_id, visitor_id = %a.holder.visitor_id(), error = %r, "connection to the call refused");
+            tracing::warn!(error = %r, "connection to the call refused");
             let m = ServerMessage::Error {
                 message: r.to_string(),
             };
-            let text = serde_json::to_string(&m).expect("server messages serialise");
-            let _ = sink.send(Message::Text(text.into())).await;
+            let _ = sink.send(text(&m)).await;
             let _ = sink.close().await;
             return;
         }
     };
-    let _ = tx.send(ServerMessage::Welcome {
-        side: a.side,
-        you: a.peer.id,
-        peer_present: seated.peer_joined,
-        ice_servers: a.ice_servers.clone(),
-        ends_at: a.ends_at,
-        status: a.status.to_wire(),
-    });
-    let mut s = Session {
-        actor: a.holder.actor(),
-        st,
-        a,
-        me,
-        conn: seated.conn,
-        tx,
-        reported: false,
-        media_flowing: None,
-        media_events: 0,
-        was_joined: Default::default(),
-    };
-    if seated.replaced_joined {
-        // The side's previous socket had joined; this one has not (yet).
-        let a = s.a.clone();
-        let _ =
-            s.st.run(s.actor.clone(), move |c, ctx| {
-                calls::left(c, ctx, &a, false)
-            })
-            .await;
-    }
-    let writer = tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            let last = matches!(m, ServerMessage::Ended { .. });
-            let text = serde_json::to_string(&m).expect("server messages serialise");
-            if sink.send(Message::Text(text.into())).await.is_err() || last {
-                let _ = sink.close().await;
-                break;
-            }
-        }
-    });
-    let mut hung_up = false;
+    let writer = tokio::spawn(write_all(sink, rx));
     while let Some(Ok(msg)) = stream.next().await {
         let text = match msg {
             Message::Text(t) => t,
             Message::Close(_) => break,
             _ => continue,
         };
-        if s.seat() == Seat::Gone {
-            // Replaced by the side's newer socket, or the call is over: only
-            // the side's final call report is still taken.
-            if s.was_joined.load(std::sync::atomic::Ordering::Relaxed)
-                && let Ok(ClientMessage::CallReport { report }) =
-                    serde_json::from_str::<ClientMessage>(&text)
-            {
-                s.record(CallEvent::Report(Box::new(report))).await;
-            }
+        if s.receive(&text).await == Flow::Stop {
             break;
         }
-        if text.len() > MAX_TEXT_BYTES {
-            s.error("message too large (64 KiB at most); ignored");
-            continue;
-        }
-        let from = s.me.id;
-        let relayed = match serde_json::from_str::<ClientMessage>(&text) {
-            Ok(ClientMessage::Sdp { kind, sdp, to }) => {
-                Some((to, ServerMessage::Sdp { kind, sdp, from }))
-            }
-            Ok(ClientMessage::Ice {
-                candidate,
-                sdp_mline_index,
-                to,
-            }) => Some((
-                to,
-                ServerMessage::Ice {
-                    candidate,
-                    sdp_mline_index,
-                    from,
-                },
-            )),
-            Ok(ClientMessage::Join) => {
-                s.join().await;
-                None
-            }
-            Ok(ClientMessage::MediaFlowing) => {
-                s.record(CallEvent::MediaFlowing).await;
-                None
-            }
-            Ok(ClientMessage::MediaInterrupted) => {
-                s.record(CallEvent::MediaInterrupted).await;
-                None
-            }
-            Ok(ClientMessage::MediaProblem { problem }) => {
-                s.record(CallEvent::Problem(problem)).await;
-                None
-            }
-            Ok(ClientMessage::Device { device, available }) => {
-                s.record(CallEvent::Device(device, available)).await;
-                let m = ServerMessage::PeerDevice {
-                    side: s.a.side,
-                    from,
-                    device,
-                    available,
-                };
-                rooms.tell_others(s.a.visit_id, &s.me, s.conn, &m);
-                None
-            }
-            Ok(ClientMessage::CallReport { report }) => {
-                s.record(CallEvent::Report(Box::new(report))).await;
-                None
-            }
-            Ok(ClientMessage::HangUp) => {
-                hung_up = true;
-                break;
-            }
-            Err(e) => {
-                s.error(format!("not a signalling message: {e}"));
-                None
-            }
-        };
-        if let Some((to, m)) = relayed
-            && let Err(e) = rooms.relay(s.a.visit_id, &s.me, s.conn, to, m)
-        {
-            s.error(e.to_string());
-        }
     }
-    let (v, side, me) = (s.a.visit_id, s.a.side, s.me);
-    // The person hanging up ends the call for everyone, and so does the
-    // last visitor (or the lobby); a visitor leaving while another stays
-    // only leaves. A waiting socket's hang-up is only leaving.
-    let hung_up = hung_up && s.seat() == Seat::Joined;
-    let ends_call = hung_up && (side == Side::Person || rooms.joined_visitors(v) <= 1);
-    if ends_call {
-        rooms.end(v, EndReason::HungUp { by: side });
-    }
-    if rooms.leave(v, &me, s.conn) == Some(true) || ends_call {
-        let a = s.a.clone();
-        let _ =
-            s.st.run(s.actor.clone(), move |c, ctx| {
-                calls::left(c, ctx, &a, ends_call)
-            })
-            .await;
-    }
-    drop(s);
+    // Closing drops the session's sender, so the writer ends once the room
+    // has forgotten this socket.
+    s.close().await;
     let _ = writer.await;
+}
+
+/// Send the room's messages to the socket until the sender goes away, the
+/// socket fails, or the call has ended.
+async fn write_all(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::UnboundedReceiver<ServerMessage>,
+) {
+    while let Some(m) = rx.recv().await {
+        let last = matches!(m, ServerMessage::Ended { .. });
+        if sink.send(text(&m)).await.is_err() || last {
+            let _ = sink.close().await;
+            break;
+        }
+    }
+}
+
+fn text(m: &ServerMessage) -> Message {
+    Message::Text(
+        serde_json::to_string(m)
+            .expect("server messages serialise")
+            .into(),
+    )
 }
