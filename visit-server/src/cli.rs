@@ -169,7 +169,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                     smtp: settings.smtp.clone(),
                     public_url: settings.public_url.clone(),
                 };
-                server::serve(listener, state, options, shutdown_signal()).await
+                server::serve(listener, state, options, server::shutdown_signal()).await
             })?;
         }
         Command::AdminToken { name } => {
@@ -219,14 +219,4 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Openapi | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C or SIGTERM (systemd stop).
-pub async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
 }

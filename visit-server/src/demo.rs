@@ -516,7 +516,7 @@ pub fn run(
             listener,
             state,
             ServerOptions::default(),
-            crate::cli::shutdown_signal(),
+            server::shutdown_signal(),
         )
         .await
     })

@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use super::error::ApiError;
-use crate::server::AppState;
 use crate::service::terminals::TerminalIdentity;
 use crate::service::{admin_tokens, terminals};
+use crate::state::AppState;
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let value = parts

@@ -83,6 +83,7 @@ impl From<Error> for ApiError {
                     "the server is busy; retry in a moment",
                 )
             }
+            Error::Internal => Self::internal(),
             Error::Db(_) => {
                 tracing::error!(error = %e, "database error");
                 Self::internal()

@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
 /// Largest request body accepted (a full event batch fits easily).

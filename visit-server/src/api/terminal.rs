@@ -12,8 +12,8 @@ use protocol::terminal::{
 
 use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiJson, ApiPath};
-use crate::server::{AppState, CachedSchedule};
 use crate::service::{browser_tokens, events, schedule, terminals};
+use crate::state::{AppState, CachedSchedule};
 use uuid::Uuid;
 
 /// Trade a one-time enrolment code for this terminal's credential.

@@ -64,6 +64,10 @@ pub enum Error {
     Forbidden(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// A fault of ours outside the database (a service call panicked); it
+    /// is logged where it happened.
+    #[error("the service call failed")]
+    Internal,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -38,9 +38,9 @@ use uuid::Uuid;
 use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiPath, ApiQuery};
 use crate::rooms::Refused;
-use crate::server::AppState;
 use crate::service::browser_tokens;
 use crate::service::calls::{self, Admission, Caller, Holder};
+use crate::state::AppState;
 use session::{Flow, Session};
 
 mod session;

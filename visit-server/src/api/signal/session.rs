@@ -9,9 +9,10 @@
 use protocol::signal::{ClientMessage, EndReason, ServerMessage, Side};
 use tokio::sync::mpsc;
 
+use crate::api::error::ApiError;
 use crate::rooms::{Me, Refused, Seat};
-use crate::server::AppState;
 use crate::service::calls::{self, Admission, CallEvent};
+use crate::state::AppState;
 
 /// Largest text message read; a call report is a few KiB, an SDP ~10 KiB.
 const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -232,7 +233,7 @@ impl Session {
             .await
         {
             Ok(change) => change,
-            Err(e) => return self.error(e.message),
+            Err(e) => return self.error(ApiError::from(e).message),
         };
         let rooms = self.st.rooms();
         let v = self.a.visit_id;
@@ -275,7 +276,7 @@ impl Session {
                 },
             ),
             Ok((_, false)) => {}
-            Err(e) => tracing::warn!(error = %e.message, "could not start the call"),
+            Err(e) => tracing::warn!(error = %e, "could not start the call"),
         }
     }
 
@@ -318,7 +319,7 @@ impl Session {
             })
             .await
         {
-            tracing::warn!(error = %e.message, "could not record a call event");
+            tracing::warn!(error = %e, "could not record a call event");
         }
     }
 }
