@@ -133,45 +133,55 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Demo { .. } => "warn",
         _ => "info",
     });
-    if let Command::Openapi = cli.command {
-        println!("{}", crate::api::openapi().to_pretty_json()?);
-        return Ok(ExitCode::SUCCESS);
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", crate::api::openapi().to_pretty_json()?);
+        }
+        Command::Demo {
+            data_dir,
+            listen,
+            no_serve,
+            summary,
+        } => crate::demo::run(&data_dir, listen, !no_serve, summary.as_deref())?,
+        command => {
+            let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+            let (db, keys) = open(&settings)?;
+            match command {
+                Command::Serve => serve(&settings, db, keys)?,
+                admin => run_admin(admin, &db, &keys)?,
+            }
+        }
     }
-    if let Command::Demo {
-        data_dir,
-        listen,
-        no_serve,
-        summary,
-    } = &cli.command
-    {
-        return crate::demo::run(data_dir, *listen, !*no_serve, summary.as_deref())
-            .map(|_| ExitCode::SUCCESS);
-    }
-    let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
-    let (db, keys) = open(&settings)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serve`: the API on the configured address until Ctrl-C or SIGTERM.
+fn serve(settings: &Settings, db: Arc<Db>, keys: Arc<Keys>) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        let state = AppState::new(db, keys, Arc::new(SystemClock));
+        let options = ServerOptions {
+            tick: settings.tick,
+            smtp: settings.smtp.clone(),
+            public_url: settings.public_url.clone(),
+        };
+        server::serve(listener, state, options, server::shutdown_signal()).await
+    })
+}
+
+/// The administrative commands: one service call each, on the database
+/// directly, printed as JSON (or, for a token, as itself).
+fn run_admin(command: Command, db: &Db, keys: &Keys) -> anyhow::Result<()> {
     let conn = db.conn()?;
     let ctx = Ctx {
-        keys: &keys,
+        keys,
         now: SystemClock.now(),
         actor: "cli",
     };
-    match cli.command {
-        Command::Serve => {
-            drop(conn);
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async {
-                let listener = tokio::net::TcpListener::bind(settings.listen)
-                    .await
-                    .with_context(|| format!("listening on {}", settings.listen))?;
-                let state = AppState::new(db, keys, Arc::new(SystemClock));
-                let options = ServerOptions {
-                    tick: settings.tick,
-                    smtp: settings.smtp.clone(),
-                    public_url: settings.public_url.clone(),
-                };
-                server::serve(listener, state, options, shutdown_signal()).await
-            })?;
-        }
+    match command {
         Command::AdminToken { name } => {
             let token = admin_tokens::create(&conn, &ctx, &name)?;
             println!("{token}");
@@ -216,17 +226,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Visit { id } => print_json(&visits::record_of(&conn, id)?)?,
         Command::Outbox { limit } => print_json(&outbox::list(&conn, limit)?)?,
-        Command::Openapi | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Serve | Command::Openapi | Command::Demo { .. } => {
+            unreachable!("handled by run")
+        }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C or SIGTERM (systemd stop).
-pub async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
+    Ok(())
 }

@@ -21,3 +21,4 @@ pub mod mail;
 pub mod rooms;
 pub mod server;
 pub mod service;
+pub mod state;

@@ -10,8 +10,8 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
-use crate::server::AppState;
 use crate::service::outbox::{self, Outgoing};
+use crate::state::AppState;
 
 async fn send(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
@@ -72,7 +72,7 @@ pub async fn run(state: AppState, smtp: SmtpConfig, public_url: String) {
                 }
             };
             if let Err(e) = outcome {
-                tracing::error!(message_id = %id, error = %e.message, "cannot update the outbox");
+                tracing::error!(message_id = %id, error = %e, "cannot update the outbox");
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,115 +1,21 @@
-//! The running server: shared state, background tasks, and the listener.
+//! The running server: background tasks, the listener, and the signal that
+//! stops it. The state handlers share is [`crate::state`] (re-exported
+//! here for callers that start a server); the routes are [`crate::api`].
 //!
 //! The listener and the shutdown signal are injected, so tests bind
 //! `127.0.0.1:0` and stop the server whenever they like.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use protocol::signal::{EndReason, ServerMessage};
-use rusqlite::Connection;
 use tokio::net::TcpListener;
 
-use crate::api::{self, error::ApiError};
-use crate::clock::Clock;
+use crate::api;
 use crate::config::SmtpConfig;
-use crate::db::Db;
-use crate::keys::Keys;
 use crate::mail;
-use crate::rooms::Rooms;
-use crate::service::{self, Ctx, visits};
-
-/// A built schedule body, shared by every terminal with the same scope.
-#[derive(Clone)]
-pub struct CachedSchedule {
-    pub etag: String,
-    pub body: Bytes,
-}
-
-struct Inner {
-    db: Arc<Db>,
-    keys: Arc<Keys>,
-    clock: Arc<dyn Clock>,
-    /// Keyed by facility and scope; replaced when the ETag changes.
-    schedules: Mutex<HashMap<String, CachedSchedule>>,
-    rooms: Rooms,
-}
-
-/// What every request handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-impl AppState {
-    pub fn new(db: Arc<Db>, keys: Arc<Keys>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                db,
-                keys,
-                clock,
-                schedules: Mutex::new(HashMap::new()),
-                rooms: Rooms::default(),
-            }),
-        }
-    }
-
-    /// Run a service call on a blocking thread with a pooled connection.
-    pub async fn run<T, F>(&self, actor: impl Into<String>, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection, &Ctx<'_>) -> service::Result<T> + Send + 'static,
-    {
-        let inner = self.inner.clone();
-        let actor = actor.into();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.db.conn()?;
-            let ctx = Ctx {
-                keys: &inner.keys,
-                now: inner.clock.now(),
-                actor: &actor,
-            };
-            f(&mut conn, &ctx)
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "request task failed");
-            ApiError::internal()
-        })?
-        .map_err(ApiError::from)
-    }
-
-    /// The calls under way.
-    pub fn rooms(&self) -> Rooms {
-        self.inner.rooms.clone()
-    }
-
-    /// Server time.
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.inner.clock.now()
-    }
-
-    pub fn cached_schedule(&self, key: &str) -> Option<CachedSchedule> {
-        let cache = self
-            .inner
-            .schedules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cache.get(key).cloned()
-    }
-
-    pub fn store_schedule(&self, key: String, entry: CachedSchedule) {
-        let mut cache = self
-            .inner
-            .schedules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cache.insert(key, entry);
-    }
-}
+use crate::service::visits;
+pub use crate::state::{AppState, CachedSchedule};
 
 /// Background work besides requests.
 #[derive(Debug, Clone)]
@@ -169,7 +75,7 @@ pub async fn serve(
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e.message, "could not advance visit statuses"),
+                Err(e) => tracing::warn!(error = %e, "could not advance visit statuses"),
             }
         }
     }));
@@ -190,4 +96,14 @@ pub async fn serve(
     }
     tracing::info!("visit-server stopped");
     Ok(result?)
+}
+
+/// Ctrl-C or SIGTERM (systemd stop).
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
 }

@@ -196,44 +196,47 @@
     }
   }
 
-  // Every offer (from the person's terminal) starts a fresh connection.
-  async function answer(sdp) {
-    if (pc) pc.close();
-    pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    tracksSoundFirst().forEach((t) => pc.addTrack(t, local));
-    pc.ontrack = (ev) => { $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
-    const to = personId;
-    pc.onicecandidate = (ev) => {
+  // One negotiation path for every connection the page makes (with the
+  // person, with each visitor as the person, with each other visitor):
+  // a fresh connection sending `tracks`, showing what it receives in
+  // `sink`, its ICE sent to peer `to`...
+  function connection(to, tracks, sink) {
+    const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    tracks.forEach((t) => c.addTrack(t, local));
+    c.ontrack = (ev) => { sink.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+    c.onicecandidate = (ev) => {
       if (ev.candidate && ev.candidate.candidate) {
         send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to });
       }
     };
-    await pc.setRemoteDescription({ type: "offer", sdp });
-    const a = await pc.createAnswer();
-    await pc.setLocalDescription(a);
-    send({ type: "sdp", kind: "answer", sdp: pc.localDescription.sdp, to });
+    return c;
+  }
+
+  // ...which then offers (no `offer` given) or answers the peer's offer.
+  async function negotiate(c, to, offer) {
+    if (offer) await c.setRemoteDescription({ type: "offer", sdp: offer });
+    await c.setLocalDescription(offer ? await c.createAnswer() : await c.createOffer());
+    send({ type: "sdp", kind: offer ? "answer" : "offer", sdp: c.localDescription.sdp, to });
+  }
+
+  // Every offer (from the person's terminal) starts a fresh connection.
+  async function answer(sdp) {
+    if (pc) pc.close();
+    const to = personId;
+    pc = connection(to, tracksSoundFirst(), $("remote"));
+    await negotiate(pc, to, sdp);
   }
 
   // Person's side: a fresh connection to a visitor, and the offer. The
   // first visitor's picture is the big one; others get a tile in the list.
   async function offerTo(id, name) {
     hangUpSession(id);
-    const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    tracksSoundFirst().forEach((t) => c.addTrack(t, local));
-    let video = $("remote");
-    if (sessions.size > 0) video = meetTile(id, name);
-    c.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
-    c.onicecandidate = (ev) => {
-      if (ev.candidate && ev.candidate.candidate) {
-        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to: id });
-      }
-    };
+    const video = sessions.size > 0 ? meetTile(id, name) : $("remote");
+    const c = connection(id, tracksSoundFirst(), video);
     sessions.set(id, c);
     if (!joinedAt) joinedAt = Date.now();
     state.visitors[id] = { name: name || "", audioPackets: 0 };
-    const o = await c.createOffer();
-    await c.setLocalDescription(o);
-    send({ type: "sdp", kind: "offer", sdp: c.localDescription.sdp, to: id });
+    await negotiate(c, id);
   }
 
   function meetTile(id, name) {
@@ -273,35 +276,22 @@
     return li.querySelector("audio");
   }
 
+  // Another visitor: an audio-only connection (replacing any before).
   function visitorConnection(id, name) {
     const old = mesh.get(id);
     if (old) old.close();
-    const audio = meet(id, name);
-    const c = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    local.getAudioTracks().forEach((t) => c.addTrack(t, local));
-    c.ontrack = (ev) => { audio.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
-    c.onicecandidate = (ev) => {
-      if (ev.candidate && ev.candidate.candidate) {
-        send({ type: "ice", candidate: ev.candidate.candidate, sdp_mline_index: ev.candidate.sdpMLineIndex || 0, to: id });
-      }
-    };
+    const c = connection(id, local.getAudioTracks(), meet(id, name));
     mesh.set(id, c);
     return c;
   }
 
   async function callVisitor(id, name) {
-    const c = visitorConnection(id, name);
-    const o = await c.createOffer();
-    await c.setLocalDescription(o);
-    send({ type: "sdp", kind: "offer", sdp: c.localDescription.sdp, to: id });
+    await negotiate(visitorConnection(id, name), id);
   }
 
   async function answerVisitor(id, sdp) {
     const c = visitorConnection(id, state.visitors[id] && state.visitors[id].name);
-    await c.setRemoteDescription({ type: "offer", sdp });
-    const a = await c.createAnswer();
-    await c.setLocalDescription(a);
-    send({ type: "sdp", kind: "answer", sdp: c.localDescription.sdp, to: id });
+    await negotiate(c, id, sdp);
   }
 
   function hangUpVisitor(id) {

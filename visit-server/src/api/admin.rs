@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::auth::AdminAuth;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::server::AppState;
 use crate::service::{facilities, outbox, people, sanctions, terminals, visits};
+use crate::state::AppState;
 
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 type Found<T> = Result<Json<T>, ApiError>;

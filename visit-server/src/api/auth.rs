@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use super::error::ApiError;
-use crate::server::AppState;
 use crate::service::terminals::TerminalIdentity;
 use crate::service::{admin_tokens, terminals};
+use crate::state::AppState;
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let value = parts
@@ -39,12 +39,26 @@ fn bearer(parts: &Parts) -> Result<String, ApiError> {
     Ok(token.to_string())
 }
 
-fn rejected() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "the credential is not valid (revoked, or the terminal was re-enrolled)",
-    )
+/// Who presented a bearer token that matched nothing: each is told what
+/// can have happened to theirs and what to do.
+#[derive(Clone, Copy)]
+enum Holder {
+    Terminal,
+    Admin,
+}
+
+fn rejected(holder: Holder) -> ApiError {
+    let message = match holder {
+        Holder::Terminal => {
+            "this terminal's credential is not valid: it was revoked, or the terminal \
+             was enrolled again; enrol it with a new code"
+        }
+        Holder::Admin => {
+            "this admin token is unknown or was revoked; make a new one with \
+             `visit-server admin-token`"
+        }
+    };
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
 /// An enrolled terminal.
@@ -62,7 +76,7 @@ impl FromRequestParts<AppState> for TerminalAuth {
             .await?;
         who.map(TerminalAuth).ok_or_else(|| {
             tracing::warn!("terminal call with an unknown credential");
-            rejected()
+            rejected(Holder::Terminal)
         })
     }
 }
@@ -89,7 +103,7 @@ impl FromRequestParts<AppState> for AdminAuth {
             .await?;
         who.map(AdminAuth).ok_or_else(|| {
             tracing::warn!("admin call with an unknown token");
-            rejected()
+            rejected(Holder::Admin)
         })
     }
 }

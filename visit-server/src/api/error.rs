@@ -67,6 +67,11 @@ impl From<Error> for ApiError {
             Error::Unauthorized(m) => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m.clone())
             }
+            Error::EnrolmentCodeExpired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                protocol::error::codes::ENROLMENT_CODE_EXPIRED,
+                e.to_string(),
+            ),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
             Error::Db(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::DatabaseBusy =>
@@ -78,6 +83,7 @@ impl From<Error> for ApiError {
                     "the server is busy; retry in a moment",
                 )
             }
+            Error::Internal => Self::internal(),
             Error::Db(_) => {
                 tracing::error!(error = %e, "database error");
                 Self::internal()

@@ -11,19 +11,22 @@ pub mod terminal;
 pub mod web;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
 /// Largest request body accepted (a full event batch fits easily).
@@ -136,7 +139,26 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a request handler panicked");
             ApiError::internal().into_response()
         }))
+        // Outermost, so the span covers every layer and sees the final status.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1000.0,
+                        "answered"
+                    );
+                }),
+        )
         .with_state(state)
+}
+
+/// One span per HTTP request: its method and path. Never the query string,
+/// which may carry a join or browser token.
+fn request_span<B>(req: &Request<B>) -> Span {
+    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
 }
 
 /// The OpenAPI 3 document of this API (public: it describes, it holds no data).
@@ -148,4 +170,46 @@ async fn openapi_json(Extension(doc): Extension<Arc<String>>) -> Response {
         doc.as_str().to_owned(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_request_span_names_the_path_but_never_the_token_in_the_query() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let req = Request::get("/join/4e1c?token=s3cr3t-join-token")
+                .body(())
+                .unwrap();
+            request_span(&req).in_scope(|| tracing::info!("answered"));
+        });
+        let logged = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(logged.contains("path=/join/4e1c"), "{logged}");
+        assert!(logged.contains("method=GET"), "{logged}");
+        assert!(!logged.contains("s3cr3t"), "{logged}");
+    }
 }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::auth::{AdminAuth, TerminalAuth};
 use super::error::{ApiError, ApiJson, ApiPath};
-use crate::server::AppState;
 use crate::service::photos;
+use crate::state::AppState;
 
 /// Post the still taken at a person's sign-in (from the terminal's queue;
 /// idempotent by photo id). It is attached to the person's visits of the day.

@@ -12,8 +12,8 @@ use protocol::terminal::{
 
 use super::auth::TerminalAuth;
 use super::error::{ApiError, ApiJson, ApiPath};
-use crate::server::{AppState, CachedSchedule};
 use crate::service::{browser_tokens, events, schedule, terminals};
+use crate::state::{AppState, CachedSchedule};
 use uuid::Uuid;
 
 /// Trade a one-time enrolment code for this terminal's credential.
@@ -21,7 +21,7 @@ use uuid::Uuid;
     request_body = EnrolRequest,
     responses(
         (status = 200, body = EnrolResponse, description = "Enrolled; keep the credential"),
-        (status = 401, body = ErrorBody, description = "Unknown or expired code"),
+        (status = 401, body = ErrorBody, description = "`error` is `unauthorized` for a wrong or already used code, `enrolment_code_expired` for a right code past its expiry (ask the administrator for a new one)"),
         (status = 400, body = ErrorBody)))]
 pub async fn enrol(
     State(st): State<AppState>,

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{ApiPath, ApiQuery};
-use crate::server::AppState;
 use crate::service::{browser_tokens, join_tokens};
+use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../web/join.html");
 const CSS: &str = include_str!("../../web/join.css");

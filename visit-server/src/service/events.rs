@@ -66,11 +66,6 @@ fn apply_one(
             |r| uuid_at(r, 0),
         )
         .optional()?;
-    let status_now = |c: &Connection| {
-        visits::get_row(c, e.visit_id)
-            .ok()
-            .map(|v| v.status.to_wire())
-    };
     if let Some(owner) = seen {
         let outcome = if owner == terminal.id {
             EventOutcome::Duplicate
@@ -83,10 +78,35 @@ fn apply_one(
         return Ok(EventResult {
             id: e.id,
             outcome,
-            visit_status: status_now(&tx),
+            visit_status: status_now(&tx, e),
         });
     }
-    let outcome = match decide(&tx, ctx, terminal, e) {
+    let outcome = outcome_of(decide(&tx, ctx, terminal, e))?;
+    if let EventOutcome::Refused { reason } = &outcome {
+        record_refusal(&tx, ctx, terminal, e, reason)?;
+    }
+    insert_event(&tx, ctx, terminal, e, &outcome)?;
+    let visit_status = status_now(&tx, e);
+    tx.commit()?;
+    Ok(EventResult {
+        id: e.id,
+        outcome,
+        visit_status,
+    })
+}
+
+/// The event's visit's status, for the terminal to catch up with.
+fn status_now(conn: &Connection, e: &TerminalEvent) -> Option<protocol::VisitStatus> {
+    visits::get_row(conn, e.visit_id)
+        .ok()
+        .map(|v| v.status.to_wire())
+}
+
+/// What the terminal is told: a rule's no, an unknown visit or a
+/// forbidden event is a `Refused` outcome (acknowledged, not retried);
+/// any other error fails the batch.
+fn outcome_of(decided: Result<()>) -> Result<EventOutcome> {
+    Ok(match decided {
         Ok(()) => EventOutcome::Applied,
         Err(Error::Refused(r)) => EventOutcome::Refused {
             reason: r.to_string(),
@@ -96,22 +116,42 @@ fn apply_one(
         },
         Err(Error::Forbidden(reason)) => EventOutcome::Refused { reason },
         Err(other) => return Err(other),
-    };
+    })
+}
+
+/// A refused event still goes into its visit's history (if the visit
+/// exists), so the history shows what the terminal saw.
+fn record_refusal(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    terminal: &TerminalIdentity,
+    e: &TerminalEvent,
+    reason: &str,
+) -> Result<()> {
     let kind = kind_name(&e.event);
-    if let EventOutcome::Refused { reason } = &outcome {
-        tracing::warn!(terminal_id = %terminal.id, event_id = %e.id, visit_id = %e.visit_id, kind, reason, "terminal event refused");
-        if visits::get_row(&tx, e.visit_id).is_ok() {
-            visits::record(
-                &tx,
-                ctx,
-                e.visit_id,
-                &format!("refused_{kind}"),
-                (None, None),
-                json!({ "event_id": e.id, "terminal_time": e.occurred_at, "reason": reason }),
-            )?;
-        }
+    tracing::warn!(terminal_id = %terminal.id, event_id = %e.id, visit_id = %e.visit_id, kind, reason, "terminal event refused");
+    if visits::get_row(conn, e.visit_id).is_ok() {
+        visits::record(
+            conn,
+            ctx,
+            e.visit_id,
+            &format!("refused_{kind}"),
+            (None, None),
+            json!({ "event_id": e.id, "terminal_time": e.occurred_at, "reason": reason }),
+        )?;
     }
-    tx.execute(
+    Ok(())
+}
+
+/// Keep the event under its client-made id, with what was answered.
+fn insert_event(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    terminal: &TerminalIdentity,
+    e: &TerminalEvent,
+    outcome: &EventOutcome,
+) -> Result<()> {
+    conn.execute(
         "INSERT INTO terminal_events (id, terminal_id, visit_id, kind, occurred_at, received_at,
             body, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -119,22 +159,26 @@ fn apply_one(
             e.id.to_string(),
             terminal.id.to_string(),
             e.visit_id.to_string(),
-            kind,
+            kind_name(&e.event),
             ts(e.occurred_at),
             ts(ctx.now),
             serde_json::to_string(&e.event).expect("events serialise"),
-            serde_json::to_string(&outcome).expect("outcomes serialise")
+            serde_json::to_string(outcome).expect("outcomes serialise")
         ],
     )?;
-    let visit_status = status_now(&tx);
-    tx.commit()?;
-    Ok(EventResult {
-        id: e.id,
-        outcome,
-        visit_status,
-    })
+    Ok(())
 }
 
+/// The history detail of an event: its id and terminal time, plus `extra`.
+fn detail(e: &TerminalEvent, extra: serde_json::Value) -> serde_json::Value {
+    let mut d = json!({ "event_id": e.id, "terminal_time": e.occurred_at });
+    if let (Some(d), Some(x)) = (d.as_object_mut(), extra.as_object()) {
+        d.extend(x.clone());
+    }
+    d
+}
+
+/// Apply one new event to its visit.
 fn decide(
     tx: &Connection,
     ctx: &Ctx<'_>,
@@ -148,101 +192,82 @@ fn decide(
         ));
     }
     let kind = kind_name(&e.event);
-    let detail = |extra: serde_json::Value| {
-        let mut d = json!({ "event_id": e.id, "terminal_time": e.occurred_at });
-        if let (Some(d), Some(x)) = (d.as_object_mut(), extra.as_object()) {
-            d.extend(x.clone());
-        }
-        d
-    };
-    match &e.event {
-        TerminalEventKind::CheckIn => {
-            if terminal.role != TerminalRole::Lobby || visit.kind != Kind::Onsite {
-                return Err(Error::Forbidden(
-                    "visitors check in at a lobby terminal for on-site visits only".into(),
-                ));
-            }
-            if !visit.status.is_active() {
-                return Err(Refusal::InvalidTransition {
-                    status: visit.status.label(),
-                    action: "checked in to",
-                }
-                .into());
-            }
-            visits::record(tx, ctx, visit.id, kind, (None, None), detail(json!({})))?;
-            // The unit terminal shows whether the visitor has checked in.
-            facilities::bump_schedule(tx, visit.facility_id)?;
-            tracing::info!(visit_id = %visit.id, terminal_id = %terminal.id, event_id = %e.id, "visitor checked in");
-        }
+    let (trigger, extra) = match &e.event {
+        TerminalEventKind::CheckIn => return check_in(tx, ctx, terminal, e, &visit),
         TerminalEventKind::SignIn { person_number } => {
-            let person = people::get_person(tx, visit.person_id)?;
-            if terminal.role != TerminalRole::Unit
-                || terminal.housing_unit_id != Some(person.housing_unit_id)
-            {
-                return Err(Error::Forbidden(
-                    "the person signs in at a terminal of their own housing unit".into(),
-                ));
-            }
-            if person.number != *person_number {
-                return Err(Error::Forbidden(
-                    "the person number does not match the visit".into(),
-                ));
-            }
-            visits::transition(
-                tx,
-                ctx,
-                &visit,
-                Trigger::PersonSignedIn,
-                kind,
-                detail(json!({})),
-            )?;
+            check_sign_in(tx, terminal, &visit, person_number)?;
+            (Trigger::PersonSignedIn, json!({}))
         }
-        TerminalEventKind::CallStarted => {
-            visits::transition(
-                tx,
-                ctx,
-                &visit,
-                Trigger::CallStarted,
-                kind,
-                detail(json!({})),
-            )?;
-        }
+        TerminalEventKind::CallStarted => (Trigger::CallStarted, json!({})),
         TerminalEventKind::CallEnded { reason } => {
-            if visit.status == Status::InProgress {
-                visits::transition(
-                    tx,
-                    ctx,
-                    &visit,
-                    Trigger::CallEnded,
-                    kind,
-                    detail(json!({ "reason": reason })),
-                )?;
-            } else {
+            let extra = json!({ "reason": reason });
+            if visit.status != Status::InProgress {
                 // The clock or staff already ended it: keep the terminal's account.
-                visits::record(
-                    tx,
-                    ctx,
-                    visit.id,
-                    kind,
-                    (None, None),
-                    detail(json!({ "reason": reason })),
-                )?;
+                return visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, extra));
             }
+            (Trigger::CallEnded, extra)
         }
         TerminalEventKind::CallInterrupted { reason } => {
-            visits::record(
-                tx,
-                ctx,
-                visit.id,
-                kind,
-                (None, None),
-                detail(json!({ "reason": reason })),
-            )?;
+            let extra = json!({ "reason": reason });
+            visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, extra))?;
             tracing::warn!(visit_id = %visit.id, terminal_id = %terminal.id, reason, "call interrupted");
+            return Ok(());
         }
         TerminalEventKind::CallRecovered => {
-            visits::record(tx, ctx, visit.id, kind, (None, None), detail(json!({})))?;
+            return visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, json!({})));
         }
+    };
+    visits::transition(tx, ctx, &visit, trigger, kind, detail(e, extra))?;
+    Ok(())
+}
+
+/// A visitor checked in at a lobby terminal (on-site visits only).
+fn check_in(
+    tx: &Connection,
+    ctx: &Ctx<'_>,
+    terminal: &TerminalIdentity,
+    e: &TerminalEvent,
+    visit: &visits::VisitRow,
+) -> Result<()> {
+    if terminal.role != TerminalRole::Lobby || visit.kind != Kind::Onsite {
+        return Err(Error::Forbidden(
+            "visitors check in at a lobby terminal for on-site visits only".into(),
+        ));
+    }
+    if !visit.status.is_active() {
+        return Err(Refusal::InvalidTransition {
+            status: visit.status.label(),
+            action: "checked in to",
+        }
+        .into());
+    }
+    let kind = kind_name(&e.event);
+    visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, json!({})))?;
+    // The unit terminal shows whether the visitor has checked in.
+    facilities::bump_schedule(tx, visit.facility_id)?;
+    tracing::info!(visit_id = %visit.id, terminal_id = %terminal.id, event_id = %e.id, "visitor checked in");
+    Ok(())
+}
+
+/// The person signs in at a terminal of their own unit, with their number.
+fn check_sign_in(
+    tx: &Connection,
+    terminal: &TerminalIdentity,
+    visit: &visits::VisitRow,
+    person_number: &str,
+) -> Result<()> {
+    let person = people::get_person(tx, visit.person_id)?;
+    if terminal.role != TerminalRole::Unit
+        || terminal.housing_unit_id != Some(person.housing_unit_id)
+    {
+        return Err(Error::Forbidden(
+            "the person signs in at a terminal of their own housing unit".into(),
+        ));
+    }
+    if person.number != person_number {
+        return Err(Error::Forbidden(
+            "the person number does not match the visit".into(),
+        ));
     }
     Ok(())
 }

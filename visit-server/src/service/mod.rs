@@ -5,11 +5,13 @@
 //! typed [`Error`]. The HTTP API and the CLI are thin layers over these.
 
 pub mod admin_tokens;
+pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
 pub mod events;
 pub mod facilities;
 pub mod join_tokens;
+pub mod letters;
 pub mod outbox;
 pub mod people;
 pub mod photos;
@@ -52,11 +54,20 @@ pub enum Error {
     /// Credentials missing, wrong or expired.
     #[error("{0}")]
     Unauthorized(String),
+    /// An enrolment code that was right but is past its expiry: told apart
+    /// from [`Error::Unauthorized`] so the terminal can say "ask for a new
+    /// code" rather than "check the code".
+    #[error("this enrolment code has expired; ask the administrator for a new one")]
+    EnrolmentCodeExpired,
     /// The caller is authenticated but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// A fault of ours outside the database (a service call panicked); it
+    /// is logged where it happened.
+    #[error("the service call failed")]
+    Internal,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -9,6 +9,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::NaiveDate;
 use protocol::TerminalRole;
 use protocol::terminal::{EventOutcome, SignInPhoto, SignInPhotoResult};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -34,6 +35,49 @@ pub fn store(
     terminal: &TerminalIdentity,
     photo: &SignInPhoto,
 ) -> Result<SignInPhotoResult> {
+    let jpeg = checked_jpeg(ctx, photo)?;
+    let (TerminalRole::Unit, Some(unit)) = (terminal.role, terminal.housing_unit_id) else {
+        return Err(Error::Forbidden(
+            "sign-in photos come from housing-unit terminals only".into(),
+        ));
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let seen: Option<(Uuid, Uuid)> = tx
+        .query_row(
+            "SELECT terminal_id, person_id FROM sign_in_photos WHERE id = ?1",
+            [photo.id.to_string()],
+            |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
+        )
+        .optional()?;
+    let facility = facilities::get(&tx, terminal.facility_id)?;
+    let day = photo.taken_at.with_timezone(&facility.tz).date_naive();
+    let person_id = person_of_unit(&tx, terminal, unit, &photo.person_number)?;
+    let visit_ids = visits_on(&tx, person_id, day)?;
+    if let Some((owner, _)) = seen {
+        if owner != terminal.id {
+            return Err(Error::Conflict(
+                "this photo id was already used by another terminal".into(),
+            ));
+        }
+        return Ok(SignInPhotoResult {
+            id: photo.id,
+            outcome: EventOutcome::Duplicate,
+            visits: visit_ids,
+        });
+    }
+    insert(&tx, ctx, terminal, photo, person_id, &jpeg, &visit_ids)?;
+    tx.commit()?;
+    tracing::info!(terminal_id = %terminal.id, person_id = %person_id, photo_id = %photo.id, visits = visit_ids.len(), bytes = jpeg.len(), "sign-in photo stored");
+    Ok(SignInPhotoResult {
+        id: photo.id,
+        outcome: EventOutcome::Applied,
+        visits: visit_ids,
+    })
+}
+
+/// The photo's JPEG bytes, if it is one whole JPEG of an acceptable size
+/// taken at a believable time.
+fn checked_jpeg(ctx: &Ctx<'_>, photo: &SignInPhoto) -> Result<Vec<u8>> {
     let jpeg = STANDARD
         .decode(photo.jpeg.as_bytes())
         .map_err(|_| Error::Invalid("the photo is not valid base64".into()))?;
@@ -56,58 +100,58 @@ pub fn store(
             photo.taken_at, ctx.now
         )));
     }
-    let (TerminalRole::Unit, Some(unit)) = (terminal.role, terminal.housing_unit_id) else {
-        return Err(Error::Forbidden(
-            "sign-in photos come from housing-unit terminals only".into(),
-        ));
-    };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let seen: Option<(Uuid, Uuid)> = tx
-        .query_row(
-            "SELECT terminal_id, person_id FROM sign_in_photos WHERE id = ?1",
-            [photo.id.to_string()],
-            |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
-        )
-        .optional()?;
-    let facility = facilities::get(&tx, terminal.facility_id)?;
-    let day = photo.taken_at.with_timezone(&facility.tz).date_naive();
-    let person: Option<(Uuid, Uuid)> = tx
+    Ok(jpeg)
+}
+
+/// The person with this number, who must live in the terminal's unit.
+fn person_of_unit(
+    conn: &Connection,
+    terminal: &TerminalIdentity,
+    unit: Uuid,
+    number: &str,
+) -> Result<Uuid> {
+    let person: Option<(Uuid, Uuid)> = conn
         .query_row(
             "SELECT id, housing_unit_id FROM persons WHERE facility_id = ?1 AND number = ?2",
-            params![terminal.facility_id.to_string(), photo.person_number],
+            params![terminal.facility_id.to_string(), number],
             |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
         )
         .optional()?;
     let Some((person_id, person_unit)) = person else {
-        return Err(Error::not_found("person", &photo.person_number));
+        return Err(Error::not_found("person", number));
     };
     if person_unit != unit {
         return Err(Error::Forbidden(
             "the person signs in at a terminal of their own housing unit".into(),
         ));
     }
-    let mut stmt = tx.prepare_cached(
+    Ok(person_id)
+}
+
+/// The person's visits on a facility-local day, by start.
+fn visits_on(conn: &Connection, person_id: Uuid, day: NaiveDate) -> Result<Vec<Uuid>> {
+    let mut stmt = conn.prepare_cached(
         "SELECT id FROM visits WHERE person_id = ?1 AND local_date = ?2 ORDER BY starts_at",
     )?;
-    let visit_ids = stmt
+    let ids = stmt
         .query_map(params![person_id.to_string(), day.to_string()], |r| {
             uuid_at(r, 0)
         })?
         .collect::<rusqlite::Result<Vec<Uuid>>>()?;
-    drop(stmt);
-    if let Some((owner, _)) = seen {
-        if owner != terminal.id {
-            return Err(Error::Conflict(
-                "this photo id was already used by another terminal".into(),
-            ));
-        }
-        return Ok(SignInPhotoResult {
-            id: photo.id,
-            outcome: EventOutcome::Duplicate,
-            visits: visit_ids,
-        });
-    }
-    tx.execute(
+    Ok(ids)
+}
+
+/// Keep the photo and name it in the history of each of the day's visits.
+fn insert(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    terminal: &TerminalIdentity,
+    photo: &SignInPhoto,
+    person_id: Uuid,
+    jpeg: &[u8],
+    visit_ids: &[Uuid],
+) -> Result<()> {
+    conn.execute(
         "INSERT INTO sign_in_photos (id, terminal_id, person_id, taken_at, received_at, jpeg)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -119,9 +163,9 @@ pub fn store(
             jpeg
         ],
     )?;
-    for v in &visit_ids {
+    for v in visit_ids {
         visits::record(
-            &tx,
+            conn,
             ctx,
             *v,
             "sign_in_photo",
@@ -134,13 +178,7 @@ pub fn store(
             }),
         )?;
     }
-    tx.commit()?;
-    tracing::info!(terminal_id = %terminal.id, person_id = %person_id, photo_id = %photo.id, visits = visit_ids.len(), bytes = jpeg.len(), "sign-in photo stored");
-    Ok(SignInPhotoResult {
-        id: photo.id,
-        outcome: EventOutcome::Applied,
-        visits: visit_ids,
-    })
+    Ok(())
 }
 
 /// A stored photo's JPEG bytes.

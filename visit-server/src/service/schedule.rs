@@ -16,6 +16,7 @@ use protocol::terminal::{
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::facilities::FacilityRow;
 use super::terminals::TerminalIdentity;
 use super::{Ctx, Error, Result, facilities, uuid_at};
 use crate::db::from_ts;
@@ -64,9 +65,35 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
     let tx = conn.transaction()?;
     let facility = facilities::get(&tx, t.facility_id)?;
     let today = local_today(facility.tz, ctx);
+    let lobby = scope(t) == "lobby";
+    let days = scheduled_days(&tx, ctx, &facility, t, today)?;
+    let persons = match (lobby, t.housing_unit_id) {
+        (false, Some(unit)) => unit_persons(&tx, unit)?,
+        _ => Vec::new(),
+    };
+    let version = etag(t, facility.schedule_version, today);
+    tx.finish()?;
+    Ok(Schedule {
+        version,
+        generated_at: ctx.now,
+        facility: schedule_facility(&facility),
+        days: days.into(),
+        persons,
+    })
+}
+
+/// Today's and tomorrow's visits in the terminal's scope (a lobby: the
+/// on-site visits; a unit: its persons' visits), with each day's PIN key.
+fn scheduled_days(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    facility: &FacilityRow,
+    t: &TerminalIdentity,
+    today: NaiveDate,
+) -> Result<[ScheduleDay; 2]> {
     let tomorrow = today + Days::new(1);
     let lobby = scope(t) == "lobby";
-    let mut stmt = tx.prepare_cached(
+    let mut stmt = conn.prepare_cached(
         "SELECT v.id, v.kind, v.starts_at, v.ends_at, v.status, v.pin_hash, v.local_date, p.name,
                 (SELECT group_concat(vi.name, char(31)) FROM
                     (SELECT vis.name FROM visit_visitors vv JOIN visitors vis ON vis.id = vv.visitor_id
@@ -79,13 +106,6 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
          ORDER BY v.starts_at, v.id",
     )?;
     let unit = t.housing_unit_id.map(|u| u.to_string()).unwrap_or_default();
-    let show = |name: &str| {
-        if lobby {
-            initials(name)
-        } else {
-            first_and_initial(name)
-        }
-    };
     let mut days = [today, tomorrow].map(|date| ScheduleDay {
         date,
         pin_key: B64.encode(ctx.keys.day_key(facility.id, date)),
@@ -99,51 +119,65 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
             lobby,
             unit
         ],
-        |r| {
-            let bad = |i: usize| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    i,
-                    rusqlite::types::Type::Text,
-                    "bad value".into(),
-                )
-            };
-            let kind = Kind::from_db(&r.get::<_, String>(1)?).ok_or_else(|| bad(1))?;
-            let status = Status::from_db(&r.get::<_, String>(4)?).ok_or_else(|| bad(4))?;
-            let date: String = r.get(6)?;
-            let visitors: Option<String> = r.get(8)?;
-            Ok((
-                date == today.to_string(),
-                ScheduledVisit {
-                    id: uuid_at(r, 0)?,
-                    kind: kind.to_wire(),
-                    start: from_ts(r.get(2)?),
-                    end: from_ts(r.get(3)?),
-                    status: status.to_wire(),
-                    person_display: show(&r.get::<_, String>(7)?),
-                    visitor_display: visitors
-                        .unwrap_or_default()
-                        .split('\u{1f}')
-                        .filter(|s| !s.is_empty())
-                        .map(show)
-                        .collect(),
-                    pin_verifier: r.get(5)?,
-                    person_id: if lobby { None } else { Some(uuid_at(r, 9)?) },
-                    visitor_checked_in: r.get(10)?,
-                },
-            ))
-        },
+        |r| scheduled_visit(r, lobby),
     )?;
     for row in rows {
-        let (is_today, visit) = row?;
-        days[usize::from(!is_today)].visits.push(visit);
+        let (date, visit) = row?;
+        days[usize::from(date != today.to_string())]
+            .visits
+            .push(visit);
     }
-    drop(stmt);
-    let persons = match (lobby, t.housing_unit_id) {
-        (false, Some(unit)) => unit_persons(&tx, unit)?,
-        _ => Vec::new(),
+    Ok(days)
+}
+
+/// One row of [`scheduled_days`]' query, with names as the terminal may
+/// show them: initials in a lobby, first name and initial in a unit.
+fn scheduled_visit(
+    r: &rusqlite::Row<'_>,
+    lobby: bool,
+) -> rusqlite::Result<(String, ScheduledVisit)> {
+    let bad = |i: usize| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            "bad value".into(),
+        )
     };
-    let version = etag(t, facility.schedule_version, today);
-    tx.finish()?;
+    let show = |name: &str| {
+        if lobby {
+            initials(name)
+        } else {
+            first_and_initial(name)
+        }
+    };
+    let kind = Kind::from_db(&r.get::<_, String>(1)?).ok_or_else(|| bad(1))?;
+    let status = Status::from_db(&r.get::<_, String>(4)?).ok_or_else(|| bad(4))?;
+    let visitors: Option<String> = r.get(8)?;
+    Ok((
+        r.get(6)?,
+        ScheduledVisit {
+            id: uuid_at(r, 0)?,
+            kind: kind.to_wire(),
+            start: from_ts(r.get(2)?),
+            end: from_ts(r.get(3)?),
+            status: status.to_wire(),
+            person_display: show(&r.get::<_, String>(7)?),
+            visitor_display: visitors
+                .unwrap_or_default()
+                .split('\u{1f}')
+                .filter(|s| !s.is_empty())
+                .map(show)
+                .collect(),
+            pin_verifier: r.get(5)?,
+            person_id: if lobby { None } else { Some(uuid_at(r, 9)?) },
+            visitor_checked_in: r.get(10)?,
+        },
+    ))
+}
+
+/// The facility as a terminal needs it: name, zone, PIN length, and how
+/// early each side may join.
+fn schedule_facility(facility: &FacilityRow) -> ScheduleFacility {
     let policy = |kind: Kind| {
         let p = facility.policy(kind);
         JoinPolicy {
@@ -152,19 +186,13 @@ pub fn build(conn: &mut Connection, ctx: &Ctx<'_>, t: &TerminalIdentity) -> Resu
             person_early_minutes: p.person_early.num_minutes() as u32,
         }
     };
-    Ok(Schedule {
-        version,
-        generated_at: ctx.now,
-        facility: ScheduleFacility {
-            id: facility.id,
-            name: facility.name.clone(),
-            time_zone: facility.tz.name().to_string(),
-            pin_length: facility.pin_length,
-            policies: vec![policy(Kind::Onsite), policy(Kind::Remote)],
-        },
-        days: days.into(),
-        persons,
-    })
+    ScheduleFacility {
+        id: facility.id,
+        name: facility.name.clone(),
+        time_zone: facility.tz.name().to_string(),
+        pin_length: facility.pin_length,
+        policies: vec![policy(Kind::Onsite), policy(Kind::Remote)],
+    }
 }
 
 /// The persons of a housing unit with their sign-in PIN verifiers, for that

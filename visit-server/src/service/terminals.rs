@@ -162,9 +162,7 @@ pub fn enrol(conn: &mut Connection, ctx: &Ctx<'_>, req: &EnrolRequest) -> Result
     };
     if expires.is_none_or(|e| from_ts(e) <= ctx.now) {
         tracing::warn!(terminal_id = %id, "enrolment refused: code expired");
-        return Err(Error::Unauthorized(
-            "this enrolment code has expired; ask the administrator for a new one".into(),
-        ));
+        return Err(Error::EnrolmentCodeExpired);
     }
     let credential = random_token();
     tx.execute(

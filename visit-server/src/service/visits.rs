@@ -1,4 +1,6 @@
-//! Booking, status changes, cancellation and termination of visits.
+//! Visits as stored, their status changes, cancellation and termination.
+//! Booking is [`super::booking`] (re-exported here as [`book`]); the words
+//! of the mail sent are [`super::letters`].
 //!
 //! Every change appends to `visit_history` in the same transaction, and bumps
 //! the facility's schedule version when terminals would see it. The history
@@ -6,25 +8,19 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use protocol::admin::{
-    BookedVisit, CancelVisit, CancelledBy, Charge, HistoryEntry, NewVisit, Restriction,
-    TerminateVisit, Visit, VisitRecord,
+    CancelVisit, CancelledBy, Charge, HistoryEntry, TerminateVisit, Visit, VisitRecord,
 };
-use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{
-    Ctx, Error, Result, facilities, join_tokens, outbox, people, sanctions, terminals, uuid_at,
-};
+pub use super::booking::book;
+use super::letters::{self, Cancelled};
+use super::{Ctx, Error, Result, facilities, outbox, people, uuid_at};
 use crate::db::{from_ts, ts};
-use crate::domain::Refusal;
-use crate::domain::booking::{Eligibility, VisitorFacts, check_eligibility, peak_concurrency};
 use crate::domain::cancel::charge_after_cancel;
-use crate::domain::names::initials;
 use crate::domain::policy::Kind;
 use crate::domain::status::{Status, Trigger};
-use crate::keys::pin_verifier;
 
 /// A visit as stored.
 #[derive(Debug, Clone)]
@@ -41,7 +37,7 @@ pub struct VisitRow {
     pub charge: Charge,
 }
 
-fn charge_db(c: Charge) -> &'static str {
+pub(crate) fn charge_db(c: Charge) -> &'static str {
     match c {
         Charge::Free => "free",
         Charge::Charged => "charged",
@@ -177,263 +173,6 @@ pub fn transition(
     Ok(next)
 }
 
-fn random_pin(len: u8) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
-        .collect()
-}
-
-/// Book a visit: every rule, then a unique PIN, then the confirmation.
-pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<BookedVisit> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let person = people::get_person(&tx, req.person_id)?;
-    let facility = facilities::get(&tx, person.facility_id)?;
-    let kind = Kind::from_wire(req.kind);
-    let policy = facility.policy(kind);
-    let visit_date = req.start.with_timezone(&facility.tz).date_naive();
-
-    let mut visitors = Vec::with_capacity(req.visitor_ids.len());
-    let mut facts = Vec::with_capacity(req.visitor_ids.len());
-    for &vid in &req.visitor_ids {
-        let v = people::get_visitor(&tx, vid)?;
-        facts.push(VisitorFacts {
-            id: vid,
-            photo_id_verified: v.photo_id_verified,
-            approved: people::is_approved(&tx, person.id, vid)?,
-            date_of_birth: v.date_of_birth,
-            sanctioned_until: sanctions::restriction(&tx, vid, &[ctx.now, req.start])?,
-        });
-        visitors.push(v);
-    }
-    let refused = |r: Refusal| {
-        tracing::info!(person_id = %person.id, facility_id = %facility.id, code = r.code(), actor = ctx.actor, "booking refused");
-        Error::Refused(r)
-    };
-    check_eligibility(&Eligibility {
-        purpose: req.purpose,
-        visitors: &facts,
-        max_visitors: facility.max_visitors,
-        no_child_contact: people::has_restriction(&person, Restriction::NoChildContact),
-        visit_date,
-    })
-    .map_err(refused)?;
-    let end = policy
-        .check_slot(facility.tz, req.start, ctx.now)
-        .map_err(refused)?;
-
-    // First come, first served: nobody may be in two visits at once.
-    let active = Status::ACTIVE_SQL;
-    let person_busy = tx
-        .query_row(
-            &format!(
-                "SELECT 1 FROM visits WHERE person_id = ?1 AND status IN {active}
-                   AND starts_at < ?2 AND ends_at > ?3"
-            ),
-            params![person.id.to_string(), ts(end), ts(req.start)],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if person_busy {
-        return Err(refused(Refusal::PersonBusy));
-    }
-    for &vid in &req.visitor_ids {
-        let busy = tx
-            .query_row(
-                &format!(
-                    "SELECT 1 FROM visit_visitors vv JOIN visits v ON v.id = vv.visit_id
-                     WHERE vv.visitor_id = ?1 AND v.status IN {active}
-                       AND v.starts_at < ?2 AND v.ends_at > ?3"
-                ),
-                params![vid.to_string(), ts(end), ts(req.start)],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if busy {
-            return Err(refused(Refusal::VisitorBusy { visitor: vid }));
-        }
-    }
-    if kind == Kind::Onsite {
-        let lobbies = terminals::lobby_count(&tx, facility.id)?;
-        if lobbies == 0 {
-            return Err(refused(Refusal::NoLobbyTerminals));
-        }
-        let mut stmt = tx.prepare(&format!(
-            "SELECT starts_at, ends_at FROM visits
-             WHERE facility_id = ?1 AND kind = 'onsite' AND status IN {active}
-               AND starts_at < ?2 AND ends_at > ?3"
-        ))?;
-        let others = stmt
-            .query_map(
-                params![facility.id.to_string(), ts(end), ts(req.start)],
-                |r| Ok((from_ts(r.get(0)?), from_ts(r.get(1)?))),
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        drop(stmt);
-        if peak_concurrency(req.start, end, &others) >= lobbies {
-            return Err(refused(Refusal::LobbyFull));
-        }
-    }
-
-    // A PIN unique among the facility's visits that day. With 6 digits and
-    // even 10,000 visits a day a retry is rare; 64 failures mean the space
-    // is exhausted.
-    let day_key = ctx.keys.day_key(facility.id, visit_date);
-    let mut chosen = None;
-    for _ in 0..64 {
-        let pin = random_pin(facility.pin_length);
-        let hash = pin_verifier(&day_key, &pin);
-        let taken = tx
-            .query_row(
-                "SELECT 1 FROM visits WHERE facility_id = ?1 AND local_date = ?2 AND pin_hash = ?3",
-                params![facility.id.to_string(), visit_date.to_string(), hash],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if !taken {
-            chosen = Some((pin, hash));
-            break;
-        }
-    }
-    let Some((pin, pin_hash)) = chosen else {
-        return Err(refused(Refusal::NoPinAvailable));
-    };
-
-    let id = Uuid::new_v4();
-    let price_cents = policy.price_cents;
-    let charge = if price_cents == 0 {
-        Charge::Free
-    } else {
-        Charge::Charged
-    };
-    tx.execute(
-        "INSERT INTO visits (id, facility_id, person_id, kind, starts_at, ends_at, local_date,
-            status, pin_hash, price_cents, charge, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-        params![
-            id.to_string(),
-            facility.id.to_string(),
-            person.id.to_string(),
-            kind.as_db(),
-            ts(req.start),
-            ts(end),
-            visit_date.to_string(),
-            Status::Scheduled.as_db(),
-            pin_hash,
-            price_cents,
-            charge_db(charge),
-            ts(ctx.now)
-        ],
-    )?;
-    for (pos, vid) in req.visitor_ids.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO visit_visitors (visit_id, visitor_id, position) VALUES (?1, ?2, ?3)",
-            params![id.to_string(), vid.to_string(), pos as i64],
-        )?;
-    }
-    record(
-        &tx,
-        ctx,
-        id,
-        "booked",
-        (None, Some(Status::Scheduled)),
-        json!({
-            "kind": kind.as_db(), "start": req.start, "end": end,
-            "visitors": req.visitor_ids, "price_cents": price_cents,
-        }),
-    )?;
-
-    let local = |t: DateTime<Utc>| t.with_timezone(&facility.tz);
-    let (s, e) = (local(req.start), local(end));
-    let how = match kind {
-        Kind::Onsite => format!(
-            "Come to the lobby of {} and enter your PIN at a visitation monitor. \
-             Check-in opens {} minute(s) before the start.",
-            facility.name,
-            policy.visitor_early.num_minutes()
-        ),
-        Kind::Remote => format!(
-            "Join from your own device with camera and microphone. You may join {} minute(s) \
-             before the start.",
-            policy.visitor_early.num_minutes()
-        ),
-    };
-    let what = format!(
-        "Your {} video visit with {} at {} is booked.\n\n\
-         When: {} from {} to {} ({})",
-        match kind {
-            Kind::Onsite => "on-site",
-            Kind::Remote => "remote",
-        },
-        initials(&person.name),
-        facility.name,
-        s.format("%A %-d %B %Y"),
-        s.format("%H:%M"),
-        e.format("%H:%M"),
-        facility.tz.name(),
-    );
-    let subject = format!("Visit confirmed: {}", s.format("%a %-d %b %H:%M"));
-    // On-site: the booking visitor gets the PIN. Remote: every visitor joins
-    // from their own device, so each gets a confirmation with their own join
-    // link; the booking visitor's also carries the PIN.
-    let mut join_tokens = Vec::new();
-    for (pos, v) in visitors.iter().enumerate() {
-        let first = pos == 0;
-        if !first && kind == Kind::Onsite {
-            break;
-        }
-        let token = match kind {
-            Kind::Remote => Some(join_tokens::create(&tx, ctx, id, v.id, end)?),
-            Kind::Onsite => None,
-        };
-        let mut body = what.clone();
-        if first {
-            body.push_str(&format!("\nPIN: {}", outbox::PIN_PLACEHOLDER));
-        }
-        body.push_str(&format!("\n\n{how}\n"));
-        if token.is_some() {
-            body.push_str(&format!(
-                "\nYour join link (only for you; it works until the visit ends):\n{}/join/{id}?token={}\n",
-                outbox::PUBLIC_URL_PLACEHOLDER,
-                outbox::TOKEN_PLACEHOLDER
-            ));
-        }
-        body.push_str(&format!("\nVisit id: {id}\n"));
-        if let Some(t) = &token {
-            join_tokens.push(protocol::admin::JoinToken {
-                visitor_id: v.id,
-                token: t.clone(),
-            });
-        }
-        outbox::queue(
-            &tx,
-            ctx,
-            outbox::NewMessage {
-                kind: "confirmation",
-                visit_id: Some(id),
-                to: &v.email,
-                subject: &subject,
-                body: &body,
-                pin: first.then_some(pin.as_str()),
-                token: token.as_deref(),
-            },
-        )?;
-    }
-    facilities::bump_schedule(&tx, facility.id)?;
-    let row = get_row(&tx, id)?;
-    let visit = to_wire(&tx, &row)?;
-    tx.commit()?;
-    tracing::info!(visit_id = %id, facility_id = %facility.id, person_id = %person.id, kind = kind.as_db(), start = %req.start, actor = ctx.actor, "visit booked");
-    Ok(BookedVisit {
-        visit,
-        pin,
-        join_tokens,
-    })
-}
-
 /// A visit with its whole history.
 pub fn record_of(conn: &Connection, id: Uuid) -> Result<VisitRecord> {
     let visit = get(conn, id)?;
@@ -518,34 +257,17 @@ pub fn cancel_in(
         "UPDATE visits SET charge = ?2 WHERE id = ?1",
         params![id.to_string(), charge_db(charge)],
     )?;
-    let when = row
-        .start
-        .with_timezone(&facility.tz)
-        .format("%A %-d %B %Y at %H:%M");
-    let money = match charge {
-        Charge::Credited => format!(
-            " The ${}.{:02} you paid has been credited to your account.",
-            row.price_cents / 100,
-            row.price_cents % 100
-        ),
-        Charge::Waived => " You will not be charged for it.".to_string(),
-        Charge::Forfeited => {
-            " It was cancelled less than 48 hours ahead, so no credit is given.".to_string()
-        }
-        Charge::Free | Charge::Charged => String::new(),
-    };
-    let by_whom = match req.by {
-        CancelledBy::Facility => format!("{} cancelled", facility.name),
-        CancelledBy::Visitor => "You cancelled".to_string(),
-    };
-    let recipients: Vec<String> = match req.by {
-        CancelledBy::Facility => visitor_ids(tx, id)?,
-        CancelledBy::Visitor => visitor_ids(tx, id)?.into_iter().take(1).collect(),
-    }
-    .into_iter()
-    .map(|vid| people::get_visitor(tx, vid).map(|v| v.email))
-    .collect::<Result<_>>()?;
-    for to in recipients {
+    let letter = letters::cancellation(&Cancelled {
+        visit_id: id,
+        by: req.by,
+        reason,
+        facility_name: &facility.name,
+        tz: facility.tz,
+        start: row.start,
+        price_cents: row.price_cents,
+        charge,
+    });
+    for to in cancellation_recipients(tx, id, req.by)? {
         outbox::queue(
             tx,
             ctx,
@@ -553,10 +275,8 @@ pub fn cancel_in(
                 kind: "cancellation",
                 visit_id: Some(id),
                 to: &to,
-                subject: "Visit cancelled",
-                body: &format!(
-                    "{by_whom} your visit on {when}.\nReason: {reason}.{money}\n\nVisit id: {id}\n"
-                ),
+                subject: &letter.subject,
+                body: &letter.body,
                 pin: None,
                 token: None,
             },
@@ -564,6 +284,20 @@ pub fn cancel_in(
     }
     tracing::info!(visit_id = %id, facility_id = %row.facility_id, by, charge = charge_db(charge), actor = ctx.actor, "visit cancelled");
     to_wire(tx, &get_row(tx, id)?)
+}
+
+/// Who is told of a cancellation: every visitor when the facility
+/// cancels, the booking visitor when a visitor does.
+fn cancellation_recipients(conn: &Connection, id: Uuid, by: CancelledBy) -> Result<Vec<String>> {
+    let ids = visitor_ids(conn, id)?;
+    let told = match by {
+        CancelledBy::Facility => ids.len(),
+        CancelledBy::Visitor => ids.len().min(1),
+    };
+    ids.into_iter()
+        .take(told)
+        .map(|vid| people::get_visitor(conn, vid).map(|v| v.email))
+        .collect()
 }
 
 /// Staff end a visit in progress (or about to start) for a rule violation.

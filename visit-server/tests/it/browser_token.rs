@@ -2,44 +2,19 @@
 //! side (a browser-based kiosk). Only the person's unit terminal gets one,
 //! for its visit, and it works until the visit's end.
 
-use futures_util::StreamExt;
 use protocol::signal::{ServerMessage, Side};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use uuid::Uuid;
 
+use crate::sockets::{connect_token, next};
 use crate::util::*;
 
 /// Open the signalling socket with `?token=`: the first message, or the
 /// refusal's status and body.
 async fn signal(s: &TestServer, visit: Uuid, token: &str) -> Result<ServerMessage, (u16, Value)> {
-    let url = format!(
-        "{}/api/v1/signal/{visit}?token={token}",
-        s.base.replace("http://", "ws://")
-    );
-    match tokio_tungstenite::connect_async(url.into_client_request().unwrap()).await {
-        Ok((mut ws, _)) => loop {
-            let m = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
-                .await
-                .expect("a message within 5 s")
-                .expect("the socket is open")
-                .unwrap();
-            if let Message::Text(t) = m {
-                return Ok(serde_json::from_str(&t).unwrap());
-            }
-        },
-        Err(WsError::Http(res)) => {
-            let body = res
-                .body()
-                .as_ref()
-                .map(|b| serde_json::from_slice(b).unwrap())
-                .unwrap_or(Value::Null);
-            Err((res.status().as_u16(), body))
-        }
-        Err(e) => panic!("{e}"),
-    }
+    let mut ws = connect_token(s, visit, token).await?;
+    Ok(next(&mut ws).await)
 }
 
 async fn ask(s: &TestServer, visit: Uuid, credential: Option<&str>) -> (StatusCode, Value) {

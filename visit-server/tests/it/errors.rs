@@ -273,3 +273,43 @@ async fn unknown_ids_and_invalid_values_are_named() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_wrong_credential_is_told_what_to_do_for_its_kind() {
+    let s = TestServer::start().await;
+    let (st, admin) = s
+        .send(
+            Method::GET,
+            "/api/v1/admin/outbox",
+            Some("not-a-real-token"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(admin["error"], "unauthorized");
+    let message = admin["message"].as_str().unwrap();
+    assert!(message.contains("visit-server admin-token"), "{admin}");
+    assert!(
+        !message.contains("enrol") && !message.contains("terminal"),
+        "an administrator is not told about terminals: {admin}"
+    );
+
+    let (st, terminal) = s
+        .send(
+            Method::GET,
+            "/api/v1/terminal/schedule",
+            Some("not-a-real-token"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(terminal["error"], "unauthorized");
+    assert!(
+        terminal["message"]
+            .as_str()
+            .unwrap()
+            .contains("enrolled again"),
+        "{terminal}"
+    );
+    s.stop().await;
+}

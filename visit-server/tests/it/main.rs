@@ -9,6 +9,7 @@ mod errors;
 mod mail;
 mod openapi;
 mod signal;
+mod sockets;
 mod terminal;
 mod unit_signin;
 mod util;

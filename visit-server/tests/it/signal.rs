@@ -4,150 +4,18 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use protocol::VisitStatus;
 use protocol::signal::{
     CallReport, ClientMessage, EndReason, Interruption, SdpKind, ServerMessage, Side,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
+use crate::sockets::*;
 use crate::util::*;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn signal_url(s: &TestServer, visit: Uuid) -> String {
-    format!(
-        "{}/api/v1/signal/{visit}",
-        s.base.replace("http://", "ws://")
-    )
-}
-
-/// Connect as a terminal (Authorization header).
-async fn connect(s: &TestServer, visit: Uuid, credential: &str) -> Result<Ws, (u16, Value)> {
-    let mut req = signal_url(s, visit).into_client_request().unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {credential}").parse().unwrap(),
-    );
-    open(req).await
-}
-
-/// Connect as a remote visitor's browser (`?token=`).
-async fn connect_token(s: &TestServer, visit: Uuid, token: &str) -> Result<Ws, (u16, Value)> {
-    let req = format!("{}?token={token}", signal_url(s, visit))
-        .into_client_request()
-        .unwrap();
-    open(req).await
-}
-
-async fn open(
-    req: tokio_tungstenite::tungstenite::handshake::client::Request,
-) -> Result<Ws, (u16, Value)> {
-    match tokio_tungstenite::connect_async(req).await {
-        Ok((ws, _)) => Ok(ws),
-        Err(WsError::Http(res)) => {
-            let body = res
-                .body()
-                .as_ref()
-                .map(|b| serde_json::from_slice(b).unwrap())
-                .unwrap_or(Value::Null);
-            Err((res.status().as_u16(), body))
-        }
-        Err(e) => panic!("{e}"),
-    }
-}
-
-async fn next(ws: &mut Ws) -> ServerMessage {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("the socket is open")
-            .unwrap();
-        if let Message::Text(t) = m {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
-/// Skip messages until one matches (e.g. past the clock's status changes).
-async fn until(ws: &mut Ws, want: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
-    loop {
-        let m = next(ws).await;
-        if want(&m) {
-            return m;
-        }
-    }
-}
-
-/// Nothing arrives for a moment (a message that must not be relayed).
-async fn quiet(ws: &mut Ws) {
-    if let Ok(m) = tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
-        panic!("unexpected {m:?}");
-    }
-}
-
-fn status(status: VisitStatus) -> ServerMessage {
-    ServerMessage::Status { status }
-}
-
-async fn send(ws: &mut Ws, m: &ClientMessage) {
-    ws.send(Message::Text(serde_json::to_string(m).unwrap().into()))
-        .await
-        .unwrap();
-}
-
-struct Call {
-    visit: Uuid,
-    lobby: String,
-    unit: String,
-    f: Facility,
-}
-
-/// James (Pod A) has an on-site visit on Thursday 10:00-12:00.
-async fn call(s: &TestServer) -> Call {
-    let f = s.facility(1).await;
-    let james = s
-        .person(&f, "A-1001", "James Smith", f.unit_a, json!([]))
-        .await;
-    let maria = s.approved_adult(james, "Maria Smith").await;
-    let (visit, _) = s
-        .book_ok(james, &[maria], "onsite", local(2026, 11, 19, 10, 0))
-        .await;
-    let lobby = s.enrol(&f.lobbies[0].1).await;
-    let unit = s.enrol(&f.unit_a_terminal.1).await;
-    Call {
-        visit,
-        lobby,
-        unit,
-        f,
-    }
-}
-
-/// Connect, read the welcome, and check its side, peer and status.
-async fn waiting(
-    s: &TestServer,
-    visit: Uuid,
-    credential: &str,
-    want: (Side, bool, VisitStatus),
-) -> Ws {
-    let mut ws = connect(s, visit, credential).await.unwrap();
-    match next(&mut ws).await {
-        ServerMessage::Welcome {
-            side,
-            peer_present,
-            status,
-            ..
-        } => assert_eq!((side, peer_present, status), want),
-        other => panic!("{other:?}"),
-    }
-    ws
-}
 
 #[tokio::test]
 async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progress() {
@@ -187,27 +55,13 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
     }
 
     s.clock.set(local(2026, 11, 19, 9, 58));
-    send(&mut unit, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut unit).await,
-        ServerMessage::Joined {
-            peer_present: false,
-            ..
-        }
-    ));
+    joins(&mut unit, false).await;
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
     assert_eq!(s.visit_status(c.visit).await, "ready");
 
     s.clock.set(local(2026, 11, 19, 9, 59));
-    send(&mut lobby, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut lobby).await,
-        ServerMessage::Joined {
-            peer_present: true,
-            ..
-        }
-    ));
+    joins(&mut lobby, true).await;
     assert_eq!(
         next(&mut unit).await,
         ServerMessage::PeerJoined {
@@ -256,10 +110,7 @@ async fn a_waiting_lobby_hears_the_person_join_then_joins_and_both_are_in_progre
         }
     );
     lobby.send(Message::Text("not json".into())).await.unwrap();
-    assert!(matches!(
-        next(&mut lobby).await,
-        ServerMessage::Error { .. }
-    ));
+    error(&mut lobby).await;
     assert_eq!(s.visit_status(c.visit).await, "in_progress");
 
     // The visitor's connection drops: the person is told, the visit goes on.
@@ -289,14 +140,10 @@ async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
     )
     .await;
     send(&mut unit, &ClientMessage::Join).await;
-    match next(&mut unit).await {
-        ServerMessage::Error { message } => {
-            assert!(message.contains("too early"), "{message}");
-            // 09:58 in Chicago, said in UTC.
-            assert!(message.contains("15:58"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let message = error(&mut unit).await;
+    assert!(message.contains("too early"), "{message}");
+    // 09:58 in Chicago, said in UTC.
+    assert!(message.contains("15:58"), "{message}");
     assert_eq!(s.visit_status(c.visit).await, "scheduled");
 
     s.clock.set(local(2026, 11, 19, 9, 58));
@@ -308,29 +155,12 @@ async fn a_join_before_the_window_is_refused_and_the_same_socket_joins_later() {
     )
     .await;
     send(&mut lobby, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut lobby).await,
-        ServerMessage::Error { .. }
-    ));
-    send(&mut unit, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut unit).await,
-        ServerMessage::Joined {
-            peer_present: false,
-            ..
-        }
-    ));
+    error(&mut lobby).await;
+    joins(&mut unit, false).await;
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
 
     s.clock.set(local(2026, 11, 19, 9, 59));
-    send(&mut lobby, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut lobby).await,
-        ServerMessage::Joined {
-            peer_present: true,
-            ..
-        }
-    ));
+    joins(&mut lobby, true).await;
     s.wait_for_status(c.visit, "in_progress").await;
     s.stop().await;
 }
@@ -359,14 +189,7 @@ async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_c
     for ws in [&mut unit, &mut lobby] {
         assert_eq!(next(ws).await, status(VisitStatus::Pending));
     }
-    send(&mut unit, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut unit).await,
-        ServerMessage::Joined {
-            peer_present: false,
-            ..
-        }
-    ));
+    joins(&mut unit, false).await;
     assert_eq!(next(&mut unit).await, status(VisitStatus::Ready));
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
 
@@ -380,35 +203,15 @@ async fn sdp_from_a_waiting_socket_is_not_relayed_and_waiting_sockets_hear_the_c
         },
     )
     .await;
-    match next(&mut lobby).await {
-        ServerMessage::Error { message } => assert!(message.contains("join"), "{message}"),
-        other => panic!("{other:?}"),
-    }
+    let message = error(&mut lobby).await;
+    assert!(message.contains("join"), "{message}");
     send(&mut lobby, &ClientMessage::MediaFlowing).await;
-    assert!(matches!(
-        next(&mut lobby).await,
-        ServerMessage::Error { .. }
-    ));
+    error(&mut lobby).await;
     quiet(&mut unit).await;
     // A waiting side that leaves is not news to the person.
     drop(lobby);
     quiet(&mut unit).await;
     s.stop().await;
-}
-
-/// The join link in a remote visitor's confirmation: (visit id, token).
-fn join_link(mail: &str) -> (Uuid, String) {
-    let start = mail
-        .find("https://visits.test/join/")
-        .unwrap_or_else(|| panic!("no join link in {mail}"));
-    let rest = &mail[start + "https://visits.test/join/".len()..];
-    let (visit, rest) = rest.split_once("?token=").unwrap();
-    let token: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert!(token.len() >= 22, "at least 128 bits: {token}");
-    (visit.parse().unwrap(), token)
 }
 
 #[tokio::test]
@@ -456,24 +259,15 @@ async fn a_remote_visitors_join_link_admits_them_as_the_visitor_until_the_end() 
             ..
         }
     ));
-    send(&mut browser, &ClientMessage::Join).await;
     assert!(matches!(
-        until(&mut browser, |m| matches!(m, ServerMessage::Joined { .. })).await,
+        join(&mut browser).await,
         ServerMessage::Joined {
             peer_present: false,
             ..
         }
     ));
-    let mut unit = connect(&s, visit, &unit).await.unwrap();
-    next(&mut unit).await;
-    send(&mut unit, &ClientMessage::Join).await;
-    assert!(matches!(
-        next(&mut unit).await,
-        ServerMessage::Joined {
-            peer_present: true,
-            ..
-        }
-    ));
+    let mut unit = connected(&s, visit, &unit).await;
+    joins(&mut unit, true).await;
     s.wait_for_status(visit, "in_progress").await;
     let (_, rec) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
     let joined: Vec<_> = rec["history"]
@@ -510,13 +304,7 @@ async fn media_events_and_call_reports_are_kept_in_the_visit_history() {
     let c = call(&s).await;
     s.clock.set(local(2026, 11, 19, 10, 0));
     s.wait_for_status(c.visit, "pending").await;
-    let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
-    let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
-    send(&mut unit, &ClientMessage::Join).await;
-    send(&mut lobby, &ClientMessage::Join).await;
-    for ws in [&mut unit, &mut lobby] {
-        until(ws, |m| *m == status(VisitStatus::InProgress)).await;
-    }
+    let (mut unit, mut lobby) = in_call(&s, &c).await;
     send(&mut lobby, &ClientMessage::MediaFlowing).await;
     send(&mut lobby, &ClientMessage::MediaInterrupted).await;
     // A repeat changes nothing and is not recorded again.
@@ -551,10 +339,8 @@ async fn media_events_and_call_reports_are_kept_in_the_visit_history() {
         },
     )
     .await;
-    match next(&mut unit).await {
-        ServerMessage::Error { message } => assert!(message.contains("already"), "{message}"),
-        other => panic!("{other:?}"),
-    }
+    let message = error(&mut unit).await;
+    assert!(message.contains("already"), "{message}");
     // A report too large to be honest is refused unread.
     let huge = serde_json::to_string(&ClientMessage::CallReport {
         report: CallReport {
@@ -564,10 +350,8 @@ async fn media_events_and_call_reports_are_kept_in_the_visit_history() {
     })
     .unwrap();
     lobby.send(Message::Text(huge.into())).await.unwrap();
-    match next(&mut lobby).await {
-        ServerMessage::Error { message } => assert!(message.contains("too large"), "{message}"),
-        other => panic!("{other:?}"),
-    }
+    let message = error(&mut lobby).await;
+    assert!(message.contains("too large"), "{message}");
 
     // Each socket's messages are handled in order, so the errors above mean
     // everything before them is recorded.
@@ -650,13 +434,7 @@ async fn the_call_is_warned_and_ended_at_its_scheduled_end() {
     let c = call(&s).await;
     s.clock.set(local(2026, 11, 19, 10, 30));
     s.wait_for_status(c.visit, "pending").await;
-    let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
-    let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
-    send(&mut unit, &ClientMessage::Join).await;
-    send(&mut lobby, &ClientMessage::Join).await;
-    for ws in [&mut unit, &mut lobby] {
-        until(ws, |m| *m == status(VisitStatus::InProgress)).await;
-    }
+    let (mut unit, mut lobby) = in_call(&s, &c).await;
     s.clock.set(local(2026, 11, 19, 11, 55));
     for ws in [&mut unit, &mut lobby] {
         assert_eq!(next(ws).await, ServerMessage::Warning { minutes_left: 5 });
@@ -716,10 +494,8 @@ async fn a_staff_termination_ends_joined_and_waiting_sockets_at_once_with_the_re
     let c = call(&s).await;
     s.clock.set(local(2026, 11, 19, 10, 5));
     s.wait_for_status(c.visit, "pending").await;
-    let mut unit = connect(&s, c.visit, &c.unit).await.unwrap();
-    let mut lobby = connect(&s, c.visit, &c.lobby).await.unwrap();
-    next(&mut unit).await;
-    next(&mut lobby).await;
+    let mut unit = connected(&s, c.visit, &c.unit).await;
+    let mut lobby = connected(&s, c.visit, &c.lobby).await;
     // The person joins; the visitor is still waiting in the lobby.
     send(&mut unit, &ClientMessage::Join).await;
     assert_eq!(next(&mut lobby).await, status(VisitStatus::Ready));
@@ -789,17 +565,14 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
     }
 
     s.clock.set(local(2026, 11, 19, 10, 0));
-    let mut unit = connect(&s, visit, &unit).await.unwrap();
-    next(&mut unit).await;
-    send(&mut unit, &ClientMessage::Join).await;
-    until(&mut unit, |m| matches!(m, ServerMessage::Joined { .. })).await;
+    let mut unit = connected(&s, visit, &unit).await;
+    join(&mut unit).await;
     let mut a = connect_token(&s, visit, &tokens[&maria]).await.unwrap();
     match next(&mut a).await {
         ServerMessage::Welcome { you, side, .. } => assert_eq!((you, side), (maria, Side::Visitor)),
         other => panic!("{other:?}"),
     }
-    send(&mut a, &ClientMessage::Join).await;
-    until(&mut a, |m| matches!(m, ServerMessage::Joined { .. })).await;
+    join(&mut a).await;
     assert_eq!(
         until(&mut unit, |m| matches!(m, ServerMessage::PeerJoined { .. })).await,
         ServerMessage::PeerJoined {
@@ -811,8 +584,7 @@ async fn several_visitors_are_addressed_one_by_one_up_to_the_limit_and_only_whil
     );
     let mut b = connect_token(&s, visit, &tokens[&ana]).await.unwrap();
     next(&mut b).await;
-    send(&mut b, &ClientMessage::Join).await;
-    match until(&mut b, |m| matches!(m, ServerMessage::Joined { .. })).await {
+    match join(&mut b).await {
         ServerMessage::Joined {
             peer_present,
             peers,

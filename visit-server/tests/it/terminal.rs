@@ -41,14 +41,24 @@ async fn an_enrolment_code_works_once_and_expires() {
     };
     let (st, body) = enrol(f.lobbies[0].1.clone()).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "used twice: {body}");
-    let (st, _) = enrol("1234-5678-9012".into()).await;
+    let (st, body) = enrol("1234-5678-9012".into()).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "unauthorized", "a wrong code: {body}");
 
     s.clock.advance(Duration::hours(72));
     let (st, body) = enrol(f.lobbies[1].1.clone()).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert!(
         body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"],
+        protocol::error::codes::ENROLMENT_CODE_EXPIRED,
+        "an expired code is told apart from a wrong one: {body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("administrator"),
         "{body}"
     );
     // A fresh code for the same terminal works; typed with spaces instead of dashes.

@@ -1,0 +1,113 @@
+//! What every request handler, the clock tick and the mailer share: the
+//! database pool, the keys, the clock, the schedule cache and the calls
+//! under way.
+//!
+//! Its own module so that `api` (which reads it) and `server` (which builds
+//! the router and the background tasks around it) each depend on it rather
+//! than on each other. It speaks `service` errors; `api` turns them into
+//! HTTP answers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use rusqlite::Connection;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::keys::Keys;
+use crate::rooms::Rooms;
+use crate::service::{self, Ctx, Error};
+
+/// A built schedule body, shared by every terminal with the same scope.
+#[derive(Clone)]
+pub struct CachedSchedule {
+    pub etag: String,
+    pub body: Bytes,
+}
+
+struct Inner {
+    db: Arc<Db>,
+    keys: Arc<Keys>,
+    clock: Arc<dyn Clock>,
+    /// Keyed by facility and scope; replaced when the ETag changes.
+    schedules: Mutex<HashMap<String, CachedSchedule>>,
+    rooms: Rooms,
+}
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+impl AppState {
+    pub fn new(db: Arc<Db>, keys: Arc<Keys>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                keys,
+                clock,
+                schedules: Mutex::new(HashMap::new()),
+                rooms: Rooms::default(),
+            }),
+        }
+    }
+
+    /// Run a service call on a blocking thread with a pooled connection.
+    /// A task that panicked is logged and answered as [`Error::Internal`].
+    pub async fn run<T, F>(&self, actor: impl Into<String>, f: F) -> service::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx<'_>) -> service::Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let actor = actor.into();
+        // The blocking thread logs inside the caller's span (the request,
+        // the signalling session), so service lines say whose call they are.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _in_span = span.enter();
+            let mut conn = inner.db.conn()?;
+            let ctx = Ctx {
+                keys: &inner.keys,
+                now: inner.clock.now(),
+                actor: &actor,
+            };
+            f(&mut conn, &ctx)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "request task failed");
+            Error::Internal
+        })?
+    }
+
+    /// The calls under way.
+    pub fn rooms(&self) -> Rooms {
+        self.inner.rooms.clone()
+    }
+
+    /// Server time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    pub fn cached_schedule(&self, key: &str) -> Option<CachedSchedule> {
+        let cache = self
+            .inner
+            .schedules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache.get(key).cloned()
+    }
+
+    pub fn store_schedule(&self, key: String, entry: CachedSchedule) {
+        let mut cache = self
+            .inner
+            .schedules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache.insert(key, entry);
+    }
+}
