@@ -26,7 +26,11 @@
 
 slint::include_modules!();
 
+mod call_ui;
+mod checkin_ui;
+mod enrol_ui;
 pub mod screenshots;
+mod technician_ui;
 mod terminal_ui;
 mod unit_samples;
 mod unit_ui;
