@@ -29,6 +29,7 @@ slint::include_modules!();
 mod call_ui;
 mod checkin_ui;
 mod enrol_ui;
+mod samples;
 pub mod screenshots;
 mod technician_ui;
 mod terminal_ui;
