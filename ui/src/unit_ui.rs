@@ -71,7 +71,7 @@ fn set_visits(api: &UnitApi<'_>, u: &UnitView) {
     }
 }
 
-/// Hands the unit screens' own touches to `f`.
+/// Hands the unit screens' touches (the keypad, Back, Join, Sign out) to `f`.
 pub(crate) fn on_input(window: &TerminalWindow, f: Rc<dyn Fn(UiInput)>) {
     let api = window.global::<UnitApi>();
     let send = |input: UiInput| {
