@@ -5,8 +5,25 @@
 //! The UI shows state and reports touches; it never decides anything.
 //! `kiosk-app`'s check-in state machine builds a [`TerminalView`] (plain Rust,
 //! see [`view`]), hands it to [`TerminalUi::show`], and receives every touch as a
-//! [`UiInput`] through [`TerminalUi::on_input`]. Between the two sits the `Api`
-//! global of `ui/api.slint`, the only part of the .slint code Rust touches.
+//! [`UiInput`] through [`TerminalUi::on_input`].
+//!
+//! Between the two sit the exported Slint globals, the only part of the
+//! .slint code Rust touches: one per family of screens, declared beside its
+//! screens, and one for what the whole window shares. Each has a Rust module
+//! that writes it and turns its callbacks into inputs; [`TerminalUi`] only
+//! sets the window's and delegates the rest:
+//!
+//! | global (`ui/*.slint`) | screens | Rust side |
+//! |---|---|---|
+//! | `TerminalApi` (`terminal_api.slint`) | the screen up, language, status bar | `terminal_ui` |
+//! | `CheckinApi` (`checkin_api.slint`) | attract, PIN pad, result | `checkin_ui` |
+//! | `CallApi` (`call_api.slint`) | waiting, in call, call ended | `call_ui` |
+//! | `EnrolApi` (`enrol_api.slint`) | enrolment | `enrol_ui` |
+//! | `TechnicianApi` (`technician_api.slint`) | technician PIN, diagnostics, the hidden corner | `technician_ui` |
+//! | `UnitApi` (`unit_api.slint`) | housing-unit sign-in and visits | `unit_ui` |
+//!
+//! Enums more than one family reads (`MessageKind`, `VisitStatus`) are in
+//! `types.slint`.
 //!
 //! Until the terminal is enrolled, the same window shows the technician's
 //! enrolment screen instead: [`TerminalUi::show_enrolment`] with an
@@ -26,7 +43,12 @@
 
 slint::include_modules!();
 
+mod call_ui;
+mod checkin_ui;
+mod enrol_ui;
+mod samples;
 pub mod screenshots;
+mod technician_ui;
 mod terminal_ui;
 mod unit_samples;
 mod unit_ui;

@@ -7,6 +7,13 @@ use crate::view::{Message, Screen, TerminalView};
 /// (Join open, the visitor not checked in yet, no visits), named for the
 /// file each becomes.
 pub fn unit_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
+    let mut samples = sign_in_samples(base);
+    samples.extend(visit_list_samples(base));
+    samples
+}
+
+/// The sign-in screen: the number, the PIN, a wrong pair and the lockout.
+fn sign_in_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
     let sign_in = |step, number: &str, pin_entered, message| TerminalView {
         screen: Screen::UnitSignIn,
         message,
@@ -17,39 +24,6 @@ pub fn unit_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
             ..UnitView::default()
         },
         ..base.clone()
-    };
-    let list = |visits| TerminalView {
-        screen: Screen::UnitVisits,
-        unit: UnitView {
-            person: "James S.".into(),
-            visits,
-            ..UnitView::default()
-        },
-        ..base.clone()
-    };
-    let onsite = |join| UnitVisit {
-        starts_at: "10:00".into(),
-        ends_at: "12:00".into(),
-        visitors: "Maria S., Emily S.".into(),
-        remote: false,
-        status: UnitStatus::Pending,
-        join,
-    };
-    let remote = UnitVisit {
-        starts_at: "14:00".into(),
-        ends_at: "14:30".into(),
-        visitors: "Linda J.".into(),
-        remote: true,
-        status: UnitStatus::Scheduled,
-        join: JoinState::OpensAt("13:58".into()),
-    };
-    let ended = UnitVisit {
-        starts_at: "08:00".into(),
-        ends_at: "08:30".into(),
-        visitors: "Carlos L.".into(),
-        remote: true,
-        status: UnitStatus::Ended,
-        join: JoinState::Closed,
     };
     vec![
         (
@@ -78,6 +52,45 @@ pub fn unit_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
                 Message::Locked { seconds_left: 45 },
             ),
         ),
+    ]
+}
+
+/// The visit list: Join open, the visitor not checked in yet, no visits.
+fn visit_list_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
+    let list = |visits| TerminalView {
+        screen: Screen::UnitVisits,
+        unit: UnitView {
+            person: "James S.".into(),
+            visits,
+            ..UnitView::default()
+        },
+        ..base.clone()
+    };
+    let onsite = |join| {
+        let times = ("10:00", "12:00");
+        visit(
+            times,
+            "Maria S., Emily S.",
+            false,
+            UnitStatus::Pending,
+            join,
+        )
+    };
+    let remote = visit(
+        ("14:00", "14:30"),
+        "Linda J.",
+        true,
+        UnitStatus::Scheduled,
+        JoinState::OpensAt("13:58".into()),
+    );
+    let ended = visit(
+        ("08:00", "08:30"),
+        "Carlos L.",
+        true,
+        UnitStatus::Ended,
+        JoinState::Closed,
+    );
+    vec![
         (
             "unit-visits",
             list(vec![ended.clone(), onsite(JoinState::Open), remote.clone()]),
@@ -88,4 +101,22 @@ pub fn unit_samples(base: &TerminalView) -> Vec<(&'static str, TerminalView)> {
         ),
         ("unit-no-visits", list(vec![])),
     ]
+}
+
+/// One row of the visit list, from `(starts_at, ends_at)`.
+fn visit(
+    (starts_at, ends_at): (&str, &str),
+    visitors: &str,
+    remote: bool,
+    status: UnitStatus,
+    join: JoinState,
+) -> UnitVisit {
+    UnitVisit {
+        starts_at: starts_at.into(),
+        ends_at: ends_at.into(),
+        visitors: visitors.into(),
+        remote,
+        status,
+        join,
+    }
 }
