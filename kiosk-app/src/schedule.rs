@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use hmac::{Hmac, Mac};
+use protocol::signal::Side;
 use protocol::terminal::Schedule;
 use protocol::{VisitKind, VisitStatus};
 use sha2::Sha256;
@@ -42,6 +43,39 @@ pub struct VisitEntry {
     pub person_id: Option<Uuid>,
     /// A visitor has checked in at the lobby (on-site visits).
     pub visitor_checked_in: bool,
+}
+
+/// When one side may join a visit (and the visitor check in): from
+/// `opens` until `closes`, the visit's end. The one place the terminal
+/// decides it, so the unit's visit list, the waiting screen and the lobby's
+/// check-in agree to the minute with the server, which refuses a join
+/// before the same moment (`visit-server` `service/calls.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinWindow {
+    pub opens: DateTime<Utc>,
+    pub closes: DateTime<Utc>,
+}
+
+impl JoinWindow {
+    /// Whether `now` is inside the window (the end excluded).
+    pub fn contains(&self, now: DateTime<Utc>) -> bool {
+        self.opens <= now && now < self.closes
+    }
+}
+
+impl VisitEntry {
+    /// The join window of `side`: the person's opens `person_early` before
+    /// the start, the visitor's `visitor_early`.
+    pub fn join_window(&self, side: Side) -> JoinWindow {
+        let early = match side {
+            Side::Person => self.person_early,
+            Side::Visitor => self.visitor_early,
+        };
+        JoinWindow {
+            opens: self.start - early,
+            closes: self.end,
+        }
+    }
 }
 
 /// A person of the unit, as the sign-in sees them.

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
+use protocol::signal::Side;
 use ui::{Lang, Message, Screen, StatusText, TerminalView, UiInput};
 use uuid::Uuid;
 
@@ -198,7 +199,8 @@ impl Checkin {
             return Vec::new();
         };
         self.lockout.right();
-        let opens = v.start - v.visitor_early;
+        // The visitor checks in from when they may join.
+        let opens = v.join_window(Side::Visitor).opens;
         let (outcome, effects) = match v.status {
             VisitStatus::Cancelled => (Outcome::Cancelled, vec![]),
             VisitStatus::Terminated => (Outcome::Terminated, vec![]),

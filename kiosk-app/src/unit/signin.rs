@@ -8,13 +8,15 @@
 //! terminal has a right PIN, and clearing would let a person guess another's
 //! PIN four at a time between their own sign-ins. The count is forgotten
 //! after [`FORGET_WRONG_AFTER`] without a wrong attempt. Once signed in
-//! the person sees today's visits; each row offers "Join" from
-//! `person_early_minutes` before the start (on-site visits only once the
-//! visitor has checked in) until the end. No touch for `idle_timeout` signs
-//! the person out, but the terminal does not tick this machine during a
-//! call, and tells it when the call is closed ([`Input::CallClosed`]).
+//! the person sees today's visits; each row offers "Join" inside the
+//! person's [`crate::schedule::JoinWindow`] (on-site visits only once the
+//! visitor has checked in), the same window the waiting screen keeps. No
+//! touch for `idle_timeout` signs the person out, but the terminal does not
+//! tick this machine during a call, and tells it when the call is closed
+//! ([`Input::CallClosed`]).
 
 use chrono::{DateTime, Duration, Utc};
+use protocol::signal::Side;
 use protocol::{VisitKind, VisitStatus};
 use ui::{
     JoinState, Lang, Message, Screen, SignInStep, TerminalView, UiInput, UnitStatus, UnitView,
@@ -109,10 +111,10 @@ pub fn join_state(v: &VisitEntry, now: DateTime<Utc>) -> JoinState {
             | VisitStatus::Ready
             | VisitStatus::InProgress
     );
-    let opens = v.start - v.person_early;
-    if !active || now >= v.end {
+    let window = v.join_window(Side::Person);
+    if !active || now >= window.closes {
         JoinState::Closed
-    } else if now < opens {
+    } else if now < window.opens {
         JoinState::OpensAt(String::new())
     } else if v.kind == VisitKind::Onsite && !v.visitor_checked_in {
         JoinState::VisitorNotCheckedIn
@@ -364,7 +366,7 @@ impl SignIn {
                                 status: status_text(v.status),
                                 join: match join_state(v, now) {
                                     JoinState::OpensAt(_) => {
-                                        JoinState::OpensAt(hhmm(v.start - v.person_early))
+                                        JoinState::OpensAt(hhmm(v.join_window(Side::Person).opens))
                                     }
                                     j => j,
                                 },
