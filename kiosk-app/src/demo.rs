@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use protocol::demo::DemoSummary;
+use protocol::demo::{DemoSummary, DemoVisit};
 use protocol::{TerminalRole, VisitKind};
 use ui::{TerminalView, UiInput};
 
@@ -97,83 +97,16 @@ fn scripted(summary: &DemoSummary, dir: &Path, cfg: &Config, location: &str) -> 
         "{location} enrolled to {} ({}).",
         summary.facility, summary.server_url
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while terminal.view().facility_name.is_empty() || terminal.view().offline {
-        if Instant::now() > deadline {
-            bail!("the terminal could not sync with {}", summary.server_url);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        terminal.tick();
-    }
-    let show = |step: &str, v: TerminalView| println!("  {step:<34} -> {}", describe(&v));
+    wait_for_sync(&mut terminal, summary)?;
     println!("\nNo display here: a scripted check-in at the lobby terminal.");
     show("(waiting)", terminal.tick());
     show("touch the screen", terminal.touch(UiInput::TouchStart));
-    for d in [0, 0, 0, 0, 0, 0] {
-        terminal.touch(UiInput::Digit(d));
-    }
+    type_pin(&mut terminal, "000000");
     show(
         "type 000000, a wrong PIN, and OK",
         terminal.touch(UiInput::Submit),
     );
-    // The server's clock, which the demo may have moved to an open lobby hour.
-    let now = terminal.now();
-    let onsite: Vec<_> = summary
-        .visits
-        .iter()
-        .filter(|v| v.kind == VisitKind::Onsite)
-        .collect();
-    // The visit open for check-in now, else the next one (shown as "too early").
-    let pick = onsite
-        .iter()
-        .find(|v| v.start - chrono::Duration::minutes(1) <= now && now < v.end)
-        .or_else(|| onsite.iter().find(|v| now < v.end));
-    // A visit of a later block first: too early to check in.
-    if let Some(later) = onsite
-        .iter()
-        .find(|l| l.start - chrono::Duration::minutes(1) > now)
-    {
-        terminal.touch(UiInput::Cancel);
-        terminal.touch(UiInput::TouchStart);
-        for b in later.pin.bytes() {
-            terminal.touch(UiInput::Digit(b - b'0'));
-        }
-        show(
-            &format!("type {} ({}'s later visit)", later.pin, later.person),
-            terminal.touch(UiInput::Submit),
-        );
-        terminal.touch(UiInput::Cancel);
-        terminal.touch(UiInput::TouchStart);
-    }
-    let visited = match pick {
-        Some(v) => {
-            for b in v.pin.bytes() {
-                terminal.touch(UiInput::Digit(b - b'0'));
-            }
-            show(
-                &format!("type {} ({}'s visit) and OK", v.pin, v.person),
-                terminal.touch(UiInput::Submit),
-            );
-            let until = Instant::now() + Duration::from_secs(5);
-            while terminal.outbox_pending() > 0 && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            std::thread::sleep(Duration::from_millis(300));
-            show("a moment later (server reply)", terminal.tick());
-            show("touch Done", terminal.touch(UiInput::Cancel));
-            if v.start - chrono::Duration::minutes(1) <= now {
-                call(summary, dir, &mut terminal, v.id, &show)
-            } else {
-                Err(anyhow::anyhow!(
-                    "the on-site visit at {} has not begun on the demo's clock",
-                    v.start
-                ))
-            }
-        }
-        None => Err(anyhow::anyhow!(
-            "no on-site visit to check in to (the county jail has on-site hours Monday to Friday, 08:00-19:00)"
-        )),
-    };
+    let visited = visit_onsite(summary, dir, &mut terminal);
     let shots = dir.join("screenshots");
     let files = ui::screenshots::render_all(&shots)?;
     println!(
@@ -184,6 +117,89 @@ fn scripted(summary: &DemoSummary, dir: &Path, cfg: &Config, location: &str) -> 
     visited.context("the demo's visit did not work")?;
     println!("The visit carried video and sound both ways.");
     Ok(())
+}
+
+/// One step of the script and what the screen showed after it.
+fn show(step: &str, v: TerminalView) {
+    println!("  {step:<34} -> {}", describe(&v));
+}
+
+fn type_pin(terminal: &mut Terminal, pin: &str) {
+    for b in pin.bytes() {
+        terminal.touch(UiInput::Digit(b - b'0'));
+    }
+}
+
+/// Until the terminal has the server's schedule (at most 15 s).
+fn wait_for_sync(terminal: &mut Terminal, summary: &DemoSummary) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while terminal.view().facility_name.is_empty() || terminal.view().offline {
+        if Instant::now() > deadline {
+            bail!("the terminal could not sync with {}", summary.server_url);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        terminal.tick();
+    }
+    Ok(())
+}
+
+/// A visit of a later block first (too early to check in), then the one
+/// open for check-in now, else the next one, checked in and, once begun,
+/// visited.
+fn visit_onsite(summary: &DemoSummary, dir: &Path, terminal: &mut Terminal) -> anyhow::Result<()> {
+    // The server's clock, which the demo may have moved to an open lobby hour.
+    let now = terminal.now();
+    let onsite: Vec<_> = summary
+        .visits
+        .iter()
+        .filter(|v| v.kind == VisitKind::Onsite)
+        .collect();
+    let opens = |v: &DemoVisit| v.start - chrono::Duration::minutes(1);
+    let pick = onsite
+        .iter()
+        .find(|v| opens(v) <= now && now < v.end)
+        .or_else(|| onsite.iter().find(|v| now < v.end));
+    if let Some(later) = onsite.iter().find(|l| opens(l) > now) {
+        terminal.touch(UiInput::Cancel);
+        terminal.touch(UiInput::TouchStart);
+        type_pin(terminal, &later.pin);
+        show(
+            &format!("type {} ({}'s later visit)", later.pin, later.person),
+            terminal.touch(UiInput::Submit),
+        );
+        terminal.touch(UiInput::Cancel);
+        terminal.touch(UiInput::TouchStart);
+    }
+    let Some(v) = pick else {
+        bail!(
+            "no on-site visit to check in to (the county jail has on-site hours Monday to Friday, 08:00-19:00)"
+        );
+    };
+    check_in(terminal, v);
+    if opens(v) <= now {
+        call(summary, dir, terminal, v.id, &show)
+    } else {
+        bail!(
+            "the on-site visit at {} has not begun on the demo's clock",
+            v.start
+        )
+    }
+}
+
+/// Type the visit's PIN, wait for the server's reply, touch Done.
+fn check_in(terminal: &mut Terminal, v: &DemoVisit) {
+    type_pin(terminal, &v.pin);
+    show(
+        &format!("type {} ({}'s visit) and OK", v.pin, v.person),
+        terminal.touch(UiInput::Submit),
+    );
+    let until = Instant::now() + Duration::from_secs(5);
+    while terminal.outbox_pending() > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    show("a moment later (server reply)", terminal.tick());
+    show("touch Done", terminal.touch(UiInput::Cancel));
 }
 
 fn demo_config(

@@ -198,109 +198,111 @@ fn check_server(
 
 /// The report as a technician reads it.
 pub fn text(r: &Report) -> String {
-    let mut s = String::new();
-    let mut line = |l: String| {
-        s.push_str(&l);
-        s.push('\n');
-    };
-    line(format!(
+    let mut lines = vec![format!(
         "kiosk-app {} ({} terminal)",
         r.software_version, r.role
-    ));
-    match (&r.terminal_id, &r.location) {
-        (Some(id), Some(loc)) => line(format!("terminal {id} at {loc}")),
-        _ => line("not enrolled".into()),
-    }
+    )];
+    lines.push(match (&r.terminal_id, &r.location) {
+        (Some(id), Some(loc)) => format!("terminal {id} at {loc}"),
+        _ => "not enrolled".into(),
+    });
+    lines.push(server_line(r));
+    lines.extend(device_lines(r));
+    lines.extend(media_lines(&r.media_missing));
+    lines.into_iter().map(|l| l + "\n").collect()
+}
+
+/// Whether the server answered, how fast, and how far its clock is.
+fn server_line(r: &Report) -> String {
     match &r.server {
         ServerCheck {
             reachable: true,
             round_trip_ms,
             clock_offset_ms,
             ..
-        } => line(format!(
+        } => format!(
             "server {}: reachable, round trip {} ms, clock offset {} ms",
             r.server_url,
             round_trip_ms.unwrap_or(0),
             clock_offset_ms.unwrap_or(0)
-        )),
-        ServerCheck { detail, .. } => line(format!(
+        ),
+        ServerCheck { detail, .. } => format!(
             "server {}: NOT reachable ({})",
             r.server_url,
             detail.as_deref().unwrap_or("?")
-        )),
+        ),
     }
-    line(format!("devices ({:?} backend):", r.device_backend));
-    for s in &r.device_status {
-        line(format!("  {}", status_line(s)));
-    }
+}
+
+/// Each device's state, then every device found by kind, then what could
+/// not be read.
+fn device_lines(r: &Report) -> Vec<String> {
+    let mut lines = vec![format!("devices ({:?} backend):", r.device_backend)];
+    lines.extend(
+        r.device_status
+            .iter()
+            .map(|s| format!("  {}", status_line(s))),
+    );
     let d = &r.devices;
-    let names = |v: Vec<String>| {
-        if v.is_empty() {
+    let found = |kind: &str, v: Vec<String>| {
+        let names = if v.is_empty() {
             "none found".to_string()
         } else {
             v.join("; ")
-        }
+        };
+        format!("  {kind}: {names}")
     };
-    line(format!(
-        "  cameras: {}",
-        names(
-            d.cameras
-                .iter()
-                .map(|c| format!("{} ({}, {} modes)", c.name, c.path.display(), c.modes.len()))
-                .collect()
-        )
+    lines.push(found(
+        "cameras",
+        d.cameras
+            .iter()
+            .map(|c| format!("{} ({}, {} modes)", c.name, c.path.display(), c.modes.len()))
+            .collect(),
     ));
-    line(format!(
-        "  microphones: {}",
-        names(
-            d.microphones
-                .iter()
-                .map(|m| format!("{} ({})", m.name, m.alsa))
-                .collect()
-        )
+    lines.push(found(
+        "microphones",
+        d.microphones
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.alsa))
+            .collect(),
     ));
-    line(format!(
-        "  speakers: {}",
-        names(
-            d.speakers
-                .iter()
-                .map(|m| format!("{} ({})", m.name, m.alsa))
-                .collect()
-        )
+    lines.push(found(
+        "speakers",
+        d.speakers
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.alsa))
+            .collect(),
     ));
-    line(format!(
-        "  touchscreens: {}",
-        names(
-            d.touchscreens
-                .iter()
-                .map(|t| format!("{} ({})", t.name, t.path.display()))
-                .collect()
-        )
+    lines.push(found(
+        "touchscreens",
+        d.touchscreens
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.path.display()))
+            .collect(),
     ));
-    for p in &d.problems {
-        line(format!("  problem: {p}"));
-    }
+    lines.extend(d.problems.iter().map(|p| format!("  problem: {p}")));
+    lines
+}
+
+/// The GStreamer elements missing, each with its package and what is lost.
+fn media_lines(missing: &[MissingElement]) -> Vec<String> {
     let count = hal::elements::ALL.len();
-    if r.media_missing.is_empty() {
-        line(format!(
+    if missing.is_empty() {
+        return vec![format!(
             "media stack: all {count} GStreamer elements installed"
-        ));
-    } else {
-        line(format!(
-            "media stack: {} of {count} GStreamer elements missing:",
-            r.media_missing.len()
-        ));
-        for m in &r.media_missing {
-            let need = match (m.required, m.hardware) {
-                (true, _) => "REQUIRED",
-                (false, false) => "optional",
-                (false, true) => "hardware",
-            };
-            line(format!(
-                "  {need} {} (install {}): {}",
-                m.element, m.package, m.lost
-            ));
-        }
+        )];
     }
-    s
+    let mut lines = vec![format!(
+        "media stack: {} of {count} GStreamer elements missing:",
+        missing.len()
+    )];
+    lines.extend(missing.iter().map(|m| {
+        let need = match (m.required, m.hardware) {
+            (true, _) => "REQUIRED",
+            (false, false) => "optional",
+            (false, true) => "hardware",
+        };
+        format!("  {need} {} (install {}): {}", m.element, m.package, m.lost)
+    }));
+    lines
 }

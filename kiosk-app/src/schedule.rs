@@ -13,7 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use hmac::{Hmac, Mac};
-use protocol::terminal::Schedule;
+use protocol::signal::Side;
+use protocol::terminal::{Schedule, ScheduleDay, SchedulePerson};
 use protocol::{VisitKind, VisitStatus};
 use sha2::Sha256;
 use uuid::Uuid;
@@ -42,6 +43,39 @@ pub struct VisitEntry {
     pub person_id: Option<Uuid>,
     /// A visitor has checked in at the lobby (on-site visits).
     pub visitor_checked_in: bool,
+}
+
+/// When one side may join a visit (and the visitor check in): from
+/// `opens` until `closes`, the visit's end. The one place the terminal
+/// decides it, so the unit's visit list, the waiting screen and the lobby's
+/// check-in agree to the minute with the server, which refuses a join
+/// before the same moment (`visit-server` `service/calls.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinWindow {
+    pub opens: DateTime<Utc>,
+    pub closes: DateTime<Utc>,
+}
+
+impl JoinWindow {
+    /// Whether `now` is inside the window (the end excluded).
+    pub fn contains(&self, now: DateTime<Utc>) -> bool {
+        self.opens <= now && now < self.closes
+    }
+}
+
+impl VisitEntry {
+    /// The join window of `side`: the person's opens `person_early` before
+    /// the start, the visitor's `visitor_early`.
+    pub fn join_window(&self, side: Side) -> JoinWindow {
+        let early = match side {
+            Side::Person => self.person_early,
+            Side::Visitor => self.visitor_early,
+        };
+        JoinWindow {
+            opens: self.start - early,
+            closes: self.end,
+        }
+    }
 }
 
 /// A person of the unit, as the sign-in sees them.
@@ -116,96 +150,130 @@ fn verifier(key: &[u8], pin: &str) -> String {
     B64.encode(mac.finalize().into_bytes())
 }
 
+/// The facility's time zone, once its PIN length and the number of days
+/// are found sound.
+fn check_facility(wire: &Schedule) -> Result<Tz, InvalidSchedule> {
+    let bad = |m: String| Err(InvalidSchedule(m));
+    let tz: Tz = match wire.facility.time_zone.parse() {
+        Ok(tz) => tz,
+        Err(_) => return bad(format!("unknown time zone {:?}", wire.facility.time_zone)),
+    };
+    if !(4..=10).contains(&wire.facility.pin_length) {
+        return bad(format!(
+            "PIN length {} out of range",
+            wire.facility.pin_length
+        ));
+    }
+    if wire.days.is_empty() || wire.days.len() > 2 {
+        return bad(format!(
+            "{} days instead of today and tomorrow",
+            wire.days.len()
+        ));
+    }
+    Ok(tz)
+}
+
+/// How early (visitor, person) a visit of `kind` may be joined, from the
+/// facility's policies.
+fn early(wire: &Schedule, kind: VisitKind) -> Option<(Duration, Duration)> {
+    wire.facility
+        .policies
+        .iter()
+        .find(|p| p.kind == kind)
+        .map(|p| {
+            (
+                Duration::minutes(i64::from(p.visitor_early_minutes)),
+                Duration::minutes(i64::from(p.person_early_minutes)),
+            )
+        })
+}
+
+/// One day's visits, checked and appended to `visits`, and its index by
+/// PIN verifier.
+fn index_day(
+    wire: &Schedule,
+    d: &ScheduleDay,
+    tz: Tz,
+    visits: &mut Vec<VisitEntry>,
+) -> Result<Day, InvalidSchedule> {
+    let bad = |m: String| Err(InvalidSchedule(m));
+    let key = match B64.decode(&d.pin_key) {
+        Ok(k) if k.len() == 32 => k,
+        _ => return bad(format!("day {} has no usable PIN key", d.date)),
+    };
+    let mut by_verifier = HashMap::with_capacity(d.visits.len());
+    for v in &d.visits {
+        if v.end <= v.start {
+            return bad(format!("visit {} ends before it starts", v.id));
+        }
+        if v.start.with_timezone(&tz).date_naive() != d.date {
+            return bad(format!("visit {} is not on {}", v.id, d.date));
+        }
+        let Some((visitor_early, person_early)) = early(wire, v.kind) else {
+            return bad(format!("no join policy for {:?} visits", v.kind));
+        };
+        if by_verifier
+            .insert(v.pin_verifier.clone(), visits.len())
+            .is_some()
+        {
+            return bad(format!("two visits share a PIN on {}", d.date));
+        }
+        visits.push(VisitEntry {
+            id: v.id,
+            kind: v.kind,
+            date: d.date,
+            start: v.start,
+            end: v.end,
+            status: v.status,
+            person_display: v.person_display.clone(),
+            visitor_display: v.visitor_display.clone(),
+            visitor_early,
+            person_early,
+            person_id: v.person_id,
+            visitor_checked_in: v.visitor_checked_in,
+        });
+    }
+    Ok(Day { key, by_verifier })
+}
+
+/// A unit's person, with a usable verifier and a number that has digits.
+fn person_entry(p: &SchedulePerson) -> Result<PersonEntry, InvalidSchedule> {
+    if let Err(e) = check_verifier(&p.pin_verifier) {
+        return Err(InvalidSchedule(format!(
+            "person {} has an unusable PIN verifier: {e}",
+            p.id
+        )));
+    }
+    let digits: String = p.number.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return Err(InvalidSchedule(format!(
+            "person {} has a number without digits",
+            p.id
+        )));
+    }
+    Ok(PersonEntry {
+        id: p.id,
+        number: p.number.clone(),
+        digits,
+        display: p.display.clone(),
+        verifier: p.pin_verifier.clone(),
+    })
+}
+
 impl ScheduleIndex {
     /// Check everything a terminal relies on; any fault rejects the whole schedule.
     pub fn new(wire: Schedule) -> Result<Self, InvalidSchedule> {
-        let bad = |m: String| Err(InvalidSchedule(m));
-        let tz: Tz = match wire.facility.time_zone.parse() {
-            Ok(tz) => tz,
-            Err(_) => return bad(format!("unknown time zone {:?}", wire.facility.time_zone)),
-        };
-        if !(4..=10).contains(&wire.facility.pin_length) {
-            return bad(format!(
-                "PIN length {} out of range",
-                wire.facility.pin_length
-            ));
-        }
-        if wire.days.is_empty() || wire.days.len() > 2 {
-            return bad(format!(
-                "{} days instead of today and tomorrow",
-                wire.days.len()
-            ));
-        }
-        let early = |kind: VisitKind| {
-            wire.facility
-                .policies
-                .iter()
-                .find(|p| p.kind == kind)
-                .map(|p| {
-                    (
-                        Duration::minutes(i64::from(p.visitor_early_minutes)),
-                        Duration::minutes(i64::from(p.person_early_minutes)),
-                    )
-                })
-        };
+        let tz = check_facility(&wire)?;
         let mut days = Vec::new();
         let mut visits = Vec::new();
         for d in &wire.days {
-            let key = match B64.decode(&d.pin_key) {
-                Ok(k) if k.len() == 32 => k,
-                _ => return bad(format!("day {} has no usable PIN key", d.date)),
-            };
-            let mut by_verifier = HashMap::with_capacity(d.visits.len());
-            for v in &d.visits {
-                if v.end <= v.start {
-                    return bad(format!("visit {} ends before it starts", v.id));
-                }
-                if v.start.with_timezone(&tz).date_naive() != d.date {
-                    return bad(format!("visit {} is not on {}", v.id, d.date));
-                }
-                let Some((visitor_early, person_early)) = early(v.kind) else {
-                    return bad(format!("no join policy for {:?} visits", v.kind));
-                };
-                if by_verifier
-                    .insert(v.pin_verifier.clone(), visits.len())
-                    .is_some()
-                {
-                    return bad(format!("two visits share a PIN on {}", d.date));
-                }
-                visits.push(VisitEntry {
-                    id: v.id,
-                    kind: v.kind,
-                    date: d.date,
-                    start: v.start,
-                    end: v.end,
-                    status: v.status,
-                    person_display: v.person_display.clone(),
-                    visitor_display: v.visitor_display.clone(),
-                    visitor_early,
-                    person_early,
-                    person_id: v.person_id,
-                    visitor_checked_in: v.visitor_checked_in,
-                });
-            }
-            days.push(Day { key, by_verifier });
+            days.push(index_day(&wire, d, tz, &mut visits)?);
         }
-        let mut persons = Vec::with_capacity(wire.persons.len());
-        for p in &wire.persons {
-            if let Err(e) = check_verifier(&p.pin_verifier) {
-                return bad(format!("person {} has an unusable PIN verifier: {e}", p.id));
-            }
-            let digits: String = p.number.chars().filter(char::is_ascii_digit).collect();
-            if digits.is_empty() {
-                return bad(format!("person {} has a number without digits", p.id));
-            }
-            persons.push(PersonEntry {
-                id: p.id,
-                number: p.number.clone(),
-                digits,
-                display: p.display.clone(),
-                verifier: p.pin_verifier.clone(),
-            });
-        }
+        let persons = wire
+            .persons
+            .iter()
+            .map(person_entry)
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             wire,
             tz,

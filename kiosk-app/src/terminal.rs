@@ -242,8 +242,7 @@ impl Terminal {
                 Some(CallFlow::new(
                     side,
                     peer,
-                    v.start,
-                    v.end,
+                    v.join_window(side),
                     hhmm(v.start),
                     hhmm(v.end),
                 ))

@@ -10,6 +10,7 @@ use protocol::signal::{EndReason, MediaDevice, MediaProblem, Side};
 use ui::{CallEnd, CallProblem, CallView, PeerNotice, Quality, Screen, StatusText, UiInput};
 
 use super::{CallCommand, CallEvent};
+use crate::schedule::JoinWindow;
 
 /// The ended screen goes back to the attract screen by itself after this.
 pub const ENDED_SCREEN: Duration = Duration::seconds(15);
@@ -35,8 +36,8 @@ pub enum FlowEffect {
 pub struct CallFlow {
     side: Side,
     peer: String,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    /// When this side may join; it closes at the visit's end.
+    join: JoinWindow,
     starts_at: String,
     ends_at: String,
     phase: Phase,
@@ -56,29 +57,22 @@ pub struct CallFlow {
     problem: Option<MediaProblem>,
 }
 
-/// How early each side may join (seed 000: person 2 minutes, visitor 1).
-fn early(side: Side) -> Duration {
-    match side {
-        Side::Person => Duration::minutes(2),
-        Side::Visitor => Duration::minutes(1),
-    }
-}
-
 impl CallFlow {
-    /// `starts_at`/`ends_at` are the local times as shown ("10:30").
+    /// `join` is this side's window from the schedule
+    /// ([`crate::schedule::VisitEntry::join_window`]), whose close is the
+    /// visit's end; `starts_at`/`ends_at` are the local times as shown
+    /// ("10:30").
     pub fn new(
         side: Side,
         peer: String,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        join: JoinWindow,
         starts_at: String,
         ends_at: String,
     ) -> CallFlow {
         CallFlow {
             side,
             peer,
-            start,
-            end,
+            join,
             starts_at,
             ends_at,
             phase: Phase::Waiting,
@@ -96,6 +90,11 @@ impl CallFlow {
         }
     }
 
+    /// The visit's end, where the join window closes.
+    fn end(&self) -> DateTime<Utc> {
+        self.join.closes
+    }
+
     fn can_join(&self, now: DateTime<Utc>) -> bool {
         let status_ok = match self.side {
             // The person starts the visit.
@@ -110,8 +109,7 @@ impl CallFlow {
             && self.connected
             && !self.join_requested
             && status_ok
-            && now >= self.start - early(self.side)
-            && now < self.end
+            && self.join.contains(now)
     }
 
     fn end_with(&mut self, why: CallEnd, now: DateTime<Utc>) {
@@ -220,7 +218,7 @@ impl CallFlow {
                 _ => vec![],
             },
             // The server ends calls; if it cannot be reached, the clock does.
-            _ if now >= self.end + Duration::seconds(5) => {
+            _ if now >= self.end() + Duration::seconds(5) => {
                 self.end_with(CallEnd::TimeUp, now);
                 vec![FlowEffect::Call(CallCommand::HangUp)]
             }
@@ -237,7 +235,7 @@ impl CallFlow {
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> CallView {
-        let left = (self.end - now).num_seconds().max(0);
+        let left = (self.end() - now).num_seconds().max(0);
         CallView {
             peer: self.peer.clone(),
             starts_at: self.starts_at.clone(),
@@ -286,12 +284,19 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 16, h, m, s).unwrap()
     }
 
+    /// A 10:30-11:00 visit whose side may join `early` minutes before.
+    fn window(early: i64) -> JoinWindow {
+        JoinWindow {
+            opens: t(10, 30, 0) - Duration::minutes(early),
+            closes: t(11, 0, 0),
+        }
+    }
+
     fn lobby() -> CallFlow {
         CallFlow::new(
             Side::Visitor,
             "J. S.".into(),
-            t(10, 30, 0),
-            t(11, 0, 0),
+            window(1),
             "10:30".into(),
             "11:00".into(),
         )
@@ -330,8 +335,7 @@ mod tests {
         let mut f = CallFlow::new(
             Side::Person,
             "Maria G.".into(),
-            t(10, 30, 0),
-            t(11, 0, 0),
+            window(2),
             "10:30".into(),
             "11:00".into(),
         );

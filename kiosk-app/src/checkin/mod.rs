@@ -4,15 +4,21 @@
 //! against, and returns what the program must do (record a check-in). The
 //! same machine runs behind the touchscreen and in headless mode, online and
 //! offline alike, so a visitor sees the same thing whatever the network does.
+//! The pad itself (what is typed, the lockout, the idle clock) is
+//! [`keypad`], shared with the unit's sign-in; this machine owns the phases
+//! and what a PIN leads to.
 
 use chrono::{DateTime, Duration, Utc};
 use protocol::VisitStatus;
+use protocol::signal::Side;
 use ui::{Lang, Message, Screen, StatusText, TerminalView, UiInput};
 use uuid::Uuid;
 
 use crate::schedule::ScheduleIndex;
 
+pub mod keypad;
 pub mod lockout;
+pub use keypad::Keypad;
 pub use lockout::{Lockout, Wrong};
 
 /// Tunables from the issue and the state policy.
@@ -80,37 +86,24 @@ enum Phase {
 /// The lobby's check-in state.
 #[derive(Debug, Clone)]
 pub struct Checkin {
-    policy: Policy,
     phase: Phase,
-    digits: String,
     lang: Lang,
-    lockout: Lockout,
-    /// Set after a wrong PIN until the next digit.
-    show_not_recognized: bool,
-    last_touch: DateTime<Utc>,
+    /// The PIN typed, the lockout, the idle clock.
+    keypad: Keypad,
 }
 
 impl Checkin {
     pub fn new(policy: Policy, lang: Lang, now: DateTime<Utc>) -> Self {
         Self {
-            lockout: Lockout::new(policy.max_attempts, policy.lock_base),
-            policy,
             phase: Phase::Attract,
-            digits: String::new(),
             lang,
-            show_not_recognized: false,
-            last_touch: now,
+            keypad: Keypad::new(policy, now),
         }
-    }
-
-    fn locked(&self, now: DateTime<Utc>) -> bool {
-        self.lockout.locked(now)
     }
 
     fn back_to_attract(&mut self) {
         self.phase = Phase::Attract;
-        self.digits.clear();
-        self.show_not_recognized = false;
+        self.keypad.clear();
     }
 
     /// Feed one input; returns the effects to carry out.
@@ -122,8 +115,7 @@ impl Checkin {
     ) -> Vec<Effect> {
         match input {
             Input::Tick => {
-                if self.phase != Phase::Attract && now - self.last_touch >= self.policy.idle_timeout
-                {
+                if self.phase != Phase::Attract && self.keypad.idle(now) {
                     self.back_to_attract();
                 }
                 Vec::new()
@@ -141,7 +133,7 @@ impl Checkin {
                 Vec::new()
             }
             Input::Ui(ui) => {
-                self.last_touch = now;
+                self.keypad.touched(now);
                 self.on_touch(ui, now, schedule)
             }
         }
@@ -162,20 +154,13 @@ impl Checkin {
                     return self.on_touch(UiInput::Digit(d), now, schedule);
                 }
             }
-            (Phase::Entering, UiInput::Digit(d)) if d <= 9 && !self.locked(now) => {
-                self.show_not_recognized = false;
-                if self.digits.len() < pin_length {
-                    self.digits.push(char::from(b'0' + d));
+            (Phase::Entering, UiInput::Digit(_) | UiInput::Backspace) => {
+                self.keypad.edit(ui, pin_length, now);
+            }
+            (Phase::Entering, UiInput::Submit) => {
+                if let Some(pin) = self.keypad.submit(now, |n| n == pin_length) {
+                    return self.submit(&pin, now, schedule);
                 }
-            }
-            (Phase::Entering, UiInput::Backspace) => {
-                self.digits.pop();
-            }
-            (Phase::Entering, UiInput::Submit)
-                if !self.locked(now) && self.digits.len() == pin_length =>
-            {
-                let pin = std::mem::take(&mut self.digits);
-                return self.submit(&pin, now, schedule);
             }
             (Phase::Entering | Phase::Showing(_), UiInput::Cancel)
             | (Phase::Showing(_), UiInput::TouchStart) => {
@@ -194,11 +179,12 @@ impl Checkin {
     ) -> Vec<Effect> {
         let found = schedule.and_then(|s| s.find(pin, now.with_timezone(&s.tz).date_naive()));
         let Some(v) = found else {
-            self.show_not_recognized = self.lockout.wrong(now) != Wrong::Locked;
+            self.keypad.wrong(now);
             return Vec::new();
         };
-        self.lockout.right();
-        let opens = v.start - v.visitor_early;
+        self.keypad.right();
+        // The visitor checks in from when they may join.
+        let opens = v.join_window(Side::Visitor).opens;
         let (outcome, effects) = match v.status {
             VisitStatus::Cancelled => (Outcome::Cancelled, vec![]),
             VisitStatus::Terminated => (Outcome::Terminated, vec![]),
@@ -242,16 +228,7 @@ impl Checkin {
         let hhmm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
         let (screen, message) = match &self.phase {
             Phase::Attract => (Screen::Attract, Message::None),
-            Phase::Entering => {
-                let message = match self.lockout.seconds_left(now) {
-                    Some(seconds_left) => Message::Locked { seconds_left },
-                    None if self.show_not_recognized => Message::NotRecognized {
-                        attempts_left: self.lockout.attempts_left(),
-                    },
-                    _ => Message::None,
-                };
-                (Screen::PinEntry, message)
-            }
+            Phase::Entering => (Screen::PinEntry, self.keypad.message(now)),
             Phase::Showing(o) => (
                 Screen::Result,
                 match o {
@@ -284,7 +261,7 @@ impl Checkin {
             clock: hhmm(now),
             lang: self.lang,
             pin_length: schedule.map_or(6, ScheduleIndex::pin_length),
-            digits_entered: self.digits.len() as u8,
+            digits_entered: self.keypad.entry().len() as u8,
             message,
             offline,
             call: Default::default(),

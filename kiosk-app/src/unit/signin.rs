@@ -8,13 +8,15 @@
 //! terminal has a right PIN, and clearing would let a person guess another's
 //! PIN four at a time between their own sign-ins. The count is forgotten
 //! after [`FORGET_WRONG_AFTER`] without a wrong attempt. Once signed in
-//! the person sees today's visits; each row offers "Join" from
-//! `person_early_minutes` before the start (on-site visits only once the
-//! visitor has checked in) until the end. No touch for `idle_timeout` signs
-//! the person out, but the terminal does not tick this machine during a
-//! call, and tells it when the call is closed ([`Input::CallClosed`]).
+//! the person sees today's visits; each row offers "Join" inside the
+//! person's [`crate::schedule::JoinWindow`] (on-site visits only once the
+//! visitor has checked in), the same window the waiting screen keeps. No
+//! touch for `idle_timeout` signs the person out, but the terminal does not
+//! tick this machine during a call, and tells it when the call is closed
+//! ([`Input::CallClosed`]).
 
 use chrono::{DateTime, Duration, Utc};
+use protocol::signal::Side;
 use protocol::{VisitKind, VisitStatus};
 use ui::{
     JoinState, Lang, Message, Screen, SignInStep, TerminalView, UiInput, UnitStatus, UnitView,
@@ -22,7 +24,7 @@ use ui::{
 };
 use uuid::Uuid;
 
-use crate::checkin::{Lockout, Wrong};
+use crate::checkin::Keypad;
 use crate::schedule::{ScheduleIndex, VisitEntry};
 
 /// Longest ID number and PIN the keypad takes.
@@ -88,16 +90,14 @@ enum Phase {
 
 #[derive(Debug, Clone)]
 pub struct SignIn {
-    policy: Policy,
     phase: Phase,
+    /// The ID number, once typed (the keypad then takes the PIN).
     number: String,
-    pin: String,
     lang: Lang,
-    lockout: Lockout,
+    /// What is being typed, the lockout, the idle clock.
+    keypad: Keypad,
     /// When the last wrong attempt was made.
     last_wrong: Option<DateTime<Utc>>,
-    show_not_recognized: bool,
-    last_touch: DateTime<Utc>,
 }
 
 /// What a visit's row offers at `now`.
@@ -109,10 +109,10 @@ pub fn join_state(v: &VisitEntry, now: DateTime<Utc>) -> JoinState {
             | VisitStatus::Ready
             | VisitStatus::InProgress
     );
-    let opens = v.start - v.person_early;
-    if !active || now >= v.end {
+    let window = v.join_window(Side::Person);
+    if !active || now >= window.closes {
         JoinState::Closed
-    } else if now < opens {
+    } else if now < window.opens {
         JoinState::OpensAt(String::new())
     } else if v.kind == VisitKind::Onsite && !v.visitor_checked_in {
         JoinState::VisitorNotCheckedIn
@@ -137,15 +137,11 @@ fn status_text(s: VisitStatus) -> UnitStatus {
 impl SignIn {
     pub fn new(policy: Policy, lang: Lang, now: DateTime<Utc>) -> Self {
         Self {
-            lockout: Lockout::new(policy.max_attempts, policy.lock_base),
-            last_wrong: None,
-            policy,
             phase: Phase::Number,
             number: String::new(),
-            pin: String::new(),
             lang,
-            show_not_recognized: false,
-            last_touch: now,
+            keypad: Keypad::new(policy, now),
+            last_wrong: None,
         }
     }
 
@@ -180,8 +176,7 @@ impl SignIn {
         };
         self.phase = Phase::Number;
         self.number.clear();
-        self.pin.clear();
-        self.show_not_recognized = false;
+        self.keypad.clear();
         effects
     }
 
@@ -193,18 +188,18 @@ impl SignIn {
     ) -> Vec<Effect> {
         match input {
             Input::Tick => {
-                let busy = self.phase != Phase::Number || !self.number.is_empty();
-                if busy && now - self.last_touch >= self.policy.idle_timeout {
+                let busy = self.phase != Phase::Number || !self.keypad.entry().is_empty();
+                if busy && self.keypad.idle(now) {
                     return self.sign_out(SignOutReason::Idle);
                 }
                 vec![]
             }
             Input::CallClosed => {
-                self.last_touch = now;
+                self.keypad.touched(now);
                 vec![]
             }
             Input::Ui(ui) => {
-                self.last_touch = now;
+                self.keypad.touched(now);
                 self.on_touch(ui, now, schedule)
             }
         }
@@ -216,43 +211,31 @@ impl SignIn {
         now: DateTime<Utc>,
         schedule: Option<&ScheduleIndex>,
     ) -> Vec<Effect> {
-        let locked = self.lockout.locked(now);
         match (&self.phase, ui) {
             (_, UiInput::Language(l)) => self.lang = l,
-            (Phase::Number, UiInput::Digit(d)) if d <= 9 && !locked => {
-                self.show_not_recognized = false;
-                if self.number.len() < MAX_NUMBER_DIGITS {
-                    self.number.push(char::from(b'0' + d));
+            (Phase::Number, UiInput::Digit(_) | UiInput::Backspace) => {
+                self.keypad.edit(ui, MAX_NUMBER_DIGITS, now);
+            }
+            (Phase::Pin, UiInput::Digit(_) | UiInput::Backspace) => {
+                self.keypad.edit(ui, MAX_PIN_DIGITS, now);
+            }
+            (Phase::Number, UiInput::Cancel) => self.keypad.clear(),
+            (Phase::Number, UiInput::Submit) => {
+                if let Some(number) = self.keypad.submit(now, |n| n > 0) {
+                    self.number = number;
+                    self.phase = Phase::Pin;
                 }
-            }
-            (Phase::Number, UiInput::Backspace) => {
-                self.number.pop();
-            }
-            (Phase::Number, UiInput::Cancel) => {
-                self.number.clear();
-                self.show_not_recognized = false;
-            }
-            (Phase::Number, UiInput::Submit) if !locked && !self.number.is_empty() => {
-                self.show_not_recognized = false;
-                self.phase = Phase::Pin;
-            }
-            (Phase::Pin, UiInput::Digit(d)) if d <= 9 && !locked => {
-                self.show_not_recognized = false;
-                if self.pin.len() < MAX_PIN_DIGITS {
-                    self.pin.push(char::from(b'0' + d));
-                }
-            }
-            (Phase::Pin, UiInput::Backspace) => {
-                self.pin.pop();
             }
             (Phase::Pin, UiInput::Cancel) => {
                 // Back to the number, to correct it.
-                self.pin.clear();
+                self.keypad.clear();
+                self.keypad.restore(std::mem::take(&mut self.number));
                 self.phase = Phase::Number;
             }
-            (Phase::Pin, UiInput::Submit) if !locked && self.pin.len() >= MIN_PIN_DIGITS => {
-                let pin = std::mem::take(&mut self.pin);
-                return self.submit(&pin, now, schedule);
+            (Phase::Pin, UiInput::Submit) => {
+                if let Some(pin) = self.keypad.submit(now, |n| n >= MIN_PIN_DIGITS) {
+                    return self.submit(&pin, now, schedule);
+                }
             }
             (Phase::SignedIn { .. }, UiInput::SignOut) => {
                 return self.sign_out(SignOutReason::Button);
@@ -297,19 +280,17 @@ impl SignIn {
                 .last_wrong
                 .is_some_and(|t| now - t >= FORGET_WRONG_AFTER)
             {
-                self.lockout = Lockout::new(self.policy.max_attempts, self.policy.lock_base);
+                self.keypad.forget_wrong();
             }
             self.last_wrong = Some(now);
-            let locked = self.lockout.wrong(now) == Wrong::Locked;
-            self.show_not_recognized = !locked;
+            let locked = self.keypad.wrong(now);
             // Start over from the number: it may be the part that was wrong.
             self.phase = Phase::Number;
             self.number.clear();
             return vec![Effect::NotRecognized { locked }];
         };
-        // Not `lockout.right()`: see the module doc.
+        // Not `keypad.right()`: see the module doc.
         self.number.clear();
-        self.show_not_recognized = false;
         self.phase = Phase::SignedIn {
             person,
             number: number.clone(),
@@ -330,24 +311,25 @@ impl SignIn {
     ) -> TerminalView {
         let tz = schedule.map_or(chrono_tz::UTC, |s| s.tz);
         let hhmm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
-        let message = match self.lockout.seconds_left(now) {
-            Some(seconds_left) if self.person().is_none() => Message::Locked { seconds_left },
-            None if self.show_not_recognized => Message::NotRecognized {
-                attempts_left: self.lockout.attempts_left(),
-            },
-            _ => Message::None,
+        let message = match self.person() {
+            None => self.keypad.message(now),
+            Some(_) => Message::None,
         };
         let (screen, unit) = match &self.phase {
-            Phase::Number | Phase::Pin => (
+            Phase::Number => (
                 Screen::UnitSignIn,
                 UnitView {
-                    step: if self.phase == Phase::Pin {
-                        SignInStep::Pin
-                    } else {
-                        SignInStep::Number
-                    },
+                    step: SignInStep::Number,
+                    number: self.keypad.entry().to_string(),
+                    ..UnitView::default()
+                },
+            ),
+            Phase::Pin => (
+                Screen::UnitSignIn,
+                UnitView {
+                    step: SignInStep::Pin,
                     number: self.number.clone(),
-                    pin_entered: self.pin.len() as u8,
+                    pin_entered: self.keypad.entry().len() as u8,
                     ..UnitView::default()
                 },
             ),
@@ -364,7 +346,7 @@ impl SignIn {
                                 status: status_text(v.status),
                                 join: match join_state(v, now) {
                                     JoinState::OpensAt(_) => {
-                                        JoinState::OpensAt(hhmm(v.start - v.person_early))
+                                        JoinState::OpensAt(hhmm(v.join_window(Side::Person).opens))
                                     }
                                     j => j,
                                 },

@@ -4,12 +4,15 @@
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use protocol::terminal::SchedulePerson;
+use protocol::signal::Side;
+use protocol::terminal::{Schedule, SchedulePerson};
 use protocol::{VisitKind, VisitStatus};
 use ui::{JoinState, Lang, Message, Screen, SignInStep, UiInput, UnitStatus};
 use uuid::Uuid;
 
 use super::signin::*;
+use crate::call::CallEvent;
+use crate::call::flow::CallFlow;
 use crate::schedule::ScheduleIndex;
 use crate::schedule::tests::sample;
 
@@ -38,6 +41,11 @@ fn verifier(pin: &str) -> String {
 /// James (A-1001, PIN 2468) has an on-site visit at 10:00 (visitor checked
 /// in or not) and a remote one at 14:00; Carl (B-1002, PIN 1357) has none.
 fn schedule(checked_in: bool) -> ScheduleIndex {
+    ScheduleIndex::new(wire(checked_in)).unwrap()
+}
+
+/// [`schedule`] as the server sends it.
+fn wire(checked_in: bool) -> Schedule {
     let mut s = sample(&[
         ("111111", 10, 0, VisitStatus::Scheduled),
         ("222222", 14, 0, VisitStatus::Scheduled),
@@ -65,7 +73,7 @@ fn schedule(checked_in: bool) -> ScheduleIndex {
             pin_verifier: verifier("1357"),
         },
     ];
-    ScheduleIndex::new(s).unwrap()
+    s
 }
 
 fn machine(now: DateTime<Utc>) -> SignIn {
@@ -315,6 +323,40 @@ fn join_opens_two_minutes_before_the_start_and_closes_at_the_end() {
     assert_eq!(row(&m, 1, at(14, 30, 0)), JoinState::Closed);
     // No such row: nothing.
     assert!(join(&mut m, 5, at(13, 59, 0)).is_empty());
+}
+
+#[test]
+fn the_visit_list_and_the_waiting_screen_open_join_at_the_same_minute() {
+    // This facility lets persons join five minutes early.
+    let mut w = wire(true);
+    for p in &mut w.facility.policies {
+        p.person_early_minutes = 5;
+    }
+    let s = ScheduleIndex::new(w).unwrap();
+    let mut m = machine(at(9, 0, 0));
+    sign_in(&mut m, &s, "1001", "2468", at(9, 0, 0));
+    let visit = s.visit(Uuid::from_u128(100)).unwrap();
+    let mut waiting = CallFlow::new(
+        Side::Person,
+        "Maria S.".into(),
+        visit.join_window(Side::Person),
+        "10:00".into(),
+        "12:00".into(),
+    );
+    waiting.handle_event(
+        CallEvent::Connected {
+            side: Side::Person,
+            status: VisitStatus::Scheduled,
+        },
+        at(9, 50, 0),
+    );
+    let list = |now| m.view(now, Some(&s), false).unit.visits[0].join.clone();
+    // Six minutes before the 10:00 start: neither offers Join.
+    assert_eq!(list(at(9, 54, 0)), JoinState::OpensAt("09:55".into()));
+    assert!(!waiting.view(at(9, 54, 0)).can_join);
+    // Five minutes before: both do.
+    assert_eq!(list(at(9, 55, 0)), JoinState::Open);
+    assert!(waiting.view(at(9, 55, 0)).can_join);
 }
 
 #[test]
