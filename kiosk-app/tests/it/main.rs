@@ -6,6 +6,7 @@ mod browser;
 mod call;
 mod demo;
 mod diagnose;
+mod enrol;
 mod offline;
 mod screenshots;
 mod technician;
