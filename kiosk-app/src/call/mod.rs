@@ -19,11 +19,16 @@
 
 mod backoff;
 pub mod bitrate;
+mod capture;
 pub mod codec;
+mod encoder;
 pub mod flow;
+pub mod frames;
 pub mod local;
 pub mod media;
+mod negotiate;
 mod nice;
+mod receive;
 pub mod sdp;
 pub mod stamp;
 pub mod stats;
