@@ -171,18 +171,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_software_encoder_takes_its_bitrate_in_its_own_unit() {
+    fn each_software_encoder_is_set_for_real_time_with_its_bitrate_in_its_own_unit() {
         gst::init().unwrap();
         // The development machine has x264 and libvpx (scripts/deps).
         let x264 = VideoEncoder::make(&elements::X264ENC, 30, 800).unwrap();
         assert_eq!(x264.element().property::<u32>("bitrate"), 800);
         assert_eq!(x264.element().property::<u32>("key-int-max"), 60);
+        assert_eq!(x264.element().property::<u32>("threads"), 2);
         x264.set_kbps(300);
         assert_eq!(x264.element().property::<u32>("bitrate"), 300);
         for vpx in [&elements::VP8ENC, &elements::VP9ENC] {
             let e = VideoEncoder::make(vpx, 15, 500).unwrap();
             assert_eq!(e.element().property::<i32>("target-bitrate"), 500_000);
             assert_eq!(e.element().property::<i32>("keyframe-max-dist"), 30);
+            assert_eq!(e.element().property::<i64>("deadline"), 1);
+            assert_eq!(e.element().property::<i32>("cpu-used"), 8);
+            assert_eq!(e.element().property::<i32>("lag-in-frames"), 0);
         }
     }
 }
