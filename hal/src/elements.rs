@@ -126,6 +126,7 @@ elements! {
     RTPVP9DEPAY = "rtpvp9depay", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), Inside("decodebin"), "VP9 over RTP";
     X264ENC = "x264enc", "gstreamer1.0-plugins-ugly", Optional("H.264 in software (VP8 is sent instead)"), ByUs, "video sent as H.264";
     V4L2H264ENC = "v4l2h264enc", GOOD, Hardware("a hardware H.264 encoder (boards that have one)"), ByUs, "video sent as H.264 in hardware";
+    VAH264ENC = "vah264enc", BAD, Hardware("a hardware H.264 encoder (Intel/AMD graphics, VA plugin)"), ByUs, "video sent as H.264 in hardware";
     VAAPIH264ENC = "vaapih264enc", "gstreamer1.0-vaapi", Hardware("a hardware H.264 encoder (Intel/AMD graphics)"), ByUs, "video sent as H.264 in hardware";
     RTPH264PAY = "rtph264pay", GOOD, Required, ByUs, "H.264 over RTP";
     RTPH264DEPAY = "rtph264depay", GOOD, Required, Inside("decodebin"), "H.264 over RTP";

@@ -1,11 +1,11 @@
 //! Video codecs: which the terminal can send, in the configured order of
-//! preference, and for each an encoder set up for a call (its rate control
-//! and key-frame interval) and its RTP payloader.
+//! preference, and for each its RTP payloader and caps. The encoders
+//! themselves (their settings and bitrate) are [`super::encoder`]'s.
 
 use anyhow::Context;
-use gst::prelude::*;
 use hal::elements::{self, Element};
 
+use super::encoder::{self, VideoEncoder};
 use crate::config::VideoCodecChoice;
 
 /// A video codec a session can send.
@@ -17,13 +17,6 @@ pub enum Codec {
     Vp8,
     Vp9,
 }
-
-/// H.264 encoders in order of preference: hardware first.
-static H264_ENCODERS: [&Element; 3] = [
-    &elements::V4L2H264ENC,
-    &elements::VAAPIH264ENC,
-    &elements::X264ENC,
-];
 
 impl Codec {
     /// Every codec, in the default order of preference.
@@ -68,7 +61,7 @@ impl Codec {
             return None;
         }
         match self {
-            Codec::H264 => H264_ENCODERS.into_iter().find(|e| e.available()),
+            Codec::H264 => encoder::H264.into_iter().find(|e| e.available()),
             Codec::Vp8 => Some(&elements::VP8ENC).filter(|e| e.available()),
             Codec::Vp9 => Some(&elements::VP9ENC).filter(|e| e.available()),
         }
@@ -120,7 +113,7 @@ pub fn preference(choice: VideoCodecChoice) -> Vec<Codec> {
 
 /// A codec's sending elements, in order: encoder, its caps, payloader, RTP caps.
 pub struct Chain {
-    pub encoder: gst::Element,
+    pub encoder: VideoEncoder,
     pub elements: Vec<gst::Element>,
 }
 
@@ -130,29 +123,7 @@ pub fn chain(codec: Codec, pt: u32, fps: u32, kbps: u32) -> anyhow::Result<Chain
     let factory = codec
         .encoder()
         .with_context(|| format!("no {} encoder", codec.name()))?;
-    let key_frames = fps * 2;
-    let encoder = match codec {
-        Codec::H264 => {
-            let enc = factory.make().build()?;
-            if factory == &elements::X264ENC {
-                enc.set_property_from_str("tune", "zerolatency");
-                enc.set_property_from_str("speed-preset", "ultrafast");
-                enc.set_property("key-int-max", key_frames);
-                enc.set_property("threads", 2u32);
-            }
-            enc
-        }
-        // Real time: no look-ahead, the fastest speed, resilient partitions.
-        Codec::Vp8 | Codec::Vp9 => factory
-            .make()
-            .property("deadline", 1i64)
-            .property("lag-in-frames", 0i32)
-            .property("keyframe-max-dist", key_frames as i32)
-            .property("cpu-used", 8i32)
-            .property_from_str("error-resilient", "partitions")
-            .build()?,
-    };
-    set_kbps(&encoder, kbps);
+    let encoder = VideoEncoder::make(factory, fps, kbps)?;
     let payloader = codec.payloader().make().property("pt", pt);
     let payloader = match codec {
         Codec::H264 => payloader
@@ -164,26 +135,13 @@ pub fn chain(codec: Codec, pt: u32, fps: u32, kbps: u32) -> anyhow::Result<Chain
     let caps = |c: gst::Caps| elements::CAPSFILTER.make().property("caps", c).build();
     Ok(Chain {
         elements: vec![
-            encoder.clone(),
+            encoder.element().clone(),
             caps(codec.encoded_caps())?,
             payloader,
             caps(codec.rtp_caps(pt))?,
         ],
         encoder,
     })
-}
-
-/// Set a video encoder's bitrate (kbit/s).
-pub fn set_kbps(e: &gst::Element, kbps: u32) {
-    if e.find_property("bitrate").is_some()
-        && e.property_type("bitrate") == Some(u32::static_type())
-    {
-        // x264enc: kbit/s.
-        e.set_property("bitrate", kbps);
-    } else if e.find_property("target-bitrate").is_some() {
-        // vp8enc, vp9enc: bit/s.
-        e.set_property("target-bitrate", (kbps * 1000) as i32);
-    }
 }
 
 #[cfg(test)]

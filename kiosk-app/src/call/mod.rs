@@ -15,26 +15,35 @@
 //!   came from it and why nothing does); `follower`: the capture follows
 //!   the devices (borrowed camera, retries, hook switch); `tick`: flow,
 //!   statistics, recovery and the figures.
-//! - [`media`]: the shared capture and mixer, and one `webrtcbin` session
-//!   per peer; [`local`]: camera and microphone sources that outlive their
-//!   devices; [`nice`]: ICE local addresses.
-//! - [`codec`]: the video codecs offered, in the configured order, and an
-//!   encoder for each; [`sdp`]: what an offer lists and an answer chose
-//!   (pure); `backoff`: retries of what keeps failing, each cause logged once.
+//! - [`media`]: one `webrtcbin` session per peer; `capture`: the shared
+//!   capture and mixer (`LocalMedia`); `negotiate`: offer and answer
+//!   through one path; `receive`: what a session receives; [`frames`]: the
+//!   RGB appsink and the `Frame`s it lends (the self-views use it too);
+//!   [`local`]: camera and microphone sources that outlive their devices;
+//!   [`nice`]: ICE local addresses.
+//! - [`codec`]: the video codecs offered, in the configured order, with
+//!   their payloaders; `encoder`: each encoder factory's real-time settings
+//!   and bitrate; [`sdp`]: what an offer lists and an answer chose (pure);
+//!   `backoff`: retries of what keeps failing, each cause logged once.
 //! - [`stats`]: interruptions and medians for the visit record (pure);
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
 
 mod backoff;
 pub mod bitrate;
+mod capture;
 pub mod codec;
 mod connect;
+mod encoder;
 pub mod flow;
 mod follower;
+pub mod frames;
 pub mod local;
 pub mod media;
+mod negotiate;
 mod nice;
 mod peer;
+mod receive;
 pub mod sdp;
 mod sessions;
 pub mod signalling;

@@ -1,14 +1,15 @@
 //! The live self-view: the configured camera (a `hal` source, in the mode a
 //! call would use) scaled to at most 640 pixels wide, converted to RGB, and
 //! handed frame by frame to a [`FrameSink`] (the window copies each into a
-//! Slint image). Kept apart from the call's pipelines: the technician looks
+//! Slint image) through the call's own RGB sink ([`frames::rgb_appsink`]).
+//! Kept apart from the call's pipelines: the technician looks
 //! at the camera when no call is running.
 
 use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
 
-use crate::call::{Frame, FrameSink};
+use crate::call::frames::{self, Frame, FrameSink, Shape};
 
 /// What the self-view has shown so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -87,50 +88,30 @@ impl SelfView {
             )
             .build()
             .map_err(|e| e.to_string())?;
-        let appsink = gst_app::AppSink::builder()
-            .sync(false)
-            .max_buffers(1)
-            .drop(true)
-            .build();
+        let shape = Shape {
+            size: None,
+            max_buffers: 1,
+            tile: 0,
+        };
+        let on_sample = stats.clone();
+        let appsink = frames::rgb_appsink(shape, move |frame: Frame| {
+            {
+                let mut st = on_sample.lock().unwrap();
+                st.frames += 1;
+                st.fingerprint = fingerprint(frame.bytes());
+                st.width = frame.width;
+                st.height = frame.height;
+            }
+            if let Some(sink) = &sink {
+                sink(frame);
+            }
+        });
         let pipeline = gst::Pipeline::with_name("technician-self-view");
         pipeline
-            .add_many([&src, &conv, &scale, &rate, &caps, appsink.upcast_ref()])
+            .add_many([&src, &conv, &scale, &rate, &caps, &appsink])
             .map_err(|e| e.to_string())?;
-        gst::Element::link_many([&src, &conv, &scale, &rate, &caps, appsink.upcast_ref()])
+        gst::Element::link_many([&src, &conv, &scale, &rate, &caps, &appsink])
             .map_err(|e| e.to_string())?;
-        let on_sample = stats.clone();
-        appsink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |s| {
-                    let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let info = sample
-                        .caps()
-                        .and_then(|c| gst_video::VideoInfo::from_caps(c).ok())
-                        .ok_or(gst::FlowError::NotNegotiated)?;
-                    let buffer = sample.buffer_owned().ok_or(gst::FlowError::Error)?;
-                    let data = buffer
-                        .into_mapped_buffer_readable()
-                        .map_err(|_| gst::FlowError::Error)?;
-                    {
-                        let mut st = on_sample.lock().unwrap();
-                        st.frames += 1;
-                        st.fingerprint = fingerprint(data.as_slice());
-                        st.width = info.width();
-                        st.height = info.height();
-                    }
-                    if let Some(sink) = &sink {
-                        sink(Frame {
-                            width: info.width(),
-                            height: info.height(),
-                            stride: info.stride()[0] as usize,
-                            data,
-                            tile: 0,
-                        });
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
         let bus = pipeline.bus().expect("a pipeline has a bus");
         let on_error = stats;
         bus.set_sync_handler(move |_, m| {
