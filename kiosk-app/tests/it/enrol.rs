@@ -27,7 +27,8 @@ fn an_expired_enrolment_code_is_told_as_expired_and_a_wrong_one_as_invalid() {
     let e = attempt(&server, &seeded.lobby_code).unwrap_err();
     assert_eq!(e, EnrolError::Expired);
     assert!(
-        e.to_string().contains("ask the administrator for a new one"),
+        e.to_string()
+            .contains("ask the administrator for a new one"),
         "{e}"
     );
 }
