@@ -88,9 +88,12 @@ pub async fn serve(
     }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "visit-server listening");
-    let result = axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     for t in tasks {
         t.abort();
     }

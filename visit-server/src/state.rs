@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::keys::Keys;
 use crate::rooms::Rooms;
-use crate::service::{self, Ctx, Error};
+use crate::service::{self, Ctx, Error, audit};
 
 /// A built schedule body, shared by every terminal with the same scope.
 #[derive(Clone)]
@@ -81,6 +81,94 @@ impl AppState {
             tracing::error!(error = %e, "request task failed");
             Error::Internal
         })?
+    }
+
+    /// Run a change made by staff and append its audit line: the target's
+    /// row before and after, and the outcome (`done`, or `refused: ...`
+    /// with the reason the caller is given). The change runs in its own
+    /// transaction; the line is appended right after it.
+    pub async fn run_audited<T, F>(
+        &self,
+        who: audit::Who,
+        action: &'static str,
+        target: audit::Target,
+        f: F,
+    ) -> service::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx<'_>) -> service::Result<T> + Send + 'static,
+    {
+        let known = target.clone();
+        self.audited(who, action, Some(known), move |c, ctx| {
+            f(c, ctx).map(|v| (v, target))
+        })
+        .await
+    }
+
+    /// [`Self::run_audited`] for a change whose target is known only after
+    /// it (a creation): the closure returns it.
+    pub async fn run_audited_create<T, F>(
+        &self,
+        who: audit::Who,
+        action: &'static str,
+        f: F,
+    ) -> service::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx<'_>) -> service::Result<(T, audit::Target)>
+            + Send
+            + 'static,
+    {
+        self.audited(who, action, None, f).await
+    }
+
+    async fn audited<T, F>(
+        &self,
+        who: audit::Who,
+        action: &'static str,
+        known: Option<audit::Target>,
+        f: F,
+    ) -> service::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx<'_>) -> service::Result<(T, audit::Target)>
+            + Send
+            + 'static,
+    {
+        let actor = who.actor.clone();
+        self.run(actor, move |c, ctx| {
+            let before = match &known {
+                Some(t) => audit::snapshot(c, t)?,
+                None => None,
+            };
+            let result = f(c, ctx);
+            let (outcome, target, after) = match &result {
+                Ok((_, target)) => (
+                    "done".to_string(),
+                    target.clone(),
+                    audit::snapshot(c, target)?,
+                ),
+                Err(e) => (
+                    format!("refused: {e}"),
+                    known.unwrap_or(audit::Target::None),
+                    None,
+                ),
+            };
+            audit::record(
+                c,
+                ctx.now,
+                &audit::Line {
+                    who: &who,
+                    action,
+                    target: &target,
+                    outcome,
+                    before,
+                    after,
+                },
+            )?;
+            result.map(|(v, _)| v)
+        })
+        .await
     }
 
     /// The calls under way.

@@ -4,13 +4,15 @@
 //! token made with `visit-server admin-token`. Both are looked up by keyed
 //! hash. The failure message never says which part was wrong.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use super::error::ApiError;
 use crate::service::terminals::TerminalIdentity;
-use crate::service::{admin_tokens, terminals};
+use crate::service::{admin_tokens, audit, terminals};
 use crate::state::AppState;
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
@@ -82,13 +84,37 @@ impl FromRequestParts<AppState> for TerminalAuth {
 }
 
 /// An administrator; carries the token's name for the record.
-pub struct AdminAuth(pub String);
+pub struct AdminAuth {
+    pub name: String,
+    /// The client's address, for the audit log.
+    pub origin: String,
+}
 
 impl AdminAuth {
     /// How the administrator appears in visit history.
     pub fn actor(&self) -> String {
-        format!("admin:{}", self.0)
+        format!("admin:{}", self.name)
     }
+
+    /// Who acts, for the audit log: an admin token is not tied to one
+    /// facility.
+    pub fn who(&self) -> audit::Who {
+        audit::Who {
+            actor: self.actor(),
+            facility: None,
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// The client's address (the TCP peer), for the audit log; "unknown" when
+/// the router runs without connection info (in-process tests).
+pub fn origin(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
 }
 
 impl FromRequestParts<AppState> for AdminAuth {
@@ -101,7 +127,8 @@ impl FromRequestParts<AppState> for AdminAuth {
                 admin_tokens::authenticate(conn, ctx, &token)
             })
             .await?;
-        who.map(AdminAuth).ok_or_else(|| {
+        let origin = origin(parts);
+        who.map(|name| AdminAuth { name, origin }).ok_or_else(|| {
             tracing::warn!("admin call with an unknown token");
             rejected(Holder::Admin)
         })

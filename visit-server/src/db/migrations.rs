@@ -184,6 +184,69 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sign_in_photos_person ON sign_in_photos (person_id, taken_at);
     "#,
+    // 5: the staff console: staff accounts and their sessions, the audit
+    // log (append-only: triggers refuse any update or delete), requests to
+    // be on a person's approved list, revocation, and the facility settings
+    // the console edits.
+    r#"
+    CREATE TABLE staff (
+        id TEXT PRIMARY KEY,
+        facility_id TEXT NOT NULL REFERENCES facilities(id),
+        username TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('administrator', 'officer')),
+        -- Argon2id.
+        password_hash TEXT NOT NULL,
+        -- The TOTP secret, sealed with the server key; NULL until set up.
+        totp_sealed BLOB,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER,
+        disabled_at INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE staff_sessions (
+        -- Keyed hash of the cookie's token; the token itself is never stored.
+        token_hash TEXT PRIMARY KEY,
+        staff_id TEXT NOT NULL REFERENCES staff(id),
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        facility_id TEXT,
+        actor TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    );
+    CREATE INDEX audit_log_facility ON audit_log (facility_id, seq);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE approval_requests (
+        id TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES persons(id),
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied')),
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT
+    );
+    CREATE INDEX approval_requests_status ON approval_requests (status, created_at);
+    ALTER TABLE visitors ADD COLUMN photo_id_denied_reason TEXT;
+    ALTER TABLE terminals ADD COLUMN revoked_at INTEGER;
+    ALTER TABLE admin_tokens ADD COLUMN revoked_at INTEGER;
+    ALTER TABLE facilities ADD COLUMN require_totp_for_admins INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE facilities ADD COLUMN languages TEXT NOT NULL DEFAULT '["en","es"]';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,7 @@
 //! typed [`Error`]. The HTTP API and the CLI are thin layers over these.
 
 pub mod admin_tokens;
+pub mod audit;
 pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
