@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::Keys;
 use crate::server::{self, AppState, ServerOptions};
-use crate::service::{Ctx, admin_tokens, facilities, outbox, terminals, visits};
+use crate::service::{Ctx, admin_tokens, audit, facilities, outbox, staff, terminals, visits};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +58,25 @@ pub enum Command {
         /// Who holds it, e.g. "sgt-jones" (recorded in visit histories).
         #[arg(long)]
         name: String,
+    },
+    /// Create a staff account for the console (the first administrator is
+    /// made this way). Without --password-stdin a password is made and
+    /// shown once.
+    StaffAdd {
+        #[arg(long)]
+        facility: Uuid,
+        /// Sign-in name, e.g. "jones".
+        #[arg(long)]
+        username: String,
+        /// Full name, shown in the console and the audit log.
+        #[arg(long)]
+        name: String,
+        /// administrator or officer.
+        #[arg(long, default_value = "officer")]
+        role: String,
+        /// Read the password (12 characters or more) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Register a facility with the default (seed) rules.
     FacilityCreate {
@@ -172,6 +191,52 @@ fn serve(settings: &Settings, db: Arc<Db>, keys: Arc<Keys>) -> anyhow::Result<()
     })
 }
 
+/// `staff-add`: the account, its audit line, and the password if made here.
+fn staff_add(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx<'_>,
+    facility: Uuid,
+    username: &str,
+    name: &str,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let role = staff::Role::parse(role)?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        crate::keys::random_token()[..20].to_string()
+    };
+    let member = staff::create(conn, ctx, facility, username, name, role, &password)?;
+    let target = audit::Target::Staff(member.id);
+    audit::record(
+        conn,
+        ctx.now,
+        &audit::Line {
+            who: &audit::Who {
+                actor: "cli".into(),
+                facility: Some(facility),
+                origin: "command line".into(),
+            },
+            action: "staff_created",
+            target: &target,
+            outcome: "done".into(),
+            before: None,
+            after: audit::snapshot(conn, &target)?,
+        },
+    )?;
+    print_json(&member)?;
+    if !password_stdin {
+        println!("{password}");
+        eprintln!(
+            "This password is shown only now: give it to {name}, who can change it under Your account."
+        );
+    }
+    Ok(())
+}
+
 /// The administrative commands: one service call each, on the database
 /// directly, printed as JSON (or, for a token, as itself).
 fn run_admin(command: Command, db: &Db, keys: &Keys) -> anyhow::Result<()> {
@@ -187,6 +252,21 @@ fn run_admin(command: Command, db: &Db, keys: &Keys) -> anyhow::Result<()> {
             println!("{token}");
             eprintln!("Keep this token safe: it is shown only now.");
         }
+        Command::StaffAdd {
+            facility,
+            username,
+            name,
+            role,
+            password_stdin,
+        } => staff_add(
+            &conn,
+            &ctx,
+            facility,
+            &username,
+            &name,
+            &role,
+            password_stdin,
+        )?,
         Command::FacilityCreate { name, time_zone } => {
             let f = facilities::create(
                 &conn,

@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
             .expect("the OpenAPI document serialises"),
     );
     router
+        .merge(crate::console::router())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -199,6 +199,8 @@ const MIGRATIONS: &[&str] = &[
         password_hash TEXT NOT NULL,
         -- The TOTP secret, sealed with the server key; NULL until set up.
         totp_sealed BLOB,
+        -- The last TOTP step accepted: a code is good once.
+        totp_last_step INTEGER,
         failed_logins INTEGER NOT NULL DEFAULT 0,
         locked_until INTEGER,
         disabled_at INTEGER,

@@ -177,3 +177,13 @@ pub fn housing_unit_facility(conn: &Connection, id: Uuid) -> Result<Uuid> {
     .optional()?
     .ok_or_else(|| Error::not_found("housing unit", id))
 }
+
+/// A facility's housing units (id, name), by name.
+pub fn housing_units(conn: &Connection, facility: Uuid) -> Result<Vec<(Uuid, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT id, name FROM housing_units WHERE facility_id = ?1 ORDER BY name")?;
+    let rows = stmt.query_map([facility.to_string()], |r| {
+        Ok((super::uuid_at(r, 0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

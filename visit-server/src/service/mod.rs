@@ -6,6 +6,7 @@
 
 pub mod admin_tokens;
 pub mod audit;
+pub mod board;
 pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
@@ -18,6 +19,8 @@ pub mod people;
 pub mod photos;
 pub mod sanctions;
 pub mod schedule;
+pub mod sessions;
+pub mod staff;
 pub mod terminals;
 pub mod visits;
 

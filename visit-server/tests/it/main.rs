@@ -5,6 +5,7 @@ mod booking;
 mod browser_token;
 mod cancel_sanction;
 mod cli;
+mod console_browser;
 mod errors;
 mod mail;
 mod openapi;
@@ -13,3 +14,7 @@ mod sockets;
 mod terminal;
 mod unit_signin;
 mod util;
+// The browser helper kiosk-app's tests and benchmark use.
+#[path = "../../../kiosk-app/tests/it/webdriver.rs"]
+#[allow(dead_code)]
+mod webdriver;

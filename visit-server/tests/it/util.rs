@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
-use visit_server::clock::ManualClock;
+use visit_server::clock::{Clock, ManualClock};
 use visit_server::config::SmtpConfig;
 use visit_server::db::Db;
 use visit_server::keys::Keys;
@@ -38,6 +38,7 @@ pub struct TestServer {
     pub admin: String,
     pub http: reqwest::Client,
     pub db_path: PathBuf,
+    pub key_path: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -51,7 +52,8 @@ impl TestServer {
     pub async fn start_with(smtp: Option<SmtpConfig>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("visits.db");
-        let keys = Arc::new(Keys::load_or_create(&dir.path().join("server.key")).unwrap());
+        let key_path = dir.path().join("server.key");
+        let keys = Arc::new(Keys::load_or_create(&key_path).unwrap());
         let db = Db::open(&db_path).unwrap();
         let clock = Arc::new(ManualClock::new(monday_morning()));
         let admin = {
@@ -81,6 +83,7 @@ impl TestServer {
             admin,
             http: reqwest::Client::new(),
             db_path,
+            key_path,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
@@ -94,6 +97,61 @@ impl TestServer {
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
         }
+    }
+
+    /// A console account made as the command line makes one; with `totp`,
+    /// its second factor is on and its secret (bytes) returned.
+    pub fn staff(
+        &self,
+        facility: Uuid,
+        username: &str,
+        role: &str,
+        totp: bool,
+    ) -> (String, Option<Vec<u8>>) {
+        use visit_server::service::staff;
+        let keys = Keys::load_or_create(&self.key_path).unwrap();
+        let db = Db::open(&self.db_path).unwrap();
+        let conn = db.conn().unwrap();
+        let ctx = Ctx {
+            keys: &keys,
+            now: self.clock.now(),
+            actor: "test",
+        };
+        let password = format!("correct horse {username}");
+        let member = staff::create(
+            &conn,
+            &ctx,
+            facility,
+            username,
+            &format!("Officer {username}"),
+            staff::Role::parse(role).unwrap(),
+            &password,
+        )
+        .unwrap();
+        if !totp {
+            return (password, None);
+        }
+        let secret = staff::new_totp_secret();
+        // Set up one step back, so the code of "now" is still unused.
+        let before = Ctx {
+            now: ctx.now - chrono::Duration::seconds(30),
+            ..ctx
+        };
+        let bytes = visit_server::totp::from_base32(&secret).unwrap();
+        let code = visit_server::totp::hotp(
+            &bytes,
+            visit_server::totp::step_at(before.now.timestamp()) as u64,
+        );
+        staff::confirm_totp(&conn, &before, member.id, &secret, &code).unwrap();
+        (password, Some(bytes))
+    }
+
+    /// The TOTP code for `secret` at the server's clock.
+    pub fn totp_now(&self, secret: &[u8]) -> String {
+        visit_server::totp::hotp(
+            secret,
+            visit_server::totp::step_at(self.clock.now().timestamp()) as u64,
+        )
     }
 
     /// A direct connection to the server's database file.
