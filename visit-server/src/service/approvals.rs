@@ -122,7 +122,7 @@ pub fn pending(
          FROM approval_requests r
          JOIN persons p ON p.id = r.person_id JOIN visitors v ON v.id = r.visitor_id
          WHERE p.facility_id = ?1 AND r.status = 'pending'
-         ORDER BY r.created_at, r.id LIMIT ?2 OFFSET ?3"
+         ORDER BY r.created_at, r.rowid LIMIT ?2 OFFSET ?3"
     ))?;
     let rows = stmt.query_map(
         params![facility_id.to_string(), page.limit, page.offset],

@@ -141,7 +141,7 @@ pub fn photo_id_queue(
         "SELECT {VISITOR_COLUMNS} FROM visitors v
          WHERE v.photo_id_verified = 0 AND v.photo_id_denied_reason IS NULL
            AND {VISITOR_IN_FACILITY}
-         ORDER BY v.created_at, v.id LIMIT ?2 OFFSET ?3"
+         ORDER BY v.created_at, v.rowid LIMIT ?2 OFFSET ?3"
     ))?;
     let rows = stmt.query_map(
         params![scope.map(|s| s.to_string()), page.limit, page.offset],

@@ -25,6 +25,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/visits/{visit_id}/terminate"),
     ("post", "/api/v1/admin/sanctions"),
     ("get", "/api/v1/admin/outbox"),
+    ("get", "/api/v1/admin/visitors"),
+    ("get", "/api/v1/admin/facilities/{facility_id}/free-slots"),
+    ("post", "/api/v1/admin/visits/{visit_id}/reschedule"),
+    ("post", "/api/v1/admin/terminals/{terminal_id}/revoke"),
     ("get", "/openapi.json"),
 ];
 
@@ -91,6 +95,236 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
     assert_eq!(
         serde_json::to_value(visit_server::api::openapi()).unwrap()["paths"],
         doc["paths"]
+    );
+    s.stop().await;
+}
+
+/// A value of this schema the server must refuse, or `None` for free text.
+fn malformed(schema: &Value, doc: &Value) -> Option<&'static str> {
+    let schema = resolve(schema, doc);
+    if schema.get("enum").is_some() {
+        return Some("no-such-value");
+    }
+    let types = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if types.contains(&"integer") || types.contains(&"number") {
+        return Some("-1x");
+    }
+    if types.contains(&"boolean") {
+        return Some("maybe");
+    }
+    match schema["format"].as_str() {
+        Some("date") => Some("not-a-date"),
+        Some("date-time") => Some("not-a-time"),
+        Some("uuid") => Some("not-a-uuid"),
+        _ => None,
+    }
+}
+
+/// A value of this schema the server accepts.
+fn valid(schema: &Value, doc: &Value) -> String {
+    let schema = resolve(schema, doc);
+    if let Some(e) = schema["enum"].as_array() {
+        return e[0].as_str().unwrap().to_string();
+    }
+    match (schema["format"].as_str(), malformed(schema, doc)) {
+        (Some("date"), _) => "2026-11-20".into(),
+        (Some("date-time"), _) => "2026-11-20T16:00:00Z".into(),
+        (Some("uuid"), _) => "00000000-0000-0000-0000-000000000000".into(),
+        (_, Some("-1x")) => "1".into(),
+        (_, Some("maybe")) => "true".into(),
+        _ => String::new(),
+    }
+}
+
+fn resolve<'a>(schema: &'a Value, doc: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap();
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// What one request answered: status and error code (if JSON), length of
+/// a JSON list.
+struct Answer {
+    status: StatusCode,
+    error: String,
+    len: Option<usize>,
+}
+
+async fn call(
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    auth: Option<&str>,
+) -> Answer {
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let mut req = s.http.request(m, format!("{}{path}", s.base)).query(query);
+    if let Some(t) = auth {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap_or(Value::Null);
+    Answer {
+        status,
+        error: body["error"].as_str().unwrap_or("").to_string(),
+        len: body.as_array().map(Vec::len),
+    }
+}
+
+#[tokio::test]
+async fn every_documented_parameter_is_read_from_where_the_document_says() {
+    let s = TestServer::start().await;
+    let f = s.facility(1).await;
+    let lobby = s.enrol(&f.lobbies[0].1).await;
+    let p = s
+        .person(&f, "A1", "James Smith", f.unit_a, serde_json::json!([]))
+        .await;
+    let v = s.approved_adult(p, "Maria Smith").await;
+    let (st, booked) = s.book(p, &[v], "remote", local(2026, 11, 20, 10, 0)).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let visit = id(&booked["visit"]).to_string();
+    let token = booked["join_tokens"][0]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc: Value = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut query_params = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            // Every `{name}` in the template is a documented path parameter.
+            for seg in path.split('/').filter(|g| g.starts_with('{')) {
+                let name = seg.trim_matches(['{', '}']);
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path"),
+                    "{method} {path}: `{name}` is not documented as a path parameter"
+                );
+            }
+            let concrete = path
+                .replace("{visit_id}", &visit)
+                .replace("{facility_id}", &f.id.to_string())
+                .split('/')
+                .map(|g| {
+                    if g.starts_with('{') {
+                        "00000000-0000-0000-0000-000000000000"
+                    } else {
+                        g
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let security = op["security"].to_string();
+            let auth = if security.contains("\"admin\"") {
+                Some(s.admin.as_str())
+            } else if security.contains("\"terminal\"") {
+                Some(lobby.as_str())
+            } else {
+                None
+            };
+            let query: Vec<&Value> = params.iter().filter(|p| p["in"] == "query").collect();
+            for param in &params {
+                let name = param["name"].as_str().unwrap();
+                match param["in"].as_str().unwrap() {
+                    "path" => assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: path parameter `{name}` is not in the path"
+                    ),
+                    "query" => assert!(
+                        !path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: query parameter `{name}` is in the path"
+                    ),
+                    "header" => {}
+                    other => panic!("{method} {path}: `{name}` in {other}"),
+                }
+            }
+            let good: Vec<(String, String)> = query
+                .iter()
+                .map(|q| {
+                    let name = q["name"].as_str().unwrap().to_string();
+                    let value = if name == "token" {
+                        token.clone()
+                    } else {
+                        valid(&q["schema"], &doc)
+                    };
+                    (name, value)
+                })
+                .filter(|(n, v)| !(n == "q" && v.is_empty()))
+                .collect();
+            for param in &query {
+                query_params += 1;
+                let name = param["name"].as_str().unwrap();
+                let with = |value: &str| -> Vec<(String, String)> {
+                    let mut q: Vec<_> = good.iter().filter(|(n, _)| n != name).cloned().collect();
+                    q.push((name.to_string(), value.to_string()));
+                    q
+                };
+                let what = format!("{method} {path} ?{name}");
+                // Signalling reads `token` only without an Authorization header.
+                let auth = if path.starts_with("/api/v1/signal") {
+                    None
+                } else {
+                    auth
+                };
+                let base = call(&s, method, &concrete, &good, auth).await;
+                assert_ne!(base.error, "invalid_query", "{what}: refused valid values");
+                assert!(!base.status.is_server_error(), "{what}");
+                match malformed(&param["schema"], &doc) {
+                    Some(bad) => {
+                        let a = call(&s, method, &concrete, &with(bad), auth).await;
+                        assert_eq!(
+                            (a.status, a.error.as_str()),
+                            (StatusCode::BAD_REQUEST, "invalid_query"),
+                            "{what}={bad}"
+                        );
+                    }
+                    // Free text: the value must change the answer.
+                    None if name == "q" => {
+                        let all = call(&s, method, &concrete, &[], auth).await;
+                        let none =
+                            call(&s, method, &concrete, &with("zz-matches-nothing"), auth).await;
+                        assert!(
+                            all.len.unwrap() > 0,
+                            "{what}: the fixture gives nothing to search"
+                        );
+                        assert_eq!(none.len, Some(0), "{what}: the text did not filter");
+                    }
+                    None if name == "token" => {
+                        let right = call(&s, method, &concrete, &with(&token), auth).await;
+                        let wrong = call(&s, method, &concrete, &with(""), auth).await;
+                        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{what}");
+                        assert_ne!(
+                            right.status,
+                            StatusCode::UNAUTHORIZED,
+                            "{what}: the token was not read"
+                        );
+                    }
+                    None => panic!("{what}: free-text query parameter with no check here; add one"),
+                }
+            }
+        }
+    }
+    assert!(
+        query_params >= 10,
+        "only {query_params} query parameters checked"
     );
     s.stop().await;
 }
