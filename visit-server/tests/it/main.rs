@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod admin_lists;
+mod admin_review;
 mod booking;
 mod browser_token;
 mod cancel_sanction;

@@ -180,145 +180,190 @@ async fn call(
     }
 }
 
+/// What the parameter checks call with: a server with a facility, an
+/// enrolled lobby terminal and a booked remote visit with its join token.
+struct Fixture {
+    s: TestServer,
+    facility: String,
+    lobby: String,
+    visit: String,
+    token: String,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let s = TestServer::start().await;
+        let f = s.facility(1).await;
+        let lobby = s.enrol(&f.lobbies[0].1).await;
+        let p = s
+            .person(&f, "A1", "James Smith", f.unit_a, serde_json::json!([]))
+            .await;
+        let v = s.approved_adult(p, "Maria Smith").await;
+        let (st, booked) = s.book(p, &[v], "remote", local(2026, 11, 20, 10, 0)).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let visit = id(&booked["visit"]).to_string();
+        let token = booked["join_tokens"][0]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Fixture {
+            s,
+            facility: f.id.to_string(),
+            lobby,
+            visit,
+            token,
+        }
+    }
+
+    /// The template with the fixture's ids (an unknown id elsewhere).
+    fn concrete(&self, path: &str) -> String {
+        path.replace("{visit_id}", &self.visit)
+            .replace("{facility_id}", &self.facility)
+            .split('/')
+            .map(|g| {
+                if g.starts_with('{') {
+                    "00000000-0000-0000-0000-000000000000"
+                } else {
+                    g
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The credential the operation's security asks for. Signalling reads
+    /// its `token` only without an Authorization header, so none there.
+    fn auth(&self, path: &str, op: &Value) -> Option<&str> {
+        let security = op["security"].to_string();
+        if path.starts_with("/api/v1/signal") {
+            None
+        } else if security.contains("\"admin\"") {
+            Some(self.s.admin.as_str())
+        } else if security.contains("\"terminal\"") {
+            Some(self.lobby.as_str())
+        } else {
+            None
+        }
+    }
+}
+
+/// A path parameter is `{name}` in the template, a query parameter is not,
+/// and every `{name}` is documented as a path parameter.
+fn check_locations(what: &str, path: &str, params: &[Value]) {
+    for seg in path.split('/').filter(|g| g.starts_with('{')) {
+        let name = seg.trim_matches(['{', '}']);
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == name && p["in"] == "path"),
+            "{what}: `{name}` is not documented as a path parameter"
+        );
+    }
+    for param in params {
+        let name = param["name"].as_str().unwrap();
+        let in_template = path.contains(&format!("{{{name}}}"));
+        match param["in"].as_str().unwrap() {
+            "path" => assert!(
+                in_template,
+                "{what}: path parameter `{name}` is not in the path"
+            ),
+            "query" => assert!(
+                !in_template,
+                "{what}: query parameter `{name}` is in the path"
+            ),
+            "header" => {}
+            other => panic!("{what}: `{name}` in {other}"),
+        }
+    }
+}
+
+/// Sending `param` malformed is a 400 `invalid_query` where the other
+/// values are accepted; a free-text one changes the answer.
+async fn check_query_param(
+    fx: &Fixture,
+    doc: &Value,
+    (method, path, op): (&str, &str, &Value),
+    param: &Value,
+    good: &[(String, String)],
+) {
+    let name = param["name"].as_str().unwrap();
+    let with = |value: &str| -> Vec<(String, String)> {
+        let mut q: Vec<_> = good.iter().filter(|(n, _)| n != name).cloned().collect();
+        q.push((name.to_string(), value.to_string()));
+        q
+    };
+    let what = format!("{method} {path} ?{name}");
+    let (s, concrete, auth) = (&fx.s, fx.concrete(path), fx.auth(path, op));
+    let base = call(s, method, &concrete, good, auth).await;
+    assert_ne!(base.error, "invalid_query", "{what}: refused valid values");
+    assert!(!base.status.is_server_error(), "{what}");
+    match malformed(&param["schema"], doc) {
+        Some(bad) => {
+            let a = call(s, method, &concrete, &with(bad), auth).await;
+            let got = (a.status, a.error.as_str());
+            assert_eq!(
+                got,
+                (StatusCode::BAD_REQUEST, "invalid_query"),
+                "{what}={bad}"
+            );
+        }
+        None if name == "q" => {
+            let all = call(s, method, &concrete, &[], auth).await;
+            let none = call(s, method, &concrete, &with("zz-matches-nothing"), auth).await;
+            assert!(
+                all.len.unwrap() > 0,
+                "{what}: the fixture gives nothing to search"
+            );
+            assert_eq!(none.len, Some(0), "{what}: the text did not filter");
+        }
+        None if name == "token" => {
+            let right = call(s, method, &concrete, &with(&fx.token), auth).await;
+            let wrong = call(s, method, &concrete, &with(""), auth).await;
+            assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{what}");
+            assert_ne!(
+                right.status,
+                StatusCode::UNAUTHORIZED,
+                "{what}: the token was not read"
+            );
+        }
+        None => panic!("{what}: free-text query parameter with no check here; add one"),
+    }
+}
+
 #[tokio::test]
 async fn every_documented_parameter_is_read_from_where_the_document_says() {
-    let s = TestServer::start().await;
-    let f = s.facility(1).await;
-    let lobby = s.enrol(&f.lobbies[0].1).await;
-    let p = s
-        .person(&f, "A1", "James Smith", f.unit_a, serde_json::json!([]))
-        .await;
-    let v = s.approved_adult(p, "Maria Smith").await;
-    let (st, booked) = s.book(p, &[v], "remote", local(2026, 11, 20, 10, 0)).await;
-    assert_eq!(st, StatusCode::CREATED);
-    let visit = id(&booked["visit"]).to_string();
-    let token = booked["join_tokens"][0]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let doc: Value = s
-        .http
-        .get(format!("{}/openapi.json", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fx = Fixture::new().await;
+    let doc: Value =
+        fx.s.http
+            .get(format!("{}/openapi.json", fx.s.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     let mut query_params = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
-            // Every `{name}` in the template is a documented path parameter.
-            for seg in path.split('/').filter(|g| g.starts_with('{')) {
-                let name = seg.trim_matches(['{', '}']);
-                assert!(
-                    params
-                        .iter()
-                        .any(|p| p["name"] == name && p["in"] == "path"),
-                    "{method} {path}: `{name}` is not documented as a path parameter"
-                );
-            }
-            let concrete = path
-                .replace("{visit_id}", &visit)
-                .replace("{facility_id}", &f.id.to_string())
-                .split('/')
-                .map(|g| {
-                    if g.starts_with('{') {
-                        "00000000-0000-0000-0000-000000000000"
-                    } else {
-                        g
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/");
-            let security = op["security"].to_string();
-            let auth = if security.contains("\"admin\"") {
-                Some(s.admin.as_str())
-            } else if security.contains("\"terminal\"") {
-                Some(lobby.as_str())
-            } else {
-                None
-            };
+            check_locations(&format!("{method} {path}"), path, &params);
             let query: Vec<&Value> = params.iter().filter(|p| p["in"] == "query").collect();
-            for param in &params {
-                let name = param["name"].as_str().unwrap();
-                match param["in"].as_str().unwrap() {
-                    "path" => assert!(
-                        path.contains(&format!("{{{name}}}")),
-                        "{method} {path}: path parameter `{name}` is not in the path"
-                    ),
-                    "query" => assert!(
-                        !path.contains(&format!("{{{name}}}")),
-                        "{method} {path}: query parameter `{name}` is in the path"
-                    ),
-                    "header" => {}
-                    other => panic!("{method} {path}: `{name}` in {other}"),
-                }
-            }
+            // Accepted values for every query parameter (no search text).
             let good: Vec<(String, String)> = query
                 .iter()
                 .map(|q| {
                     let name = q["name"].as_str().unwrap().to_string();
-                    let value = if name == "token" {
-                        token.clone()
-                    } else {
-                        valid(&q["schema"], &doc)
+                    let value = match name.as_str() {
+                        "token" => fx.token.clone(),
+                        _ => valid(&q["schema"], &doc),
                     };
                     (name, value)
                 })
-                .filter(|(n, v)| !(n == "q" && v.is_empty()))
+                .filter(|(n, _)| n != "q")
                 .collect();
-            for param in &query {
+            for param in query {
                 query_params += 1;
-                let name = param["name"].as_str().unwrap();
-                let with = |value: &str| -> Vec<(String, String)> {
-                    let mut q: Vec<_> = good.iter().filter(|(n, _)| n != name).cloned().collect();
-                    q.push((name.to_string(), value.to_string()));
-                    q
-                };
-                let what = format!("{method} {path} ?{name}");
-                // Signalling reads `token` only without an Authorization header.
-                let auth = if path.starts_with("/api/v1/signal") {
-                    None
-                } else {
-                    auth
-                };
-                let base = call(&s, method, &concrete, &good, auth).await;
-                assert_ne!(base.error, "invalid_query", "{what}: refused valid values");
-                assert!(!base.status.is_server_error(), "{what}");
-                match malformed(&param["schema"], &doc) {
-                    Some(bad) => {
-                        let a = call(&s, method, &concrete, &with(bad), auth).await;
-                        assert_eq!(
-                            (a.status, a.error.as_str()),
-                            (StatusCode::BAD_REQUEST, "invalid_query"),
-                            "{what}={bad}"
-                        );
-                    }
-                    // Free text: the value must change the answer.
-                    None if name == "q" => {
-                        let all = call(&s, method, &concrete, &[], auth).await;
-                        let none =
-                            call(&s, method, &concrete, &with("zz-matches-nothing"), auth).await;
-                        assert!(
-                            all.len.unwrap() > 0,
-                            "{what}: the fixture gives nothing to search"
-                        );
-                        assert_eq!(none.len, Some(0), "{what}: the text did not filter");
-                    }
-                    None if name == "token" => {
-                        let right = call(&s, method, &concrete, &with(&token), auth).await;
-                        let wrong = call(&s, method, &concrete, &with(""), auth).await;
-                        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{what}");
-                        assert_ne!(
-                            right.status,
-                            StatusCode::UNAUTHORIZED,
-                            "{what}: the token was not read"
-                        );
-                    }
-                    None => panic!("{what}: free-text query parameter with no check here; add one"),
-                }
+                check_query_param(&fx, &doc, (method, path, op), param, &good).await;
             }
         }
     }
@@ -326,5 +371,5 @@ async fn every_documented_parameter_is_read_from_where_the_document_says() {
         query_params >= 10,
         "only {query_params} query parameters checked"
     );
-    s.stop().await;
+    fx.s.stop().await;
 }
