@@ -165,3 +165,22 @@ pub(crate) fn json_at<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&s)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_matches_itself_only_and_pages_are_bounded() {
+        assert_eq!(contains_pattern(" 50%_off "), "%50\\%\\_off%");
+        assert_eq!(contains_pattern(""), "%%");
+        assert_eq!(
+            Page::new(None, None),
+            Page {
+                limit: 50,
+                offset: 0
+            }
+        );
+        assert_eq!(Page::new(Some(10_000), Some(7)).limit, 200);
+    }
+}

@@ -4,6 +4,7 @@
 mod admin_api;
 mod admin_lists;
 mod admin_review;
+mod admin_scope;
 mod booking;
 mod browser_token;
 mod cancel_sanction;

@@ -149,6 +149,17 @@ impl TestServer {
         admin_tokens::create(&self.sql(), &ctx, name).unwrap()
     }
 
+    /// Run a service call directly on the server's database, as the
+    /// console does (as `staff:test`).
+    pub fn service<T>(&self, f: impl FnOnce(&mut rusqlite::Connection, &Ctx<'_>) -> T) -> T {
+        let ctx = Ctx {
+            keys: &self.keys,
+            now: self.clock_now(),
+            actor: "staff:test",
+        };
+        f(&mut self.sql(), &ctx)
+    }
+
     fn clock_now(&self) -> DateTime<Utc> {
         use visit_server::clock::Clock;
         self.clock.now()
