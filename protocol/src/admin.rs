@@ -1,4 +1,8 @@
 //! The administrator API: facilities, people, approvals, visits, sanctions.
+//! Searching, editing and the review queues are in [`manage`], re-exported here.
+
+mod manage;
+pub use manage::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,6 +108,12 @@ pub struct Facility {
     pub remote: KindRules,
     /// STUN/TURN servers handed to calls.
     pub ice_servers: Vec<crate::signal::IceServer>,
+    /// Languages offered to visitors and on terminals (`en`, `es`).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Whether staff administrators must sign in with a second factor.
+    #[serde(default)]
+    pub require_totp_for_admins: bool,
 }
 
 /// `POST /api/v1/admin/facilities/{id}/housing-units`.
@@ -160,6 +170,16 @@ pub struct Terminal {
     pub software_version: Option<String>,
     /// Devices from the last heartbeat.
     pub devices: Vec<crate::terminal::DeviceHealth>,
+    /// Whether it sent a heartbeat within the last two minutes.
+    #[serde(default)]
+    pub online: bool,
+    /// Events waiting in its outbox, from the last heartbeat.
+    #[serde(default)]
+    pub outbox_pending: Option<u32>,
+    /// When an administrator revoked it; a revoked terminal is refused
+    /// until it enrols again.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// A one-time enrolment code for a terminal. Shown once; only its hash is kept.
@@ -246,6 +266,9 @@ pub struct Visitor {
     pub date_of_birth: NaiveDate,
     /// Photo ID checked.
     pub photo_id_verified: bool,
+    /// Why staff refused the photo ID, if they did (the visitor was told).
+    #[serde(default)]
+    pub photo_id_denied_reason: Option<String>,
 }
 
 /// `POST /api/v1/admin/visitors/{id}/photo-id`: record the result of an ID check.
@@ -466,6 +489,15 @@ pub struct Sanction {
     pub visit_id: Option<Uuid>,
     /// Future visits of the visitor cancelled because of it.
     pub cancelled_visits: Vec<Uuid>,
+    /// When staff lifted it early, if they did; it restricts nothing after.
+    #[serde(default)]
+    pub lifted_at: Option<DateTime<Utc>>,
+    /// Who lifted it.
+    #[serde(default)]
+    pub lifted_by: Option<String>,
+    /// Why it was lifted.
+    #[serde(default)]
+    pub lift_reason: Option<String>,
 }
 
 /// A message waiting in, or sent from, the outbox.

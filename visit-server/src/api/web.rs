@@ -21,6 +21,7 @@ const CSS: &str = include_str!("../../web/join.css");
 const JS: &str = include_str!("../../web/join.js");
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JoinQuery {
     /// The visitor's join token, from the confirmation's link.
     #[serde(default)]

@@ -249,6 +249,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE facilities ADD COLUMN require_totp_for_admins INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE facilities ADD COLUMN languages TEXT NOT NULL DEFAULT '["en","es"]';
     "#,
+    // 6: lifting a sanction early (sanctions are never deleted, so the
+    // lifting is recorded on the row), and the outbox backlog a terminal's
+    // heartbeat reports.
+    r#"
+    ALTER TABLE sanctions ADD COLUMN lifted_at INTEGER;
+    ALTER TABLE sanctions ADD COLUMN lifted_by TEXT;
+    ALTER TABLE sanctions ADD COLUMN lift_reason TEXT;
+    ALTER TABLE terminals ADD COLUMN outbox_pending INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -28,6 +28,7 @@ pub enum Target {
         visitor: Uuid,
     },
     AdminToken(Uuid),
+    Sanction(Uuid),
     /// Nothing with a row (a sign-in, a refused request).
     None,
 }
@@ -44,6 +45,7 @@ impl std::fmt::Display for Target {
             Target::ApprovalRequest(id) => write!(f, "approval_request:{id}"),
             Target::Approval { person, visitor } => write!(f, "approval:{person}/{visitor}"),
             Target::AdminToken(id) => write!(f, "admin_token:{id}"),
+            Target::Sanction(id) => write!(f, "sanction:{id}"),
             Target::None => f.write_str("-"),
         }
     }
@@ -75,6 +77,10 @@ pub fn snapshot(conn: &Connection, target: &Target) -> Result<Option<Value>> {
         ),
         Target::AdminToken(id) => (
             "SELECT * FROM admin_tokens WHERE id = ?1",
+            vec![id.to_string()],
+        ),
+        Target::Sanction(id) => (
+            "SELECT * FROM sanctions WHERE id = ?1",
             vec![id.to_string()],
         ),
         Target::None => return Ok(None),

@@ -27,29 +27,26 @@ use crate::keys::pin_verifier;
 
 /// A request that passed the facility's rules, with what it was checked
 /// against.
-struct Checked<'r> {
-    req: &'r NewVisit,
-    person: Person,
-    facility: FacilityRow,
-    visitors: Vec<Visitor>,
-    kind: Kind,
-    visit_date: NaiveDate,
-    end: DateTime<Utc>,
+pub(super) struct Checked<'r> {
+    pub(super) req: &'r NewVisit,
+    pub(super) person: Person,
+    pub(super) facility: FacilityRow,
+    pub(super) visitors: Vec<Visitor>,
+    pub(super) kind: Kind,
+    pub(super) visit_date: NaiveDate,
+    pub(super) end: DateTime<Utc>,
+    /// A visit being moved: it does not conflict with itself.
+    pub(super) moving: Option<Uuid>,
 }
 
 /// Book a visit: every rule, then a unique PIN, then the confirmation.
 pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<BookedVisit> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let checked = check_rules(&tx, ctx, req)?;
-    let refused = |r| refused(ctx, &checked, r);
-    check_conflicts(&tx, &checked).map_err(|e| match e {
-        Error::Refused(r) => refused(r),
-        other => other,
-    })?;
-    let (pin, pin_hash) =
-        allocate_pin(&tx, ctx, &checked)?.ok_or_else(|| refused(Refusal::NoPinAvailable))?;
+    let checked = check_rules(&tx, ctx, req, None)?;
+    let (pin, pin_hash) = check_conflicts_and_pin(&tx, ctx, &checked)?;
     let id = insert(&tx, ctx, &checked, &pin_hash)?;
-    let join_tokens = queue_confirmations(&tx, ctx, &checked, id, &pin)?;
+    let letters = letters::confirmations(&booked(&checked, id), checked.visitors.len());
+    let join_tokens = queue_confirmations(&tx, ctx, &checked, id, &pin, &letters)?;
     facilities::bump_schedule(&tx, checked.facility.id)?;
     let visit = visits::get(&tx, id)?;
     tx.commit()?;
@@ -61,14 +58,34 @@ pub fn book(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewVisit) -> Result<Book
     })
 }
 
+/// No conflict, then a PIN unique that day and its verifier.
+pub(super) fn check_conflicts_and_pin(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    checked: &Checked<'_>,
+) -> Result<(String, String)> {
+    let refused = |r| refused(ctx, checked, r);
+    check_conflicts(conn, checked).map_err(|e| match e {
+        Error::Refused(r) => refused(r),
+        other => other,
+    })?;
+    allocate_pin(conn, ctx, checked)?.ok_or_else(|| refused(Refusal::NoPinAvailable))
+}
+
 fn refused(ctx: &Ctx<'_>, c: &Checked<'_>, r: Refusal) -> Error {
     tracing::info!(person_id = %c.person.id, facility_id = %c.facility.id, code = r.code(), actor = ctx.actor, "booking refused");
     Error::Refused(r)
 }
 
 /// Gather the person, the facility and the visitors, and ask `domain`
-/// whether these visitors may visit at this slot.
-fn check_rules<'r>(conn: &Connection, ctx: &Ctx<'_>, req: &'r NewVisit) -> Result<Checked<'r>> {
+/// whether these visitors may visit at this slot. `moving` is the visit
+/// being rescheduled, if any.
+pub(super) fn check_rules<'r>(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    req: &'r NewVisit,
+    moving: Option<Uuid>,
+) -> Result<Checked<'r>> {
     let person = people::get_person(conn, req.person_id)?;
     let facility = facilities::get(conn, person.facility_id)?;
     let kind = Kind::from_wire(req.kind);
@@ -94,6 +111,7 @@ fn check_rules<'r>(conn: &Connection, ctx: &Ctx<'_>, req: &'r NewVisit) -> Resul
         kind,
         visit_date,
         end: req.start,
+        moving,
     };
     let refused = |r| refused(ctx, &checked, r);
     check_eligibility(&Eligibility {
@@ -116,63 +134,96 @@ fn check_rules<'r>(conn: &Connection, ctx: &Ctx<'_>, req: &'r NewVisit) -> Resul
 /// First come, first served: nobody may be in two visits at once, and an
 /// on-site visit needs a free lobby terminal.
 fn check_conflicts(conn: &Connection, c: &Checked<'_>) -> Result<()> {
-    let active = Status::ACTIVE_SQL;
-    let (start, end) = (ts(c.req.start), ts(c.end));
-    let person_busy = conn
-        .query_row(
-            &format!(
-                "SELECT 1 FROM visits WHERE person_id = ?1 AND status IN {active}
-                   AND starts_at < ?2 AND ends_at > ?3"
-            ),
-            params![c.person.id.to_string(), end, start],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if person_busy {
+    let (start, end) = (c.req.start, c.end);
+    if person_busy(conn, c.person.id, start, end, c.moving)? {
         return Err(Refusal::PersonBusy.into());
     }
     for &vid in &c.req.visitor_ids {
-        let busy = conn
-            .query_row(
-                &format!(
-                    "SELECT 1 FROM visit_visitors vv JOIN visits v ON v.id = vv.visit_id
-                     WHERE vv.visitor_id = ?1 AND v.status IN {active}
-                       AND v.starts_at < ?2 AND v.ends_at > ?3"
-                ),
-                params![vid.to_string(), end, start],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if busy {
+        if visitor_busy(conn, vid, start, end, c.moving)? {
             return Err(Refusal::VisitorBusy { visitor: vid }.into());
         }
     }
     if c.kind == Kind::Onsite {
-        check_lobby_free(conn, c)?;
+        check_lobby_free(conn, c.facility.id, start, end, c.moving)?;
     }
     Ok(())
 }
 
-fn check_lobby_free(conn: &Connection, c: &Checked<'_>) -> Result<()> {
-    let lobbies = terminals::lobby_count(conn, c.facility.id)?;
+/// The id a conflict query leaves out (none: a value no id has).
+fn leave_out(moving: Option<Uuid>) -> String {
+    moving.map(|m| m.to_string()).unwrap_or_default()
+}
+
+/// Whether the person has another active visit overlapping `[start, end)`.
+pub(super) fn person_busy(
+    conn: &Connection,
+    person: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    moving: Option<Uuid>,
+) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT 1 FROM visits WHERE person_id = ?1 AND status IN {}
+                   AND starts_at < ?2 AND ends_at > ?3 AND id != ?4",
+                Status::ACTIVE_SQL
+            ),
+            params![person.to_string(), ts(end), ts(start), leave_out(moving)],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Whether the visitor has another active visit overlapping `[start, end)`.
+fn visitor_busy(
+    conn: &Connection,
+    visitor: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    moving: Option<Uuid>,
+) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT 1 FROM visit_visitors vv JOIN visits v ON v.id = vv.visit_id
+                 WHERE vv.visitor_id = ?1 AND v.status IN {}
+                   AND v.starts_at < ?2 AND v.ends_at > ?3 AND v.id != ?4",
+                Status::ACTIVE_SQL
+            ),
+            params![visitor.to_string(), ts(end), ts(start), leave_out(moving)],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// A lobby terminal free for an on-site visit over `[start, end)`, or the refusal.
+pub(super) fn check_lobby_free(
+    conn: &Connection,
+    facility: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    moving: Option<Uuid>,
+) -> Result<()> {
+    let lobbies = terminals::lobby_count(conn, facility)?;
     if lobbies == 0 {
         return Err(Refusal::NoLobbyTerminals.into());
     }
     let mut stmt = conn.prepare(&format!(
         "SELECT starts_at, ends_at FROM visits
          WHERE facility_id = ?1 AND kind = 'onsite' AND status IN {}
-           AND starts_at < ?2 AND ends_at > ?3",
+           AND starts_at < ?2 AND ends_at > ?3 AND id != ?4",
         Status::ACTIVE_SQL
     ))?;
     let others = stmt
         .query_map(
-            params![c.facility.id.to_string(), ts(c.end), ts(c.req.start)],
+            params![facility.to_string(), ts(end), ts(start), leave_out(moving)],
             |r| Ok((from_ts(r.get(0)?), from_ts(r.get(1)?))),
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    if peak_concurrency(c.req.start, c.end, &others) >= lobbies {
+    if peak_concurrency(start, end, &others) >= lobbies {
         return Err(Refusal::LobbyFull.into());
     }
     Ok(())
@@ -188,7 +239,7 @@ fn random_pin(len: u8) -> String {
 /// A PIN unique among the facility's visits that day, with its verifier;
 /// `None` when none could be found. With 6 digits and even 10,000 visits a
 /// day a retry is rare; 64 failures mean the space is exhausted.
-fn allocate_pin(
+pub(super) fn allocate_pin(
     conn: &Connection,
     ctx: &Ctx<'_>,
     c: &Checked<'_>,
@@ -260,30 +311,32 @@ fn insert(conn: &Connection, ctx: &Ctx<'_>, c: &Checked<'_>, pin_hash: &str) -> 
     Ok(id)
 }
 
-/// Queue the confirmations [`letters::confirmations`] writes, each with
-/// the PIN (the booking visitor's) and a fresh join token (remote visits)
-/// sealed beside it. Returns the join tokens, for the caller to hand on.
-fn queue_confirmations(
+/// What the letters about this booking say.
+pub(super) fn booked<'a>(c: &'a Checked<'_>, id: Uuid) -> Booked<'a> {
+    Booked {
+        visit_id: id,
+        kind: c.kind,
+        person_name: &c.person.name,
+        facility_name: &c.facility.name,
+        tz: c.facility.tz,
+        start: c.req.start,
+        end: c.end,
+        visitor_early: c.facility.policy(c.kind).visitor_early,
+    }
+}
+
+/// Queue `letters` (one per visitor who gets one, as
+/// [`letters::confirmations`] writes them), each with the PIN (the booking
+/// visitor's) and a fresh join token (remote visits) sealed beside it.
+/// Returns the join tokens, for the caller to hand on.
+pub(super) fn queue_confirmations(
     conn: &Connection,
     ctx: &Ctx<'_>,
     c: &Checked<'_>,
     id: Uuid,
     pin: &str,
+    letters: &[letters::Letter],
 ) -> Result<Vec<JoinToken>> {
-    let policy = c.facility.policy(c.kind);
-    let letters = letters::confirmations(
-        &Booked {
-            visit_id: id,
-            kind: c.kind,
-            person_name: &c.person.name,
-            facility_name: &c.facility.name,
-            tz: c.facility.tz,
-            start: c.req.start,
-            end: c.end,
-            visitor_early: policy.visitor_early,
-        },
-        c.visitors.len(),
-    );
     let mut tokens = Vec::new();
     for (pos, (letter, v)) in letters.iter().zip(&c.visitors).enumerate() {
         let token = match c.kind {

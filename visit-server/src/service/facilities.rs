@@ -1,13 +1,15 @@
 //! Facilities, their rules and housing units.
 
 use chrono_tz::Tz;
-use protocol::admin::{Facility, HousingUnit, NewFacility, NewHousingUnit};
-use rusqlite::{Connection, OptionalExtension, params};
+use protocol::admin::{Facility, FacilityUpdate, HousingUnit, NewFacility, NewHousingUnit};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{Ctx, Error, Result, json_at, uuid_at};
 use crate::db::ts;
-use crate::domain::policy::{Kind, KindPolicy, default_onsite_rules, default_remote_rules};
+use crate::domain::policy::{
+    InvalidRules, Kind, KindPolicy, default_onsite_rules, default_remote_rules,
+};
 
 /// A facility as the rules need it.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct FacilityRow {
     pub remote: KindPolicy,
     pub schedule_version: i64,
     pub ice_servers: Vec<protocol::signal::IceServer>,
+    pub languages: Vec<String>,
+    pub require_totp_for_admins: bool,
 }
 
 impl FacilityRow {
@@ -41,6 +45,8 @@ impl FacilityRow {
             onsite: self.onsite.to_wire(),
             remote: self.remote.to_wire(),
             ice_servers: self.ice_servers.clone(),
+            languages: self.languages.clone(),
+            require_totp_for_admins: self.require_totp_for_admins,
         }
     }
 }
@@ -97,7 +103,7 @@ pub fn create(conn: &Connection, ctx: &Ctx<'_>, req: &NewFacility) -> Result<Fac
 pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
     conn.query_row(
         "SELECT id, name, time_zone, pin_length, max_visitors_per_visit, onsite_rules,
-                remote_rules, schedule_version, ice_servers
+                remote_rules, schedule_version, ice_servers, languages, require_totp_for_admins
          FROM facilities WHERE id = ?1",
         [id.to_string()],
         |r| {
@@ -121,11 +127,92 @@ pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
                 remote: KindPolicy::from_wire(&remote).map_err(|e| bad(6, e.0))?,
                 schedule_version: r.get(7)?,
                 ice_servers: json_at(r, 8)?,
+                languages: json_at(r, 9)?,
+                require_totp_for_admins: r.get(10)?,
             })
         },
     )
     .optional()?
     .ok_or_else(|| Error::not_found("facility", id))
+}
+
+/// The languages a facility may offer.
+pub const LANGUAGES: [&str; 2] = ["en", "es"];
+
+/// Change a facility's settings; what is not given stays. Bookings made
+/// afterwards follow the new rules; visits already booked keep their times.
+pub fn update(
+    conn: &mut Connection,
+    ctx: &Ctx<'_>,
+    scope: Option<Uuid>,
+    id: Uuid,
+    req: &FacilityUpdate,
+) -> Result<Facility> {
+    super::in_scope(scope, id, "facility", id)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut f = get(&tx, id)?;
+    if let Some(name) = &req.name {
+        f.name = name.trim().to_string();
+        if f.name.is_empty() {
+            return Err(Error::Invalid("a facility needs a name".into()));
+        }
+    }
+    if let Some(n) = req.max_visitors_per_visit {
+        if !(1..=10).contains(&n) {
+            return Err(Error::Invalid(
+                "max_visitors_per_visit must be between 1 and 10".into(),
+            ));
+        }
+        f.max_visitors = n;
+    }
+    let invalid = |kind: &str, e: InvalidRules| Error::Invalid(format!("{kind} rules: {e}"));
+    if let Some(r) = &req.onsite {
+        f.onsite = KindPolicy::from_wire(r).map_err(|e| invalid("onsite", e))?;
+    }
+    if let Some(r) = &req.remote {
+        f.remote = KindPolicy::from_wire(r).map_err(|e| invalid("remote", e))?;
+    }
+    if let Some(ice) = &req.ice_servers {
+        f.ice_servers = ice.clone();
+    }
+    if let Some(langs) = &req.languages {
+        if langs.is_empty() || langs.iter().any(|l| !LANGUAGES.contains(&l.as_str())) {
+            return Err(Error::Invalid(format!(
+                "languages must be a non-empty list of {}",
+                LANGUAGES.join(", ")
+            )));
+        }
+        f.languages = langs.clone();
+        f.languages.dedup();
+    }
+    if let Some(totp) = req.require_totp_for_admins {
+        f.require_totp_for_admins = totp;
+    }
+    tx.execute(
+        "UPDATE facilities SET name = ?2, max_visitors_per_visit = ?3, onsite_rules = ?4,
+             remote_rules = ?5, ice_servers = ?6, languages = ?7, require_totp_for_admins = ?8
+         WHERE id = ?1",
+        params![
+            id.to_string(),
+            f.name,
+            f.max_visitors,
+            json(&f.onsite.to_wire()),
+            json(&f.remote.to_wire()),
+            json(&f.ice_servers),
+            json(&f.languages),
+            f.require_totp_for_admins
+        ],
+    )?;
+    // Terminals show join windows and the facility's name.
+    bump_schedule(&tx, id)?;
+    tx.commit()?;
+    tracing::info!(facility_id = %id, actor = ctx.actor, "facility settings changed");
+    Ok(get(conn, id)?.to_wire())
+}
+
+/// A settings value as stored (JSON).
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("settings serialise")
 }
 
 /// Mark the facility's schedule as changed; call inside the changing transaction.

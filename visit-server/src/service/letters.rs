@@ -147,6 +147,56 @@ pub fn cancellation(c: &Cancelled<'_>) -> Letter {
     }
 }
 
+/// The letters a rescheduled visit sends: the booking's confirmations (a
+/// new PIN and new join links), each opening with where the visit moved from.
+pub fn rescheduled(b: &Booked<'_>, from: DateTime<Utc>, visitors: usize) -> Vec<Letter> {
+    let was = from.with_timezone(&b.tz).format("%A %-d %B %Y at %H:%M");
+    let subject = format!(
+        "Visit moved: {}",
+        b.start.with_timezone(&b.tz).format("%a %-d %b %H:%M")
+    );
+    confirmations(b, visitors)
+        .into_iter()
+        .map(|l| Letter {
+            subject: subject.clone(),
+            body: format!(
+                "Your visit on {was} has been moved. The earlier PIN and join link no longer \
+                 work; use these.\n\n{}",
+                l.body
+            ),
+        })
+        .collect()
+}
+
+/// The notice that staff could not accept a visitor's photo ID.
+pub fn photo_id_denied(visitor_name: &str, reason: &str) -> Letter {
+    Letter {
+        subject: "Your photo ID could not be accepted".to_string(),
+        body: format!(
+            "Dear {visitor_name},\n\nThe facility could not accept the photo ID you registered \
+             with.\nReason: {reason}\n\nYou cannot book visits until a valid photo ID is checked. \
+             Please register it again.\n"
+        ),
+    }
+}
+
+/// The notice that a request to be on a person's approved list was denied.
+pub fn approval_denied(
+    visitor_name: &str,
+    person_name: &str,
+    facility_name: &str,
+    reason: &str,
+) -> Letter {
+    Letter {
+        subject: "Your visitor request was denied".to_string(),
+        body: format!(
+            "Dear {visitor_name},\n\n{facility_name} denied your request to visit {}.\n\
+             Reason: {reason}\n",
+            initials(person_name)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,13 @@
 //! typed [`Error`]. The HTTP API and the CLI are thin layers over these.
 
 pub mod admin_tokens;
+pub mod approvals;
 pub mod audit;
 pub mod board;
 pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
+pub mod directory;
 pub mod events;
 pub mod facilities;
 pub mod join_tokens;
@@ -17,9 +19,12 @@ pub mod letters;
 pub mod outbox;
 pub mod people;
 pub mod photos;
+pub mod records;
+pub mod reschedule;
 pub mod sanctions;
 pub mod schedule;
 pub mod sessions;
+pub mod slots;
 pub mod staff;
 pub mod terminals;
 pub mod visits;
@@ -85,6 +90,60 @@ impl Error {
     }
 }
 
+/// Which rows of a list: `limit` (default 50, at most 200) from `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 200;
+
+    /// The page asked for; a limit above the maximum is cut to it.
+    pub fn new(limit: Option<u32>, offset: Option<u32>) -> Self {
+        Page {
+            limit: limit.unwrap_or(Self::DEFAULT_LIMIT).min(Self::MAX_LIMIT),
+            offset: offset.unwrap_or(0),
+        }
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page::new(None, None)
+    }
+}
+
+/// A caller tied to one facility (`scope`) sees only that facility's rows:
+/// anything else answers "does not exist", as if it did not.
+pub fn in_scope(
+    scope: Option<Uuid>,
+    facility_id: Uuid,
+    what: &'static str,
+    id: impl ToString,
+) -> Result<()> {
+    match scope {
+        Some(s) if s != facility_id => Err(Error::not_found(what, id)),
+        _ => Ok(()),
+    }
+}
+
+/// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` escaped
+/// (use with `ESCAPE '\'`); SQLite's `LIKE` ignores ASCII case.
+pub(crate) fn contains_pattern(q: &str) -> String {
+    let mut out = String::from("%");
+    for c in q.trim().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
 /// Read a UUID stored as text.
 pub(crate) fn uuid_at(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
     let s: String = row.get(idx)?;
@@ -108,4 +167,23 @@ pub(crate) fn json_at<T: serde::de::DeserializeOwned>(
     let s: String = row.get(idx)?;
     serde_json::from_str(&s)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_matches_itself_only_and_pages_are_bounded() {
+        assert_eq!(contains_pattern(" 50%_off "), "%50\\%\\_off%");
+        assert_eq!(contains_pattern(""), "%%");
+        assert_eq!(
+            Page::new(None, None),
+            Page {
+                limit: 50,
+                offset: 0
+            }
+        );
+        assert_eq!(Page::new(Some(10_000), Some(7)).limit, 200);
+    }
 }

@@ -84,19 +84,9 @@ pub fn create_person(
 
 pub fn get_person(conn: &Connection, id: Uuid) -> Result<Person> {
     conn.query_row(
-        "SELECT id, facility_id, number, name, housing_unit_id, restrictions
-         FROM persons WHERE id = ?1",
+        &format!("SELECT {PERSON_COLUMNS} FROM persons p WHERE p.id = ?1"),
         [id.to_string()],
-        |r| {
-            Ok(Person {
-                id: uuid_at(r, 0)?,
-                facility_id: uuid_at(r, 1)?,
-                number: r.get(2)?,
-                name: r.get(3)?,
-                housing_unit_id: uuid_at(r, 4)?,
-                restrictions: json_at(r, 5)?,
-            })
-        },
+        person_from_row,
     )
     .optional()?
     .ok_or_else(|| Error::not_found("person", id))
@@ -106,7 +96,7 @@ pub fn has_restriction(p: &Person, r: Restriction) -> bool {
     p.restrictions.contains(&r)
 }
 
-fn valid_email(s: &str) -> bool {
+pub(crate) fn valid_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
@@ -148,29 +138,47 @@ pub fn create_visitor(conn: &Connection, ctx: &Ctx<'_>, req: &NewVisitor) -> Res
     get_visitor(conn, id)
 }
 
+/// The columns [`visitor_from_row`] reads, for `SELECT ... FROM visitors v`.
+pub(crate) const VISITOR_COLUMNS: &str =
+    "v.id, v.name, v.email, v.date_of_birth, v.photo_id_verified, v.photo_id_denied_reason";
+
+pub(crate) fn visitor_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visitor> {
+    let dob: String = r.get(3)?;
+    Ok(Visitor {
+        id: uuid_at(r, 0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        date_of_birth: NaiveDate::parse_from_str(&dob, "%Y-%m-%d").map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+        })?,
+        photo_id_verified: r.get(4)?,
+        photo_id_denied_reason: r.get(5)?,
+    })
+}
+
 pub fn get_visitor(conn: &Connection, id: Uuid) -> Result<Visitor> {
     conn.query_row(
-        "SELECT id, name, email, date_of_birth, photo_id_verified FROM visitors WHERE id = ?1",
+        &format!("SELECT {VISITOR_COLUMNS} FROM visitors v WHERE v.id = ?1"),
         [id.to_string()],
-        |r| {
-            let dob: String = r.get(3)?;
-            Ok(Visitor {
-                id: uuid_at(r, 0)?,
-                name: r.get(1)?,
-                email: r.get(2)?,
-                date_of_birth: NaiveDate::parse_from_str(&dob, "%Y-%m-%d").map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        e.into(),
-                    )
-                })?,
-                photo_id_verified: r.get(4)?,
-            })
-        },
+        visitor_from_row,
     )
     .optional()?
     .ok_or_else(|| Error::not_found("visitor", id))
+}
+
+/// The columns [`person_from_row`] reads, for `SELECT ... FROM persons p`.
+pub(crate) const PERSON_COLUMNS: &str =
+    "p.id, p.facility_id, p.number, p.name, p.housing_unit_id, p.restrictions";
+
+pub(crate) fn person_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: uuid_at(r, 0)?,
+        facility_id: uuid_at(r, 1)?,
+        number: r.get(2)?,
+        name: r.get(3)?,
+        housing_unit_id: uuid_at(r, 4)?,
+        restrictions: json_at(r, 5)?,
+    })
 }
 
 pub fn set_photo_id(
@@ -180,7 +188,10 @@ pub fn set_photo_id(
     req: &PhotoIdCheck,
 ) -> Result<Visitor> {
     let n = conn.execute(
-        "UPDATE visitors SET photo_id_verified = ?2 WHERE id = ?1",
+        // A verified ID clears an earlier refusal.
+        "UPDATE visitors SET photo_id_verified = ?2,
+             photo_id_denied_reason = CASE WHEN ?2 THEN NULL ELSE photo_id_denied_reason END
+         WHERE id = ?1",
         params![visitor_id.to_string(), req.verified],
     )?;
     if n == 0 {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use protocol::admin::{CancelVisit, CancelledBy, NewSanction, Sanction};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{Ctx, Error, Result, opt_uuid_at, people, uuid_at, visits};
@@ -24,17 +24,27 @@ pub fn restriction(
         .filter(|s| {
             instants
                 .iter()
-                .any(|t| is_active(s.starts_at, s.ends_at, *t))
+                .any(|t| is_active(s.starts_at, effective_end(s), *t))
         })
         // A permanent sanction outranks any dated one.
-        .map(|s| s.ends_at)
+        .map(effective_end)
         .max_by_key(|e| e.map_or(i64::MAX, |t| t.timestamp_millis())))
+}
+
+/// When a sanction stops restricting: its end, or when it was lifted if
+/// that came first.
+fn effective_end(s: &Sanction) -> Option<DateTime<Utc>> {
+    match (s.ends_at, s.lifted_at) {
+        (Some(e), Some(l)) => Some(e.min(l)),
+        (e, l) => e.or(l),
+    }
 }
 
 /// All sanctions of a visitor, oldest first.
 pub fn list(conn: &Connection, visitor_id: Uuid) -> Result<Vec<Sanction>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, visitor_id, offense, starts_at, ends_at, reason, visit_id FROM sanctions
+        "SELECT id, visitor_id, offense, starts_at, ends_at, reason, visit_id, lifted_at,
+                lifted_by, lift_reason FROM sanctions
          WHERE visitor_id = ?1 ORDER BY offense",
     )?;
     let rows = stmt.query_map([visitor_id.to_string()], |r| {
@@ -47,6 +57,9 @@ pub fn list(conn: &Connection, visitor_id: Uuid) -> Result<Vec<Sanction>> {
             reason: r.get(5)?,
             visit_id: opt_uuid_at(r, 6)?,
             cancelled_visits: vec![],
+            lifted_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
+            lifted_by: r.get(8)?,
+            lift_reason: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -114,5 +127,57 @@ pub fn create(conn: &mut Connection, ctx: &Ctx<'_>, req: &NewSanction) -> Result
         reason: reason.to_string(),
         visit_id: req.visit_id,
         cancelled_visits: affected,
+        lifted_at: None,
+        lifted_by: None,
+        lift_reason: None,
     })
+}
+/// Lift a sanction early, with the reason: the row stays (the offense
+/// still counts), marked lifted, and restricts nothing from now on, so the
+/// visitor may book again.
+pub fn lift(
+    conn: &mut Connection,
+    ctx: &Ctx<'_>,
+    scope: Option<Uuid>,
+    sanction_id: Uuid,
+    reason: &str,
+) -> Result<Sanction> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Invalid("say why the sanction is lifted".into()));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let visitor_id = tx
+        .query_row(
+            "SELECT visitor_id FROM sanctions WHERE id = ?1",
+            [sanction_id.to_string()],
+            |r| uuid_at(r, 0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("sanction", sanction_id))?;
+    super::directory::visitor_in_scope(&tx, scope, visitor_id)
+        .map_err(|_| Error::not_found("sanction", sanction_id))?;
+    let current = list(&tx, visitor_id)?
+        .into_iter()
+        .find(|s| s.id == sanction_id)
+        .ok_or_else(|| Error::not_found("sanction", sanction_id))?;
+    if current.lifted_at.is_some() {
+        return Err(Error::Conflict("this sanction was already lifted".into()));
+    }
+    if current.ends_at.is_some_and(|e| e <= ctx.now) {
+        return Err(Error::Conflict(
+            "this sanction has already ended; there is nothing to lift".into(),
+        ));
+    }
+    tx.execute(
+        "UPDATE sanctions SET lifted_at = ?2, lifted_by = ?3, lift_reason = ?4 WHERE id = ?1",
+        params![sanction_id.to_string(), ts(ctx.now), ctx.actor, reason],
+    )?;
+    let lifted = list(&tx, visitor_id)?
+        .into_iter()
+        .find(|s| s.id == sanction_id)
+        .ok_or_else(|| Error::not_found("sanction", sanction_id))?;
+    tx.commit()?;
+    tracing::info!(visitor_id = %visitor_id, sanction_id = %sanction_id, actor = ctx.actor, "sanction lifted");
+    Ok(lifted)
 }

@@ -4,7 +4,7 @@
 //! technician types it on the device, which trades it for a long random
 //! credential. Both are stored only as keyed hashes.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use protocol::TerminalRole;
 use protocol::admin::{EnrolmentCode, NewTerminal, Terminal};
 use protocol::terminal::{EnrolRequest, EnrolResponse, Heartbeat, HeartbeatAck};
@@ -12,9 +12,12 @@ use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{Ctx, Error, Result, facilities, json_at, opt_uuid_at, uuid_at};
+use super::{Ctx, Error, Page, Result, facilities, json_at, opt_uuid_at, uuid_at};
 use crate::db::{from_ts, ts};
 use crate::keys::random_token;
+
+/// A terminal is online when its last heartbeat is at most this old.
+pub const ONLINE_WINDOW: Duration = Duration::minutes(2);
 
 /// How long an enrolment code works.
 pub const ENROLMENT_CODE_LIFETIME: Duration = Duration::hours(72);
@@ -131,7 +134,7 @@ pub fn new_enrolment_code(
     }
     tracing::info!(terminal_id = %terminal_id, expires_at = %expires_at, actor = ctx.actor, "enrolment code issued");
     Ok(EnrolmentCode {
-        terminal: get(conn, terminal_id)?,
+        terminal: get(conn, terminal_id, ctx.now)?,
         code,
         expires_at,
     })
@@ -168,7 +171,7 @@ pub fn enrol(conn: &mut Connection, ctx: &Ctx<'_>, req: &EnrolRequest) -> Result
     tx.execute(
         "UPDATE terminals SET credential_hash = ?2, enrolment_code_hash = NULL,
              enrolment_expires_at = NULL, enrolled_at = ?3, last_seen_at = ?3,
-             software_version = ?4
+             software_version = ?4, revoked_at = NULL
          WHERE id = ?1",
         params![
             id.to_string(),
@@ -178,7 +181,7 @@ pub fn enrol(conn: &mut Connection, ctx: &Ctx<'_>, req: &EnrolRequest) -> Result
         ],
     )?;
     tx.commit()?;
-    let t = get(conn, id)?;
+    let t = get(conn, id, ctx.now)?;
     tracing::info!(terminal_id = %id, facility_id = %t.facility_id, version = %req.software_version, "terminal enrolled");
     Ok(EnrolResponse {
         terminal_id: id,
@@ -189,56 +192,122 @@ pub fn enrol(conn: &mut Connection, ctx: &Ctx<'_>, req: &EnrolRequest) -> Result
     })
 }
 
-/// Who holds this credential, if anyone.
+/// Who holds this credential, if anyone. A revoked terminal's credential
+/// is refused with a message saying so.
 pub fn authenticate(
     conn: &Connection,
     ctx: &Ctx<'_>,
     credential: &str,
 ) -> Result<Option<TerminalIdentity>> {
-    Ok(conn
+    let found = conn
         .query_row(
-            "SELECT id, facility_id, role, housing_unit_id FROM terminals WHERE credential_hash = ?1",
+            "SELECT id, facility_id, role, housing_unit_id, revoked_at FROM terminals
+             WHERE credential_hash = ?1",
             [ctx.keys.secret_hash("terminal", credential)],
             |r| {
-                Ok(TerminalIdentity {
-                    id: uuid_at(r, 0)?,
-                    facility_id: uuid_at(r, 1)?,
-                    role: role_from_db(&r.get::<_, String>(2)?),
-                    housing_unit_id: opt_uuid_at(r, 3)?,
-                })
+                Ok((
+                    TerminalIdentity {
+                        id: uuid_at(r, 0)?,
+                        facility_id: uuid_at(r, 1)?,
+                        role: role_from_db(&r.get::<_, String>(2)?),
+                        housing_unit_id: opt_uuid_at(r, 3)?,
+                    },
+                    r.get::<_, Option<i64>>(4)?,
+                ))
             },
         )
-        .optional()?)
+        .optional()?;
+    match found {
+        Some((t, Some(revoked))) => {
+            tracing::warn!(terminal_id = %t.id, "call from a revoked terminal refused");
+            Err(Error::Unauthorized(format!(
+                "this terminal was revoked by an administrator on {}; it must be enrolled \
+                 again with a new code",
+                from_ts(revoked).format("%Y-%m-%d %H:%M UTC")
+            )))
+        }
+        Some((t, None)) => Ok(Some(t)),
+        None => Ok(None),
+    }
 }
 
-pub fn get(conn: &Connection, id: Uuid) -> Result<Terminal> {
+const TERMINAL_COLUMNS: &str = "id, facility_id, role, location, housing_unit_id, enrolled_at, \
+     last_seen_at, software_version, devices, outbox_pending, revoked_at";
+
+fn terminal_from_row(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Terminal> {
+    let last_seen_at = r.get::<_, Option<i64>>(6)?.map(from_ts);
+    let revoked_at = r.get::<_, Option<i64>>(10)?.map(from_ts);
+    Ok(Terminal {
+        id: uuid_at(r, 0)?,
+        facility_id: uuid_at(r, 1)?,
+        role: role_from_db(&r.get::<_, String>(2)?),
+        location: r.get(3)?,
+        housing_unit_id: opt_uuid_at(r, 4)?,
+        enrolled_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
+        last_seen_at,
+        software_version: r.get(7)?,
+        devices: json_at(r, 8)?,
+        online: revoked_at.is_none() && last_seen_at.is_some_and(|t| now - t <= ONLINE_WINDOW),
+        outbox_pending: r.get(9)?,
+        revoked_at,
+    })
+}
+
+/// A terminal as administrators see it; `now` decides whether it is online.
+pub fn get(conn: &Connection, id: Uuid, now: DateTime<Utc>) -> Result<Terminal> {
     conn.query_row(
-        "SELECT id, facility_id, role, location, housing_unit_id, enrolled_at, last_seen_at,
-                software_version, devices
-         FROM terminals WHERE id = ?1",
+        &format!("SELECT {TERMINAL_COLUMNS} FROM terminals WHERE id = ?1"),
         [id.to_string()],
-        |r| {
-            Ok(Terminal {
-                id: uuid_at(r, 0)?,
-                facility_id: uuid_at(r, 1)?,
-                role: role_from_db(&r.get::<_, String>(2)?),
-                location: r.get(3)?,
-                housing_unit_id: opt_uuid_at(r, 4)?,
-                enrolled_at: r.get::<_, Option<i64>>(5)?.map(from_ts),
-                last_seen_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
-                software_version: r.get(7)?,
-                devices: json_at(r, 8)?,
-            })
-        },
+        |r| terminal_from_row(r, now),
     )
     .optional()?
     .ok_or_else(|| Error::not_found("terminal", id))
 }
 
-/// Number of lobby terminals: the facility's on-site capacity.
+/// A facility's terminals by location; `scope` (the caller's facility, if
+/// it is tied to one) hides another facility's.
+pub fn list(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    scope: Option<Uuid>,
+    facility_id: Uuid,
+    page: Page,
+) -> Result<Vec<Terminal>> {
+    super::in_scope(scope, facility_id, "facility", facility_id)?;
+    facilities::get(conn, facility_id)?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE facility_id = ?1
+         ORDER BY location, id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(
+        params![facility_id.to_string(), page.limit, page.offset],
+        |r| terminal_from_row(r, ctx.now),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Revoke a terminal: its credential and any pending enrolment code stop
+/// working at once. A new enrolment code brings it back when it is used.
+pub fn revoke(conn: &Connection, ctx: &Ctx<'_>, scope: Option<Uuid>, id: Uuid) -> Result<Terminal> {
+    let t = get(conn, id, ctx.now)?;
+    super::in_scope(scope, t.facility_id, "terminal", id)?;
+    if t.revoked_at.is_some() {
+        return Err(Error::Conflict("this terminal is already revoked".into()));
+    }
+    conn.execute(
+        "UPDATE terminals SET revoked_at = ?2, enrolment_code_hash = NULL,
+             enrolment_expires_at = NULL WHERE id = ?1",
+        params![id.to_string(), ts(ctx.now)],
+    )?;
+    tracing::warn!(terminal_id = %id, facility_id = %t.facility_id, actor = ctx.actor, "terminal revoked");
+    get(conn, id, ctx.now)
+}
+
+/// Number of lobby terminals not revoked: the facility's on-site capacity.
 pub fn lobby_count(conn: &Connection, facility_id: Uuid) -> Result<usize> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM terminals WHERE facility_id = ?1 AND role = 'lobby'",
+        "SELECT count(*) FROM terminals WHERE facility_id = ?1 AND role = 'lobby'
+           AND revoked_at IS NULL",
         [facility_id.to_string()],
         |r| r.get::<_, i64>(0),
     )? as usize)
@@ -252,12 +321,14 @@ pub fn heartbeat(
     hb: &Heartbeat,
 ) -> Result<HeartbeatAck> {
     conn.execute(
-        "UPDATE terminals SET last_seen_at = ?2, software_version = ?3, devices = ?4 WHERE id = ?1",
+        "UPDATE terminals SET last_seen_at = ?2, software_version = ?3, devices = ?4,
+             outbox_pending = ?5 WHERE id = ?1",
         params![
             terminal.id.to_string(),
             ts(ctx.now),
             hb.software_version,
-            serde_json::to_string(&hb.devices).expect("devices serialise")
+            serde_json::to_string(&hb.devices).expect("devices serialise"),
+            hb.outbox_pending
         ],
     )?;
     let offset_ms = (hb.terminal_time - ctx.now).num_milliseconds();

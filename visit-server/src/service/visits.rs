@@ -57,10 +57,10 @@ fn charge_from_db(s: &str) -> Charge {
     }
 }
 
-const VISIT_COLUMNS: &str = "id, facility_id, person_id, kind, starts_at, ends_at, local_date, \
+pub(crate) const VISIT_COLUMNS: &str = "id, facility_id, person_id, kind, starts_at, ends_at, local_date, \
                              status, price_cents, charge";
 
-fn visit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
+pub(crate) fn visit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
     let bad = |idx: usize, what: String| {
         rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.into())
     };
@@ -100,7 +100,7 @@ pub fn visitor_ids(conn: &Connection, visit_id: Uuid) -> Result<Vec<Uuid>> {
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
-fn to_wire(conn: &Connection, v: &VisitRow) -> Result<Visit> {
+pub(crate) fn to_wire(conn: &Connection, v: &VisitRow) -> Result<Visit> {
     Ok(Visit {
         id: v.id,
         facility_id: v.facility_id,

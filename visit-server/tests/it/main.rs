@@ -1,6 +1,10 @@
 //! Integration tests: a real visit-server on 127.0.0.1:0 with a real SQLite
 //! file, driven over HTTP, with the server's clock injected.
 
+mod admin_api;
+mod admin_lists;
+mod admin_review;
+mod admin_scope;
 mod booking;
 mod browser_token;
 mod cancel_sanction;

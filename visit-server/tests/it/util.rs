@@ -39,6 +39,7 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub db_path: PathBuf,
     pub key_path: PathBuf,
+    keys: Arc<Keys>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -68,7 +69,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(db, keys, clock.clone());
+        let state = AppState::new(db, keys.clone(), clock.clone());
         let options = ServerOptions {
             tick: Duration::from_millis(20),
             smtp,
@@ -84,6 +85,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             db_path,
             key_path,
+            keys,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
@@ -193,6 +195,56 @@ impl TestServer {
             Some(&body),
         )
         .await
+    }
+
+    /// Another admin token, made as `visit-server admin-token` makes one.
+    pub fn new_admin_token(&self, name: &str) -> String {
+        let ctx = Ctx {
+            keys: &self.keys,
+            now: self.clock_now(),
+            actor: "test",
+        };
+        admin_tokens::create(&self.sql(), &ctx, name).unwrap()
+    }
+
+    /// Run a service call directly on the server's database, as the
+    /// console does (as `staff:test`).
+    pub fn service<T>(&self, f: impl FnOnce(&mut rusqlite::Connection, &Ctx<'_>) -> T) -> T {
+        let ctx = Ctx {
+            keys: &self.keys,
+            now: self.clock_now(),
+            actor: "staff:test",
+        };
+        f(&mut self.sql(), &ctx)
+    }
+
+    fn clock_now(&self) -> DateTime<Utc> {
+        use visit_server::clock::Clock;
+        self.clock.now()
+    }
+
+    pub async fn admin_patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let token = self.admin.clone();
+        self.send(reqwest::Method::PATCH, path, Some(&token), Some(&body))
+            .await
+    }
+
+    pub async fn admin_delete(&self, path: &str) -> (StatusCode, Value) {
+        let token = self.admin.clone();
+        self.send(reqwest::Method::DELETE, path, Some(&token), None)
+            .await
+    }
+
+    /// The audit log's actions, oldest first, with their outcome.
+    pub fn audit_actions(&self) -> Vec<(String, String)> {
+        let conn = self.sql();
+        let mut stmt = conn
+            .prepare("SELECT action, outcome FROM audit_log ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
     }
 
     pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
