@@ -9,10 +9,18 @@
 //! through `AppState::run_audited`, so the audit log has it.
 
 pub mod account;
+pub mod approvals;
+pub mod audit_log;
 pub mod page;
+pub mod people;
 pub mod session;
+pub mod settings;
 pub mod signin;
+pub mod staff_admin;
+pub mod terminals;
 pub mod today;
+pub mod visit;
+pub mod visitors;
 pub mod words;
 
 use axum::Router;

@@ -264,3 +264,20 @@ pub fn problem(staff: Option<&Staff>, lang: Lang, status: StatusCode, message: &
 pub fn local_time(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&tz).format("%H:%M").to_string()
 }
+
+/// A service error as a page: the status the API would answer (404 for
+/// anything of another facility, 422 for a rule, 409 for a clash) and the
+/// error's own words, which say what to do.
+pub fn service_error(staff: &Staff, e: crate::service::Error) -> Response {
+    let api = crate::api::error::ApiError::from(e);
+    problem(Some(staff), staff.lang, api.status, &api.message)
+}
+
+/// A one-line notice after a change (`?done=...` on the page it returns to).
+pub fn notice(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.notice role="status" #notice { (m) }
+        }
+    }
+}
