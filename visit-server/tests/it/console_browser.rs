@@ -12,7 +12,7 @@ use crate::util::*;
 use crate::webdriver::Browser;
 
 /// axe-core's one-file build, fetched by `scripts/deps --tests`.
-fn axe_source() -> String {
+pub fn axe_source() -> String {
     let tools = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
