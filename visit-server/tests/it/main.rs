@@ -11,6 +11,7 @@ mod cancel_sanction;
 mod cli;
 mod console_browser;
 mod console_screens;
+mod console_session;
 mod errors;
 mod mail;
 mod openapi;
