@@ -194,6 +194,8 @@ fn event_words(l: Lang, event: &str) -> String {
         "cancelled" => l.t("Cancelled", "Cancelada"),
         "rescheduled" => l.t("Rescheduled", "Cambiada de hora"),
         "end_reached" => l.t("End time reached", "Llegó la hora de fin"),
+        "start_reached" => l.t("Start time reached", "Llegó la hora de inicio"),
+        "no_show" => l.t("Nobody came", "Nadie se presentó"),
         _ => "",
     };
     if w.is_empty() {
