@@ -199,3 +199,48 @@ async fn an_administrator_without_a_second_factor_must_set_one_up_first() {
     assert_eq!(st, StatusCode::OK);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn another_facilitys_visit_is_not_found_and_cannot_be_changed() {
+    let s = TestServer::start().await;
+    let c = crate::sockets::call(&s).await;
+    let other = s
+        .facility_with(0, serde_json::json!({"name": "Other County Jail"}))
+        .await;
+    let (password, _) = s.staff(other.id, "lee", "administrator", false);
+    let mut lee = Client::new(&s.base);
+    lee.sign_in("lee", &password, "").await;
+    let (st, _, page) = lee.get(&format!("/console/visits/{}", c.visit)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(
+        !page.contains("James Smith") && !page.contains("Maria"),
+        "{page}"
+    );
+    let (_, _, account) = lee.get("/console/account").await;
+    let csrf = Client::hidden(&account, "_csrf");
+    let (st, _, page) = lee
+        .post(
+            &format!("/console/visits/{}/cancel", c.visit),
+            &[("_csrf", &csrf), ("reason", "mine now")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{page}");
+    assert_eq!(s.visit_status(c.visit).await, "scheduled");
+    // Their own day board does not list it.
+    let (st, _, board) = lee.get("/console/?date=2026-11-19").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!board.contains(&c.visit.to_string()), "{board}");
+    // A malformed id is a page that says so, not a server error.
+    let (st, _, _) = lee.get("/console/visits/not-a-visit").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let outcome: String = s
+        .sql()
+        .query_row(
+            "SELECT outcome FROM audit_log WHERE actor = 'staff:lee' AND action = 'cancel_visit'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(outcome.starts_with("refused"), "{outcome}");
+    s.stop().await;
+}
