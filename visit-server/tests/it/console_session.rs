@@ -244,3 +244,56 @@ async fn another_facilitys_visit_is_not_found_and_cannot_be_changed() {
     assert!(outcome.starts_with("refused"), "{outcome}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_day_board_filters_by_kind_status_and_housing_unit() {
+    let s = TestServer::start().await;
+    let f = s.facility(1).await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, serde_json::json!([]))
+        .await;
+    let david = s
+        .person(&f, "B-2002", "David Brown", f.unit_b, serde_json::json!([]))
+        .await;
+    let maria = s.approved_adult(james, "Maria Smith").await;
+    let jen = s.approved_adult(david, "Jennifer Brown").await;
+    let (onsite, _) = s
+        .book_ok(james, &[maria], "onsite", local(2026, 11, 19, 10, 0))
+        .await;
+    let (remote, _) = s
+        .book_ok(david, &[jen], "remote", local(2026, 11, 19, 14, 0))
+        .await;
+    s.admin_post(
+        &format!("/api/v1/admin/visits/{remote}/cancel"),
+        serde_json::json!({"by": "facility", "reason": "lockdown"}),
+    )
+    .await;
+    let (password, _) = s.staff(f.id, "kim", "officer", false);
+    let mut c = Client::new(&s.base);
+    c.sign_in("kim", &password, "").await;
+    let shown = |page: &str| {
+        (
+            page.contains(&onsite.to_string()),
+            page.contains(&remote.to_string()),
+        )
+    };
+    let (_, _, all) = c.get("/console/today/board?date=2026-11-19").await;
+    assert_eq!(shown(&all), (true, true));
+    let (_, _, p) = c
+        .get("/console/today/board?date=2026-11-19&kind=remote")
+        .await;
+    assert_eq!(shown(&p), (false, true));
+    let (_, _, p) = c
+        .get("/console/today/board?date=2026-11-19&status=scheduled")
+        .await;
+    assert_eq!(shown(&p), (true, false));
+    let (_, _, p) = c
+        .get(&format!(
+            "/console/today/board?date=2026-11-19&unit={}",
+            f.unit_b
+        ))
+        .await;
+    assert_eq!(shown(&p), (false, true));
+    assert!(p.contains("Cancelled"), "{p}");
+    s.stop().await;
+}
