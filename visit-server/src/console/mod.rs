@@ -61,6 +61,14 @@ pub fn router() -> Router<AppState> {
             "/console/static/console.js",
             get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
         )
+        .merge(approvals::routes())
+        .merge(audit_log::routes())
+        .merge(people::routes())
+        .merge(settings::routes())
+        .merge(staff_admin::routes())
+        .merge(terminals::routes())
+        .merge(visit::routes())
+        .merge(visitors::routes())
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
