@@ -41,17 +41,15 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// An id from the address; anything else is a page that does not exist.
-pub(super) fn parse_id(staff: &Staff, raw: &str) -> Result<Uuid, Response> {
-    raw.parse().map_err(|_| {
-        let l = staff.lang;
-        page::problem(
-            Some(staff),
-            l,
-            StatusCode::NOT_FOUND,
-            l.t("There is no such page.", "Esa página no existe."),
-        )
-    })
+/// An address naming nothing: a page that does not exist.
+pub(super) fn not_found(staff: &Staff) -> Response {
+    let l = staff.lang;
+    page::problem(
+        Some(staff),
+        l,
+        StatusCode::NOT_FOUND,
+        l.t("There is no such page.", "Esa página no existe."),
+    )
 }
 
 /// A bad form field, as a page.
@@ -191,9 +189,8 @@ pub async fn person(
     Path(raw): Path<String>,
     Query(q): Query<PersonQuery>,
 ) -> Response {
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let f = staff.facility();
     let vq = q.vq.clone();
@@ -350,9 +347,8 @@ pub async fn update(
     c: Checked<UpdateForm>,
 ) -> Response {
     let (staff, form) = (c.staff, c.form);
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let req = PersonUpdate {
         name: None,
@@ -396,9 +392,8 @@ pub async fn add_approval(
     c: Checked<ApprovalForm>,
 ) -> Response {
     let (staff, form) = (c.staff, c.form);
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let Ok(visitor) = form.visitor_id.trim().parse::<Uuid>() else {
         return bad_form(
@@ -431,9 +426,8 @@ pub async fn remove_approval(
     c: Checked<ApprovalForm>,
 ) -> Response {
     let staff = c.staff;
-    let (id, visitor) = match (parse_id(&staff, &raw), parse_id(&staff, &raw_visitor)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (Ok(id), Ok(visitor)) = (raw.parse::<Uuid>(), raw_visitor.parse::<Uuid>()) else {
+        return not_found(&staff);
     };
     let f = staff.facility();
     let target = Target::Approval {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{self, Section};
-use super::people::{bad_form, parse_id, photo_id, visits_table, when};
+use super::people::{bad_form, not_found, photo_id, visits_table, when};
 use super::session::{Checked, Staff};
 use crate::service::audit::Target;
 use crate::service::console_queries::{self, VisitorOverview};
@@ -105,9 +105,8 @@ pub async fn visitor(
     Path(raw): Path<String>,
     Query(q): Query<VisitorQuery>,
 ) -> Response {
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let f = staff.facility();
     let loaded = st
@@ -249,9 +248,8 @@ pub async fn update(
     c: Checked<UpdateForm>,
 ) -> Response {
     let (staff, form) = (c.staff, c.form);
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let Ok(dob) = NaiveDate::parse_from_str(form.date_of_birth.trim(), "%Y-%m-%d") else {
         return bad_form(
@@ -299,9 +297,8 @@ pub async fn impose(
     c: Checked<SanctionForm>,
 ) -> Response {
     let (staff, form) = (c.staff, c.form);
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let visit_id = match form.visit_id.trim() {
         "" => None,
@@ -345,9 +342,8 @@ pub async fn lift(
     c: Checked<LiftForm>,
 ) -> Response {
     let (staff, form) = (c.staff, c.form);
-    let (id, sid) = match (parse_id(&staff, &raw), parse_id(&staff, &raw_sanction)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (Ok(id), Ok(sid)) = (raw.parse::<Uuid>(), raw_sanction.parse::<Uuid>()) else {
+        return not_found(&staff);
     };
     let f = staff.facility();
     let r = st

@@ -10,6 +10,7 @@ mod browser_token;
 mod cancel_sanction;
 mod cli;
 mod console_browser;
+mod console_people;
 mod errors;
 mod mail;
 mod openapi;

@@ -12,7 +12,7 @@ use protocol::VisitKind;
 use protocol::admin::{FreeSlot, NewVisit};
 use uuid::Uuid;
 
-use super::{bad_form, parse_id};
+use super::{bad_form, not_found};
 use crate::console::page::{self, Section};
 use crate::console::session::{Checked, Staff};
 use crate::console::words;
@@ -65,9 +65,8 @@ pub async fn page(
     Path(raw): Path<String>,
     RawQuery(raw_q): RawQuery,
 ) -> Response {
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw_q.as_deref().unwrap_or("")).unwrap_or_default();
@@ -166,9 +165,8 @@ pub async fn submit(
     c: Checked<Vec<(String, String)>>,
 ) -> Response {
     let staff = c.staff;
-    let id = match parse_id(&staff, &raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<Uuid>() else {
+        return not_found(&staff);
     };
     let q = BookQuery::parse(&c.form);
     let Some(start) = q.start else {
