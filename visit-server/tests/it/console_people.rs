@@ -336,6 +336,27 @@ async fn another_facilitys_records_are_not_found_and_changes_need_the_csrf_token
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
+    // A rule's refusal shows the rule's words.
+    let start = local(2026, 11, 19, 10, 0).to_rfc3339();
+    let olga_id = olga.to_string();
+    let (st, body) = c
+        .post(
+            &format!("/console/people/{james}/book"),
+            &[
+                ("_csrf", &csrf),
+                ("start", &start),
+                ("kind", "remote"),
+                ("visitor", &olga_id),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("not on this person&#39;s approved visitor list")
+            || body.contains("not on this person's approved visitor list"),
+        "{body}"
+    );
+
     // Without the CSRF field: refused, nothing changed.
     let unit_b = here.unit_b.to_string();
     let (st, _) = c
