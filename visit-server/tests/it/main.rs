@@ -10,6 +10,7 @@ mod browser_token;
 mod cancel_sanction;
 mod cli;
 mod console_browser;
+mod console_people;
 mod console_screens;
 mod console_session;
 mod errors;
