@@ -35,7 +35,17 @@ const JS: &str = include_str!("../../web/console.js");
 
 /// The console's routes (merged into the server's router).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    // Each page module registers its own routes.
+    let pages = Router::new()
+        .merge(approvals::routes())
+        .merge(audit_log::routes())
+        .merge(people::routes())
+        .merge(settings::routes())
+        .merge(staff_admin::routes())
+        .merge(terminals::routes())
+        .merge(visit::routes())
+        .merge(visitors::routes());
+    pages
         .route(
             "/console",
             get(|| async { axum::response::Redirect::permanent("/console/") }),
