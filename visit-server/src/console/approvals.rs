@@ -122,7 +122,12 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
     };
     page::respond(
         StatusCode::OK,
-        page::shell(&staff, Section::Approvals, l.t("Approvals", "Aprobaciones"), body),
+        page::shell(
+            &staff,
+            Section::Approvals,
+            l.t("Approvals", "Aprobaciones"),
+            body,
+        ),
     )
 }
 

@@ -85,17 +85,21 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Before>)
     };
     page::respond(
         StatusCode::OK,
-        page::shell(&staff, Section::Audit, l.t("Audit log", "Registro de auditoría"), body),
+        page::shell(
+            &staff,
+            Section::Audit,
+            l.t("Audit log", "Registro de auditoría"),
+            body,
+        ),
     )
 }
 
 fn row(staff: &Staff, e: &Entry) -> Markup {
     let l = staff.lang;
-    let when = e
-        .at
-        .with_timezone(&staff.tz)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
+    let when =
+        e.at.with_timezone(&staff.tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
     html! {
         tr data-seq=(e.seq) {
             td { (when) }

@@ -126,7 +126,10 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
     }
     let l = staff.lang;
     let id = staff.facility();
-    let f = match st.run(staff.actor(), move |c, _| facilities::get(c, id)).await {
+    let f = match st
+        .run(staff.actor(), move |c, _| facilities::get(c, id))
+        .await
+    {
         Ok(f) => f.to_wire(),
         Err(e) => return page::service_error(&staff, e),
     };
@@ -172,7 +175,12 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
     };
     page::respond(
         StatusCode::OK,
-        page::shell(&staff, Section::Settings, l.t("Settings", "Configuración"), body),
+        page::shell(
+            &staff,
+            Section::Settings,
+            l.t("Settings", "Configuración"),
+            body,
+        ),
     )
 }
 
@@ -227,12 +235,12 @@ fn parse_ranges(text: &str, what: &str) -> Result<Vec<TimeRange>, String> {
 fn parse_kind(f: &Form, kind: &str, l: Lang) -> Result<KindRules, String> {
     let name = |x: &str| format!("{kind}_{x}");
     let label = |x: &str| {
-        let (en, es) = NUMBERS
+        let words = NUMBERS
             .iter()
             .find(|(n, _, _)| *n == x)
-            .map(|(_, en, es)| (*en, *es))
-            .unwrap_or((x, x));
-        format!("{kind}: {}", l.t(en, es))
+            .map(|(_, en, es)| l.t(en, es))
+            .unwrap_or("");
+        format!("{kind}: {words}")
     };
     let hours = |d: &str| parse_ranges(field(f, &name(d)), &format!("{kind} {d}"));
     Ok(KindRules {
@@ -257,7 +265,8 @@ fn parse_kind(f: &Form, kind: &str, l: Lang) -> Result<KindRules, String> {
 fn parse_ice(text: &str) -> Result<Vec<IceServer>, String> {
     let text = text.trim();
     if text.starts_with('[') {
-        return serde_json::from_str(text).map_err(|e| format!("STUN/TURN servers: not valid JSON ({e})"));
+        return serde_json::from_str(text)
+            .map_err(|e| format!("STUN/TURN servers: not valid JSON ({e})"));
     }
     Ok(text
         .lines()
@@ -272,9 +281,13 @@ fn parse_ice(text: &str) -> Result<Vec<IceServer>, String> {
 }
 
 fn parse(f: &Form, l: Lang) -> Result<FacilityUpdate, String> {
-    let max: u8 = field(f, "max_visitors")
-        .parse()
-        .map_err(|_| l.t("Visitors per visit: a number from 1 to 10", "Visitantes por visita: un número de 1 a 10").to_string())?;
+    let max: u8 = field(f, "max_visitors").parse().map_err(|_| {
+        l.t(
+            "Visitors per visit: a number from 1 to 10",
+            "Visitantes por visita: un número de 1 a 10",
+        )
+        .to_string()
+    })?;
     let languages: Vec<String> = [("lang_en", "en"), ("lang_es", "es")]
         .iter()
         .filter(|(k, _)| f.contains_key(*k))
@@ -301,10 +314,7 @@ async fn save(State(st): State<AppState>, c: Checked<Form>) -> Response {
     let update = match parse(&f, l) {
         Ok(u) => u,
         Err(msg) => {
-            let text = format!(
-                "{} {msg}",
-                l.t("Nothing was saved:", "No se guardó nada:")
-            );
+            let text = format!("{} {msg}", l.t("Nothing was saved:", "No se guardó nada:"));
             return page::problem(Some(&staff), l, StatusCode::UNPROCESSABLE_ENTITY, &text);
         }
     };

@@ -92,10 +92,11 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
 
 fn row(staff: &Staff, m: &Member, now: chrono::DateTime<chrono::Utc>) -> Markup {
     let l = staff.lang;
-    let locked = m
-        .locked_until
-        .filter(|u| *u > now)
-        .map(|u| u.with_timezone(&staff.tz).format("%Y-%m-%d %H:%M").to_string());
+    let locked = m.locked_until.filter(|u| *u > now).map(|u| {
+        u.with_timezone(&staff.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    });
     let field = format!("pw-{}", m.id);
     html! {
         tr data-staff=(m.username) {
@@ -214,7 +215,11 @@ async fn set_disabled(st: AppState, staff: Staff, id: Uuid, disabled: bool) -> R
 }
 
 /// `POST /console/staff/{id}/disable`.
-async fn disable(State(st): State<AppState>, Path(id): Path<Uuid>, c: Checked<Nothing>) -> Response {
+async fn disable(
+    State(st): State<AppState>,
+    Path(id): Path<Uuid>,
+    c: Checked<Nothing>,
+) -> Response {
     set_disabled(st, c.staff, id, true).await
 }
 

@@ -81,7 +81,12 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
     };
     page::respond(
         StatusCode::OK,
-        page::shell(&staff, Section::Terminals, l.t("Terminals", "Terminales"), body),
+        page::shell(
+            &staff,
+            Section::Terminals,
+            l.t("Terminals", "Terminales"),
+            body,
+        ),
     )
 }
 
@@ -118,9 +123,11 @@ fn fleet_table(staff: &Staff, fleet: &[Terminal], units: &[(Uuid, String)]) -> M
 
 fn fleet_row(staff: &Staff, t: &Terminal, units: &[(Uuid, String)]) -> Markup {
     let l = staff.lang;
-    let seen = t
-        .last_seen_at
-        .map(|s| s.with_timezone(&staff.tz).format("%Y-%m-%d %H:%M").to_string());
+    let seen = t.last_seen_at.map(|s| {
+        s.with_timezone(&staff.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    });
     html! {
         tr data-terminal=(t.id) {
             th scope="row" { (t.location) }

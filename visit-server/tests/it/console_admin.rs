@@ -123,7 +123,8 @@ fn an_officer_approves_a_photo_id_and_a_request_to_be_on_the_list() {
     wait_notice(&b, "the request approved");
     assert!(text(&b, "#requests-empty").contains("No request"));
 
-    let (st, list) = rt.block_on(s.admin_get(&format!("/api/v1/admin/persons/{james}/approved-visitors")));
+    let (st, list) =
+        rt.block_on(s.admin_get(&format!("/api/v1/admin/persons/{james}/approved-visitors")));
     assert_eq!(st, reqwest::StatusCode::OK, "{list}");
     assert!(list.to_string().contains(&ana.to_string()), "{list}");
     let lines = audit_lines(&s, "staff:rivera");

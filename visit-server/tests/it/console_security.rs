@@ -163,11 +163,7 @@ async fn an_expired_session_sends_a_page_to_sign_in() {
     s.clock.advance(chrono::Duration::minutes(31));
     let a = c.get("/console/approvals").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert!(
-        a.location.starts_with("/console/sign-in"),
-        "{}",
-        a.location
-    );
+    assert!(a.location.starts_with("/console/sign-in"), "{}", a.location);
     s.stop().await;
 }
 
@@ -297,7 +293,10 @@ async fn another_facilitys_requests_and_terminals_answer_404_without_their_data(
             format!("/console/approvals/requests/{req}/deny"),
             vec![("reason", "no")],
         ),
-        (format!("/console/approvals/photo-id/{visitor}/approve"), vec![]),
+        (
+            format!("/console/approvals/photo-id/{visitor}/approve"),
+            vec![],
+        ),
         (format!("/console/terminals/{theirs}/code"), vec![]),
         (format!("/console/terminals/{theirs}/revoke"), vec![]),
     ];
