@@ -323,3 +323,123 @@ async fn another_facilitys_requests_and_terminals_answer_404_without_their_data(
     assert_eq!((status.as_str(), pending), ("pending", None));
     s.stop().await;
 }
+
+/// The `<input>` fields of a page's form as a browser would send them
+/// (text and number values, ticked checkboxes).
+fn inputs(body: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let key = format!(" {name}=\"");
+        tag.find(&key).map(|at| {
+            let rest = &tag[at + key.len()..];
+            rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+        })
+    };
+    body.split("<input")
+        .skip(1)
+        .filter_map(|t| {
+            let tag = &t[..t.find('>').unwrap()];
+            let name = attr(tag, "name")?;
+            if attr(tag, "type").as_deref() == Some("checkbox") && !tag.contains(" checked") {
+                return None;
+            }
+            Some((name, attr(tag, "value").unwrap_or_default()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn settings_round_trip_and_malformed_ice_json_is_refused_clearly() {
+    let s = TestServer::start().await;
+    let f = s.facility(1).await;
+    let (password, _) = s.staff(f.id, "boss", "administrator", false);
+    let mut c = Console::new(&s);
+    c.sign_in("boss", &password).await;
+    let rules = |s: &TestServer| -> (String, String, String) {
+        s.sql()
+            .query_row(
+                "SELECT onsite_rules, remote_rules, ice_servers FROM facilities WHERE id = ?1",
+                [f.id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+    };
+    let before = rules(&s);
+    let page = c.get("/console/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form = &page.body[page.body.find("id=\"settings\"").unwrap()..];
+    let fields = inputs(&form[..form.find("</form>").unwrap()]);
+    assert!(fields.iter().any(|(k, _)| k == "onsite_mon"), "{fields:?}");
+    let with_ice = |ice: &'static str| {
+        let mut v: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        v.push(("ice", ice));
+        v
+    };
+    let bad = c.post("/console/settings", &with_ice("[{\"urls\": ")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not valid JSON"), "{}", bad.body);
+    assert_eq!(rules(&s), before);
+
+    let ok = c
+        .post(
+            "/console/settings",
+            &with_ice("stun:stun.example.org:3478\n"),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = rules(&s);
+    assert_eq!((&after.0, &after.1), (&before.0, &before.1));
+    assert_eq!(
+        after.2,
+        r#"[{"urls":["stun:stun.example.org:3478"],"username":null,"credential":null}]"#
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_deny_without_a_reason_is_refused_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let f = s.facility(1).await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, json!([]))
+        .await;
+    let ana = s.visitor("Ana Waiting", adult_dob(), false).await;
+    let req = id(&s
+        .create(
+            "/api/v1/admin/approval-requests",
+            json!({"person_id": james, "visitor_id": ana}),
+        )
+        .await);
+    let (password, _) = s.staff(f.id, "lee", "officer", false);
+    let mut c = Console::new(&s);
+    c.sign_in("lee", &password).await;
+    for path in [
+        format!("/console/approvals/requests/{req}/deny"),
+        format!("/console/approvals/photo-id/{ana}/deny"),
+    ] {
+        let a = c.change(&path, &[("reason", "  ")]).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(a.body.contains("Write the reason"), "{}", a.body);
+    }
+    let page = c.get("/console/approvals").await;
+    assert!(page.body.contains("Ana Waiting"));
+    let a = c
+        .change(
+            &format!("/console/approvals/photo-id/{ana}/deny"),
+            &[("reason", "The photo is blurred")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let reason: Option<String> = s
+        .sql()
+        .query_row(
+            "SELECT photo_id_denied_reason FROM visitors WHERE id = ?1",
+            [ana.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason.as_deref(), Some("The photo is blurred"));
+    s.stop().await;
+}
