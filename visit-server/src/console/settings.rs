@@ -332,3 +332,27 @@ async fn save(State(st): State<AppState>, c: Checked<Form>) -> Response {
         Err(e) => page::service_error(&staff, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_and_ice_servers_read_as_typed() {
+        let r = parse_ranges("08:00-11:00, 13:00 – 16:00;", "mon").unwrap();
+        assert_eq!(ranges_text(&r), "08:00-11:00, 13:00-16:00");
+        assert!(
+            parse_ranges("8 to 11", "mon")
+                .unwrap_err()
+                .contains("08:00-11:00")
+        );
+        assert!(parse_ranges("  ", "mon").unwrap().is_empty());
+        let ice = parse_ice("stun:a.example\n\nturn:b.example\n").unwrap();
+        assert_eq!(ice.len(), 2);
+        assert_eq!(ice_text(&ice), "stun:a.example\nturn:b.example");
+        let json = r#"[{"urls": ["turn:t.example"], "username": "u", "credential": "c"}]"#;
+        let ice = parse_ice(json).unwrap();
+        assert_eq!(parse_ice(&ice_text(&ice)).unwrap(), ice);
+        assert!(parse_ice("[nope").unwrap_err().contains("not valid JSON"));
+    }
+}

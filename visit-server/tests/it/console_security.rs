@@ -443,3 +443,45 @@ async fn a_deny_without_a_reason_is_refused_and_changes_nothing() {
     assert_eq!(reason.as_deref(), Some("The photo is blurred"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_audit_log_pages_back_and_the_pages_speak_spanish() {
+    let s = TestServer::start().await;
+    let f = s.facility(1).await;
+    let (password, _) = s.staff(f.id, "boss", "administrator", false);
+    let mut c = Console::new(&s);
+    c.sign_in("boss", &password).await;
+    // 1 sign-in and 55 refused forms: 56 lines of this facility.
+    for _ in 0..55 {
+        c.post("/console/settings", &[]).await;
+    }
+    let first = c.get("/console/audit").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.matches("<tr data-seq=").count(), 50);
+    let older = hidden_href(&first.body, "audit-older");
+    let second = c.get(&older).await;
+    assert_eq!(second.body.matches("<tr data-seq=").count(), 6);
+    assert!(second.body.contains(">sign_in<"), "{}", second.body);
+    assert!(!second.body.contains("id=\"audit-older\""));
+
+    c.cookies.insert("lang".into(), "es".into());
+    for (page, words) in [
+        ("/console/terminals", "Añadir una terminal"),
+        ("/console/settings", "Visitas presenciales"),
+        ("/console/staff", "Añadir una cuenta"),
+        ("/console/audit", "Descargar CSV"),
+        ("/console/approvals", "Comprobación de identificación"),
+    ] {
+        let a = c.get(page).await;
+        assert!(a.body.contains(words), "{page}: {}", a.body);
+        assert!(a.body.contains("<html lang=\"es\">"), "{page}");
+    }
+    s.stop().await;
+}
+
+/// A link's address by its id.
+fn hidden_href(body: &str, id: &str) -> String {
+    let at = body.find(&format!("id=\"{id}\" href=\"")).unwrap();
+    let rest = &body[at + id.len() + 12..];
+    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+}
