@@ -154,6 +154,12 @@ impl AppState {
                     None,
                 ),
             };
+            // An admin token is not tied to a facility: its line goes to the
+            // facility of what it changed, so that facility's log shows it.
+            let mut who = who;
+            if who.facility.is_none() {
+                who.facility = audit::facility_of(&target, before.as_ref().or(after.as_ref()));
+            }
             audit::record(
                 c,
                 ctx.now,

@@ -16,7 +16,7 @@
       if (r.redirected || r.status === 401) { window.location.reload(); return; }
       if (r.ok) {
         live.innerHTML = await r.text();
-        if (status) status.textContent = status.dataset.updated + " " + new Date().toLocaleTimeString();
+        if (status) status.textContent = status.dataset.updated + " " + new Date().toLocaleTimeString(document.documentElement.lang);
       }
     } finally {
       pending = false;

@@ -176,6 +176,54 @@ impl Browser {
             .clone()
     }
 
+    /// A WebDriver GET (e.g. `screenshot`).
+    #[allow(dead_code)] // The console's screenshots use it.
+    pub fn get(&self, path: &str) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        self.rt.block_on(async {
+            reqwest::Client::new()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })["value"]
+            .clone()
+    }
+
+    /// The page as a PNG.
+    #[allow(dead_code)] // The console's screenshots use it.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = self.get("screenshot");
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().expect("a screenshot"))
+            .expect("base64")
+    }
+
+    /// Resize the window (CSS pixels).
+    #[allow(dead_code)] // The console's screenshots use it.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.post("window/rect", json!({ "width": width, "height": height }));
+    }
+
+    /// Press keys as a user would (WebDriver key codes: Tab is \u{E004},
+    /// Enter \u{E007}).
+    #[allow(dead_code)] // The console's keyboard test uses it.
+    pub fn keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for c in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.post(
+            "actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        );
+    }
+
     pub fn open(&self, url: &str) {
         self.post("url", json!({ "url": url }));
     }

@@ -35,17 +35,7 @@ const JS: &str = include_str!("../../web/console.js");
 
 /// The console's routes (merged into the server's router).
 pub fn router() -> Router<AppState> {
-    // Each page module registers its own routes.
-    let pages = Router::new()
-        .merge(approvals::routes())
-        .merge(audit_log::routes())
-        .merge(people::routes())
-        .merge(settings::routes())
-        .merge(staff_admin::routes())
-        .merge(terminals::routes())
-        .merge(visit::routes())
-        .merge(visitors::routes());
-    pages
+    Router::new()
         .route(
             "/console",
             get(|| async { axum::response::Redirect::permanent("/console/") }),
@@ -63,6 +53,15 @@ pub fn router() -> Router<AppState> {
         .route("/console/account", get(account::page))
         .route("/console/account/totp", post(account::confirm_totp))
         .route("/console/account/password", post(account::change_password))
+        // Each page module registers its own routes.
+        .merge(visit::routes())
+        .merge(people::routes())
+        .merge(visitors::routes())
+        .merge(approvals::routes())
+        .merge(terminals::routes())
+        .merge(settings::routes())
+        .merge(staff_admin::routes())
+        .merge(audit_log::routes())
         .route(
             "/console/static/console.css",
             get(|| async { asset(CSS, "text/css; charset=utf-8") }),

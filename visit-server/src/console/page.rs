@@ -155,7 +155,7 @@ pub fn shell(staff: &Staff, section: Section, title: &str, body: Markup) -> Mark
                     div.who {
                         a href="/console/account" { (staff.member.name) }
                         " · "
-                        (lang_switch(lang, "/console/"))
+                        (lang_switch(lang, &staff.path))
                         form method="post" action="/console/sign-out" {
                             (staff.csrf_field())
                             button type="submit" { (lang.t("Sign out", "Cerrar sesión")) }
@@ -204,7 +204,7 @@ fn head(title: &str) -> Markup {
 fn lang_switch(lang: Lang, back: &str) -> Markup {
     let other = lang.other();
     html! {
-        a href={ "/console/lang?to=" (other.code()) "&back=" (back) } lang=(other.code()) hreflang=(other.code()) {
+        a href={ "/console/lang?to=" (other.code()) "&back=" (super::session::encode(back)) } lang=(other.code()) hreflang=(other.code()) {
             (other.name())
         }
     }

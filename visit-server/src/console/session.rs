@@ -57,6 +57,9 @@ pub struct Staff {
     /// The session's cookie token (for sign-out).
     pub token: String,
     pub origin: String,
+    /// The page asked for (path and query), to come back to after a
+    /// language switch.
+    pub path: String,
 }
 
 impl Staff {
@@ -136,8 +139,14 @@ impl Staff {
 
 /// Where a request without a session is sent: the sign-in page, then back.
 fn to_sign_in(parts: &Parts) -> Response {
-    let back = if parts.method == axum::http::Method::GET {
-        parts.uri.path().to_string()
+    let back = if parts.method == axum::http::Method::GET && !parts.uri.path().ends_with("/events")
+    {
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/console/")
+            .to_string()
     } else {
         "/console/".to_string()
     };
@@ -202,7 +211,13 @@ impl FromRequestParts<AppState> for Staff {
         {
             return Err(Redirect::to("/console/account").into_response());
         }
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/console/".into());
         Ok(Staff {
+            path,
             member,
             facility_name,
             tz,

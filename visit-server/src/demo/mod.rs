@@ -33,6 +33,8 @@ pub struct DemoFacility {
     pub name: String,
     pub time_zone: chrono_tz::Tz,
     pub admin_token: String,
+    /// The console's administrator `admin`'s password.
+    pub console_password: String,
     /// (location, role, one-time enrolment code)
     pub terminals: Vec<(String, TerminalRole, String)>,
     pub visits: Vec<DemoVisit>,
@@ -93,6 +95,20 @@ pub fn print(d: &DemoFacility, listen: Option<SocketAddr>) {
         println!("API:           http://{addr}/api/v1  (OpenAPI: http://{addr}/openapi.json)");
     }
     println!("Admin token:   {}", d.admin_token);
+    if let Some(addr) = listen {
+        // `localhost`: browsers keep the console's Secure cookie there
+        // without HTTPS.
+        let host = if addr.ip().is_loopback() {
+            "localhost".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        println!(
+            "Staff console: http://{host}:{}/console/  (user admin, password {})",
+            addr.port(),
+            d.console_password
+        );
+    }
     println!("\nTerminals and their one-time enrolment codes (valid 72 h):");
     for (location, role, code) in &d.terminals {
         let role = match role {

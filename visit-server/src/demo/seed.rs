@@ -18,7 +18,9 @@ use super::{DEMO_TZ, DemoFacility, DemoVisit};
 use crate::domain::policy::Kind;
 use crate::keys::Keys;
 use crate::service::facilities::FacilityRow;
-use crate::service::{Ctx, Error, admin_tokens, facilities, people, terminals, visits};
+use crate::service::{
+    Ctx, Error, admin_tokens, approvals, facilities, people, staff, terminals, visits,
+};
 
 /// The demo's people, each with their id and full name.
 struct People {
@@ -58,6 +60,17 @@ pub fn seed(
         visitors: add_visitors(conn, &ctx)?,
     };
     approve_visitors(conn, &ctx, &p)?;
+    request_approval(conn, &ctx, &p)?;
+    let console_password = crate::keys::random_token()[..16].to_string();
+    staff::create(
+        conn,
+        &ctx,
+        facility.id,
+        "admin",
+        "Demo Administrator",
+        staff::Role::Administrator,
+        &console_password,
+    )?;
     let slots = Slots {
         facility: facilities::get(conn, facility.id)?,
         now,
@@ -70,11 +83,34 @@ pub fn seed(
         name: facility.name,
         time_zone: slots.facility.tz,
         admin_token,
+        console_password,
         terminals: terminal_codes,
         visits: booked,
         refusals,
         demo_clock: None,
     })
+}
+
+/// A visitor asking to be on a person's list, for the console's queue.
+fn request_approval(conn: &Connection, ctx: &Ctx<'_>, p: &People) -> anyhow::Result<()> {
+    let (person, _) = p.persons[0];
+    let Some((visitor, _)) = p
+        .visitors
+        .iter()
+        .find(|(v, _)| !people::is_approved(conn, person, *v).unwrap_or(true))
+    else {
+        return Ok(());
+    };
+    approvals::create(
+        conn,
+        ctx,
+        None,
+        &protocol::admin::NewApprovalRequest {
+            person_id: person,
+            visitor_id: *visitor,
+        },
+    )?;
+    Ok(())
 }
 
 /// Pod A and Pod B, four lobby monitors and a dayroom terminal per pod.

@@ -115,6 +115,15 @@ pub fn snapshot(conn: &Connection, target: &Target) -> Result<Option<Value>> {
     Ok(Some(Value::Object(out)))
 }
 
+/// The facility a change belongs to, from its target and its row.
+pub fn facility_of(target: &Target, row: Option<&Value>) -> Option<Uuid> {
+    if let Target::Facility(id) = target {
+        return Some(*id);
+    }
+    row.and_then(|r| r["facility_id"].as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
 /// Columns never copied into the log: hashes and sealed secrets.
 fn is_secret(column: &str) -> bool {
     column.ends_with("_hash") || column.ends_with("_sealed") || column.starts_with("sealed_")

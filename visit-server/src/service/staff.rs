@@ -221,7 +221,9 @@ pub fn sign_in(
     code: &str,
 ) -> Result<std::result::Result<Member, Refused>> {
     let username = username.trim().to_lowercase();
-    let tx = conn.transaction()?;
+    // IMMEDIATE: it reads then writes; a deferred one could fail busy
+    // when another writer (the clock tick) came in between.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let row: Option<Credentials> = tx
         .query_row(
             "SELECT id, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until, \

@@ -12,7 +12,7 @@ use crate::util::*;
 use crate::webdriver::Browser;
 
 /// axe-core's one-file build, fetched by `scripts/deps --tests`.
-fn axe_source() -> String {
+pub fn axe_source() -> String {
     let tools = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
@@ -77,8 +77,9 @@ pub fn wait_for(b: &Browser, what: &str, timeout: Duration, script: &str) -> Dur
         }
         if start.elapsed() > timeout {
             panic!(
-                "{what} did not happen in {timeout:?}; the page says: {}",
-                text(b, "main")
+                "{what} did not happen in {timeout:?}; at {} the page says: {}",
+                b.js("return location.href;"),
+                text(b, "body")
             );
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -256,4 +257,95 @@ fn an_officer_signs_in_with_a_code_and_the_board_follows_a_check_in_live() {
     );
     drop(b);
     rt.block_on(d.s.stop());
+}
+
+#[test]
+fn an_officer_terminates_a_visit_in_progress_and_both_terminals_are_told_why() {
+    use crate::sockets::{call, in_call, until};
+    use protocol::signal::{EndReason, ServerMessage};
+    let rt = runtime();
+    let s = rt.block_on(TestServer::start());
+    let c = rt.block_on(call(&s));
+    s.clock.set(local(2026, 11, 19, 10, 5));
+    rt.block_on(s.wait_for_status(c.visit, "pending"));
+    let (mut unit, mut lobby) = rt.block_on(in_call(&s, &c));
+    let (password, _) = s.staff(c.f.id, "okafor", "officer", false);
+    let base = s.base.replace("127.0.0.1", "localhost");
+    let axe = axe_source();
+    let b = Browser::chromium();
+    sign_in(&b, &base, "okafor", &password, None);
+    wait_for(
+        &b,
+        "the day board",
+        Duration::from_secs(10),
+        "return !!document.querySelector('#visits');",
+    );
+    // From the board to the visit, as staff would go.
+    b.js(&format!(
+        "document.querySelector(\"tr[data-visit='{}'] a\").click(); return true;",
+        c.visit
+    ));
+    wait_for(
+        &b,
+        "the visit page",
+        Duration::from_secs(5),
+        "return !!document.getElementById('timeline');",
+    );
+    assert!(
+        text(&b, "#visit-status").contains("In progress"),
+        "{}",
+        text(&b, "main")
+    );
+    assert!(
+        text(&b, "#timeline").contains("Joined the call")
+            || text(&b, "#timeline").contains("Media"),
+        "{}",
+        text(&b, "#timeline")
+    );
+    assert_accessible(&b, &axe, "the visit page");
+
+    fill(&b, &[("terminate-reason", "use of a cell phone")]);
+    let started = Instant::now();
+    submit(&b, "form[action$='/terminate']");
+    let want = ServerMessage::Ended {
+        reason: EndReason::Terminated {
+            reason: "use of a cell phone".into(),
+        },
+    };
+    for ws in [&mut unit, &mut lobby] {
+        let m = rt.block_on(until(ws, |m| matches!(m, ServerMessage::Ended { .. })));
+        assert_eq!(m, want);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    wait_for(
+        &b,
+        "the notice",
+        Duration::from_secs(5),
+        "return !!document.getElementById('notice');",
+    );
+    assert!(
+        text(&b, "#visit-status").contains("Terminated"),
+        "{}",
+        text(&b, "main")
+    );
+    assert!(
+        text(&b, "#timeline").contains("use of a cell phone"),
+        "{}",
+        text(&b, "#timeline")
+    );
+    let line: (String, String) = s
+        .sql()
+        .query_row(
+            "SELECT target, outcome FROM audit_log WHERE actor = 'staff:okafor' AND action = 'terminate_visit'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(line, (format!("visit:{}", c.visit), "done".to_string()));
+    drop(b);
+    rt.block_on(s.stop());
 }
