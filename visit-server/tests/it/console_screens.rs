@@ -60,9 +60,22 @@ fn the_main_pages_fit_both_screens_pass_the_accessibility_check_and_work_by_keyb
     assert_eq!(b.js("return document.activeElement.id;"), "main");
 
     let visit = demo.visits.first().expect("the demo has visits").id;
+    let row = |sql: &str| -> String { s.sql().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let person = row("SELECT id FROM persons WHERE name = 'James Smith'");
+    let visitor = row("SELECT id FROM visitors WHERE name = 'Maria Smith'");
     let pages = [
         ("today", "/console/".to_string()),
         ("visit", format!("/console/visits/{visit}")),
+        ("approvals", "/console/approvals".to_string()),
+        ("people", "/console/people?q=Smith".to_string()),
+        ("person", format!("/console/people/{person}")),
+        ("book", format!("/console/people/{person}/book")),
+        ("visitors", "/console/visitors?q=Smith".to_string()),
+        ("visitor", format!("/console/visitors/{visitor}")),
+        ("terminals", "/console/terminals".to_string()),
+        ("settings", "/console/settings".to_string()),
+        ("staff", "/console/staff".to_string()),
+        ("audit", "/console/audit".to_string()),
         ("account", "/console/account".to_string()),
     ];
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console-screenshots");
