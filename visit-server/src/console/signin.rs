@@ -129,40 +129,10 @@ pub async fn submit(
     }
     let username = f.username.trim().to_lowercase();
     let origin = origin.0;
-    let (user, pass, code, o) = (username.clone(), f.password, f.code, origin.clone());
+    let (user, pass, code) = (username.clone(), f.password, f.code);
     let result = st
         .run("console", move |c, ctx| {
-            let outcome = staff::sign_in(c, ctx, &user, &pass, &code)?;
-            let token = match &outcome {
-                Ok(m) => Some(sessions::start(c, ctx, m.id, &o)?),
-                Err(_) => None,
-            };
-            let (facility, text) = match &outcome {
-                Ok(m) => (Some(m.facility_id), "done".to_string()),
-                Err(r) => (None, format!("refused: {r:?}")),
-            };
-            let who = audit::Who {
-                actor: format!("staff:{user}"),
-                facility,
-                origin: o.clone(),
-            };
-            let target = match &outcome {
-                Ok(m) => Target::Staff(m.id),
-                Err(_) => Target::None,
-            };
-            audit::record(
-                c,
-                ctx.now,
-                &audit::Line {
-                    who: &who,
-                    action: "sign_in",
-                    target: &target,
-                    outcome: text,
-                    before: None,
-                    after: None,
-                },
-            )?;
-            Ok(outcome.map(|m| (m, token.unwrap_or_default())))
+            check(c, ctx, &user, &pass, &code, &origin)
         })
         .await;
     match result {
@@ -174,26 +144,7 @@ pub async fn submit(
             r
         }
         Ok(Err(refused)) => {
-            let message = match refused {
-                Refused::WrongPassword => lang.t(
-                    "The user name or password is wrong.",
-                    "El nombre de usuario o la contraseña no son correctos.",
-                )
-                .to_string(),
-                Refused::NeedsCode => lang.t(
-                    "Type the 6-digit code your authenticator app shows now.",
-                    "Escriba el código de 6 dígitos que muestra ahora su aplicación de autenticación.",
-                )
-                .to_string(),
-                Refused::Locked(until) => format!(
-                    "{} {}",
-                    lang.t(
-                        "Too many wrong tries: this account is locked until (UTC)",
-                        "Demasiados intentos fallidos: esta cuenta está bloqueada hasta (UTC)"
-                    ),
-                    until.format("%H:%M")
-                ),
-            };
+            let message = refusal_words(lang, refused);
             signin_page(
                 lang,
                 StatusCode::UNAUTHORIZED,
@@ -214,6 +165,72 @@ pub async fn submit(
                 ),
             )
         }
+    }
+}
+
+/// Check the credentials, open a session if they are right, and append
+/// the sign-in's audit line either way.
+fn check(
+    c: &mut rusqlite::Connection,
+    ctx: &crate::service::Ctx<'_>,
+    user: &str,
+    pass: &str,
+    code: &str,
+    origin: &str,
+) -> crate::service::Result<Result<(staff::Member, String), Refused>> {
+    let outcome = staff::sign_in(c, ctx, user, pass, code)?;
+    let (facility, target, text, token) = match &outcome {
+        Ok(m) => (
+            Some(m.facility_id),
+            Target::Staff(m.id),
+            "done".to_string(),
+            sessions::start(c, ctx, m.id, origin)?,
+        ),
+        Err(r) => (None, Target::None, format!("refused: {r:?}"), String::new()),
+    };
+    let who = audit::Who {
+        actor: format!("staff:{user}"),
+        facility,
+        origin: origin.to_string(),
+    };
+    audit::record(
+        c,
+        ctx.now,
+        &audit::Line {
+            who: &who,
+            action: "sign_in",
+            target: &target,
+            outcome: text,
+            before: None,
+            after: None,
+        },
+    )?;
+    Ok(outcome.map(|m| (m, token)))
+}
+
+/// What a refused sign-in is told.
+fn refusal_words(lang: Lang, refused: Refused) -> String {
+    match refused {
+        Refused::WrongPassword => lang
+            .t(
+                "The user name or password is wrong.",
+                "El nombre de usuario o la contraseña no son correctos.",
+            )
+            .to_string(),
+        Refused::NeedsCode => lang
+            .t(
+                "Type the 6-digit code your authenticator app shows now.",
+                "Escriba el código de 6 dígitos que muestra ahora su aplicación de autenticación.",
+            )
+            .to_string(),
+        Refused::Locked(until) => format!(
+            "{} {}",
+            lang.t(
+                "Too many wrong tries: this account is locked until (UTC)",
+                "Demasiados intentos fallidos: esta cuenta está bloqueada hasta (UTC)"
+            ),
+            until.format("%H:%M")
+        ),
     }
 }
 

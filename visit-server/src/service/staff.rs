@@ -252,20 +252,12 @@ pub fn sign_in(
     }
     let password_ok = password_matches(&hash, password) && !disabled;
     let step = match (&sealed, password_ok) {
-        (Some(sealed), true) => {
-            let secret = ctx.keys.unseal(sealed).ok_or(Error::Internal)?;
-            let secret = totp::from_base32(&secret).ok_or(Error::Internal)?;
-            match totp::verify(&secret, code, ctx.now.timestamp()) {
-                Some(step) if Some(step) > last_step => Some(step),
-                _ => {
-                    if code.trim().is_empty() {
-                        // Asked for the code: not a failed try yet.
-                        return Ok(Err(Refused::NeedsCode));
-                    }
-                    None
-                }
-            }
-        }
+        (Some(sealed), true) => match code_step(ctx, sealed, code, last_step)? {
+            // Asked for the code: not a failed try yet.
+            Code::Missing => return Ok(Err(Refused::NeedsCode)),
+            Code::Wrong => None,
+            Code::Good(step) => Some(step),
+        },
         _ => last_step,
     };
     let ok = password_ok && (sealed.is_none() || step != last_step);
@@ -295,6 +287,24 @@ pub fn sign_in(
     tx.commit()?;
     let id = Uuid::parse_str(&id).map_err(|_| Error::Internal)?;
     Ok(Ok(get(conn, id)?))
+}
+
+/// What the TOTP code of a sign-in was.
+enum Code {
+    Missing,
+    Wrong,
+    /// Right, at this step (newer than the last one used).
+    Good(i64),
+}
+
+fn code_step(ctx: &Ctx<'_>, sealed: &[u8], code: &str, last_step: Option<i64>) -> Result<Code> {
+    let secret = ctx.keys.unseal(sealed).ok_or(Error::Internal)?;
+    let secret = totp::from_base32(&secret).ok_or(Error::Internal)?;
+    Ok(match totp::verify(&secret, code, ctx.now.timestamp()) {
+        Some(step) if Some(step) > last_step => Code::Good(step),
+        _ if code.trim().is_empty() => Code::Missing,
+        _ => Code::Wrong,
+    })
 }
 
 /// A real Argon2id hash of a random password, checked against when the
