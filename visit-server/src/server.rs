@@ -88,6 +88,11 @@ pub async fn serve(
     }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "visit-server listening");
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close();
+    };
     let result = axum::serve(
         listener,
         api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

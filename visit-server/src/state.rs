@@ -33,6 +33,9 @@ struct Inner {
     /// Keyed by facility and scope; replaced when the ETag changes.
     schedules: Mutex<HashMap<String, CachedSchedule>>,
     rooms: Rooms,
+    /// `true` once the server is shutting down: long-lived answers (the
+    /// console's live board) end, so the shutdown does not wait on them.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// What every request handler can reach.
@@ -50,6 +53,7 @@ impl AppState {
                 clock,
                 schedules: Mutex::new(HashMap::new()),
                 rooms: Rooms::default(),
+                closing: tokio::sync::watch::Sender::new(false),
             }),
         }
     }
@@ -175,6 +179,16 @@ impl AppState {
             result.map(|(v, _)| v)
         })
         .await
+    }
+
+    /// Say the server is shutting down.
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Whether the server is shutting down.
+    pub fn is_closing(&self) -> bool {
+        *self.inner.closing.borrow()
     }
 
     /// The calls under way.

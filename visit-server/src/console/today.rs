@@ -235,6 +235,9 @@ pub async fn events(State(st): State<AppState>, staff: Staff, Query(f): Query<Fi
             async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
+                    if st.is_closing() {
+                        return None;
+                    }
                     ticks = ticks.wrapping_add(1);
                     let check_session = ticks % 120 == 0;
                     let t = token.clone();

@@ -297,3 +297,30 @@ async fn the_day_board_filters_by_kind_status_and_housing_unit() {
     assert!(p.contains("Cancelled"), "{p}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn an_open_live_board_does_not_hold_the_server_at_shutdown() {
+    let s = TestServer::start().await;
+    let f = s.facility(0).await;
+    let (password, _) = s.staff(f.id, "kim", "officer", false);
+    let mut c = Client::new(&s.base);
+    c.sign_in("kim", &password, "").await;
+    let mut stream = c
+        .http
+        .get(format!("{}/console/today/events", s.base))
+        .header(COOKIE, c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let first = stream.chunk().await.unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains("change"),
+        "{first:?}"
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(5), s.stop())
+        .await
+        .expect("the server stopped with a live board open");
+    // The stream ended rather than being cut mid-event.
+    while let Ok(Some(_)) = stream.chunk().await {}
+}
