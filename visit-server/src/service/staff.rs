@@ -251,16 +251,22 @@ pub fn sign_in(
         return Ok(Err(Refused::Locked(until)));
     }
     let password_ok = password_matches(&hash, password) && !disabled;
-    let step = match (&sealed, password_ok) {
-        (Some(sealed), true) => match code_step(ctx, sealed, code, last_step)? {
-            // Asked for the code: not a failed try yet.
-            Code::Missing => return Ok(Err(Refused::NeedsCode)),
-            Code::Wrong => None,
-            Code::Good(step) => Some(step),
-        },
+    // The second factor is decided on the code itself: only a right code,
+    // newer than the last one used, lets an account that has one in.
+    let code = match (&sealed, password_ok) {
+        (Some(sealed), true) => code_step(ctx, sealed, code, last_step)?,
+        (Some(_), false) => Code::Wrong,
+        (None, _) => Code::NotNeeded,
+    };
+    if password_ok && matches!(code, Code::Missing) {
+        // Asked for the code: not a failed try yet.
+        return Ok(Err(Refused::NeedsCode));
+    }
+    let ok = password_ok && matches!(code, Code::Good(_) | Code::NotNeeded);
+    let step = match code {
+        Code::Good(step) => Some(step),
         _ => last_step,
     };
-    let ok = password_ok && (sealed.is_none() || step != last_step);
     if !ok {
         let failures = failures + 1;
         let locked = (failures >= MAX_FAILURES).then(|| ctx.now + LOCKOUT);
@@ -291,6 +297,8 @@ pub fn sign_in(
 
 /// What the TOTP code of a sign-in was.
 enum Code {
+    /// The account has no second factor.
+    NotNeeded,
     Missing,
     Wrong,
     /// Right, at this step (newer than the last one used).

@@ -207,6 +207,7 @@ fn an_officer_signs_in_with_a_code_and_the_board_follows_a_check_in_live() {
             "const r = document.querySelector(\"{row}\"); return !!r && r.querySelector('.checkin').innerText.trim() === '09:50';"
         ),
     );
+    eprintln!("the board showed the check-in {took:?} after the terminal sent it");
     assert!(
         took < Duration::from_millis(1500),
         "the board took {took:?} to show the check-in"

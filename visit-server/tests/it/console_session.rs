@@ -324,3 +324,38 @@ async fn an_open_live_board_does_not_hold_the_server_at_shutdown() {
     // The stream ended rather than being cut mid-event.
     while let Ok(Some(_)) = stream.chunk().await {}
 }
+
+#[tokio::test]
+async fn only_a_right_unused_code_passes_the_second_factor() {
+    let s = TestServer::start().await;
+    let f = s.facility(0).await;
+    let (password, secret) = s.staff(f.id, "boss", "administrator", true);
+    let secret = secret.unwrap();
+    let right = s.totp_now(&secret);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let used = visit_server::totp::hotp(
+        &secret,
+        (visit_server::totp::step_at(visit_server::clock::Clock::now(&*s.clock).timestamp()) - 1)
+            as u64,
+    );
+    for code in [wrong, used.as_str(), ""] {
+        let mut c = Client::new(&s.base);
+        let (st, _, page) = c.sign_in("boss", &password, code).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "code {code:?} let them in");
+        assert!(page.contains("6-digit code"), "{page}");
+        let (st, _, _) = c.get("/console/").await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "code {code:?}: no session");
+    }
+    let mut c = Client::new(&s.base);
+    let (st, loc, _) = c.sign_in("boss", &password, &right).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/console/"));
+    // The same code a second time is a replay.
+    let mut again = Client::new(&s.base);
+    let (st, _, _) = again.sign_in("boss", &password, &right).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "a code is good once");
+    s.stop().await;
+}
