@@ -146,6 +146,10 @@ impl AppState {
                 None => None,
             };
             let result = f(c, ctx);
+            // A refused change keeps no row: the refusal may be a scope
+            // check, and another facility's row must not land in this
+            // facility's log.
+            let before = if result.is_ok() { before } else { None };
             let (outcome, target, after) = match &result {
                 Ok((_, target)) => (
                     "done".to_string(),

@@ -12,7 +12,7 @@
     if (pending) return;
     pending = true;
     try {
-      const r = await fetch(live.dataset.fragment, { credentials: "same-origin", cache: "no-store" });
+      const r = await fetch(live.dataset.fragment, { credentials: "same-origin", cache: "no-store", headers: { "X-Console-Live": "1" } });
       if (r.redirected || r.status === 401) { window.location.reload(); return; }
       if (r.ok) {
         live.innerHTML = await r.text();

@@ -40,6 +40,8 @@ pub async fn page(staff: Staff) -> Response {
             form.inline method="post" action="/console/account/totp" {
                 (staff.csrf_field())
                 input type="hidden" name="secret" value=(secret);
+                label for="totp-current" { (l.t("Your password", "Su contraseña"))
+                    input #totp-current name="current" type="password" autocomplete="current-password" required; }
                 label for="totp-code" { (l.t("Code", "Código"))
                     input #totp-code name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required; }
                 button type="submit" { (l.t("Turn on", "Activar")) }
@@ -48,6 +50,8 @@ pub async fn page(staff: Staff) -> Response {
         h2 { (l.t("Password", "Contraseña")) }
         form.stack method="post" action="/console/account/password" {
             (staff.csrf_field())
+            label for="current-password" { (l.t("Current password", "Contraseña actual")) }
+            input #current-password name="current" type="password" autocomplete="current-password" required;
             label for="new-password" { (l.t("New password (at least 12 characters)", "Contraseña nueva (al menos 12 caracteres)")) }
             input #new-password name="password" type="password" autocomplete="new-password" minlength="12" required;
             button type="submit" { (l.t("Change password (signs you out everywhere)", "Cambiar la contraseña (cierra todas sus sesiones)")) }
@@ -72,6 +76,8 @@ pub async fn page(staff: Staff) -> Response {
 #[derive(Deserialize)]
 pub struct TotpForm {
     #[serde(default)]
+    current: String,
+    #[serde(default)]
     secret: String,
     #[serde(default)]
     code: String,
@@ -86,22 +92,22 @@ pub async fn confirm_totp(State(st): State<AppState>, c: Checked<TotpForm>) -> R
             staff.who(),
             "totp_turned_on",
             Target::Staff(id),
-            move |conn, ctx| staff::confirm_totp(conn, ctx, id, &f.secret, &f.code),
+            move |conn, ctx| {
+                staff::check_current_password(conn, id, &f.current)?;
+                staff::confirm_totp(conn, ctx, id, &f.secret, &f.code)
+            },
         )
         .await;
     match r {
         Ok(()) => Redirect::to("/console/account").into_response(),
-        Err(e) => page::problem(
-            Some(&staff),
-            staff.lang,
-            StatusCode::BAD_REQUEST,
-            &e.to_string(),
-        ),
+        Err(e) => page::service_error(&staff, e),
     }
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
     #[serde(default)]
     password: String,
 }
@@ -115,16 +121,14 @@ pub async fn change_password(State(st): State<AppState>, c: Checked<PasswordForm
             staff.who(),
             "password_changed",
             Target::Staff(id),
-            move |conn, _| staff::set_password(conn, id, &f.password),
+            move |conn, _| {
+                staff::check_current_password(conn, id, &f.current)?;
+                staff::set_password(conn, id, &f.password)
+            },
         )
         .await;
     match r {
         Ok(()) => Redirect::to("/console/sign-in?ended=1").into_response(),
-        Err(e) => page::problem(
-            Some(&staff),
-            staff.lang,
-            StatusCode::BAD_REQUEST,
-            &e.to_string(),
-        ),
+        Err(e) => page::service_error(&staff, e),
     }
 }

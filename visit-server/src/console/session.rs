@@ -19,6 +19,10 @@ use crate::service::staff::{Member, Role};
 use crate::service::{facilities, sessions};
 use crate::state::AppState;
 
+/// Sent by `console.js` when it refreshes the live board: such requests
+/// do not keep a session alive.
+pub const LIVE_HEADER: &str = "x-console-live";
+
 /// The session cookie's name.
 pub const COOKIE: &str = "vs_session";
 
@@ -178,9 +182,11 @@ impl FromRequestParts<AppState> for Staff {
         };
         let origin = crate::api::auth::origin(parts);
         let t = token.clone();
+        // The live board's own refresh says so; it does not count as use.
+        let touch = !parts.headers.contains_key(LIVE_HEADER);
         let found = st
             .run("console", move |c, ctx| {
-                let Some(member) = sessions::resume(c, ctx, &t)? else {
+                let Some(member) = sessions::resume(c, ctx, &t, touch)? else {
                     return Ok(None);
                 };
                 let f = facilities::get(c, member.facility_id)?;

@@ -32,7 +32,11 @@ pub struct Next {
 
 /// Only a console address is a place to go back to.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/console/") && !next.contains("//") && !next.contains('\\') {
+    if next.starts_with("/console/")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.bytes().any(|b| b < 0x20 || b >= 0x7f)
+    {
         next
     } else {
         "/console/"
@@ -186,7 +190,15 @@ fn check(
             "done".to_string(),
             sessions::start(c, ctx, m.id, origin)?,
         ),
-        Err(r) => (None, Target::None, format!("refused: {r:?}"), String::new()),
+        Err(r) => {
+            let known = staff::find(c, user)?;
+            (
+                known.map(|(_, f)| f),
+                known.map_or(Target::None, |(id, _)| Target::Staff(id)),
+                format!("refused: {r:?}"),
+                String::new(),
+            )
+        }
     };
     let who = audit::Who {
         actor: format!("staff:{user}"),

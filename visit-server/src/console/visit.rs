@@ -326,6 +326,16 @@ pub async fn cancel(
             },
         )
         .await;
+    // Sockets waiting for this call learn it will not happen, as after a
+    // cancellation through the API.
+    if let Ok(visit) = &r {
+        st.rooms().broadcast(
+            id,
+            &protocol::signal::ServerMessage::Status {
+                status: visit.status,
+            },
+        );
+    }
     done(&staff, id, r.map(|_| "cancelled"))
 }
 

@@ -178,7 +178,10 @@ impl KindPolicy {
             return Err(Refusal::NotOnBlockBoundary { block_minutes });
         };
         // A block that would run past the end of the range is outside hours.
-        let end = start + self.block;
+        // (A start at the end of time has no end: outside hours, not a panic.)
+        let end = start
+            .checked_add_signed(self.block)
+            .ok_or(Refusal::OutsideHours)?;
         let end_local = end.with_timezone(&tz);
         if end_local.date_naive() != local.date_naive() || end_local.time() > *range_end {
             return Err(Refusal::OutsideHours);

@@ -110,6 +110,7 @@ pub fn snapshot(conn: &Connection, target: &Target) -> Result<Option<Value>> {
             }
             ValueRef::Blob(_) => continue,
         };
+        let v = redact(v);
         out.insert(name.clone(), v);
     }
     Ok(Some(Value::Object(out)))
@@ -122,6 +123,28 @@ pub fn facility_of(target: &Target, row: Option<&Value>) -> Option<Uuid> {
     }
     row.and_then(|r| r["facility_id"].as_str())
         .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// TURN credentials (in a facility's `ice_servers`) are secrets too.
+fn redact(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(map) => {
+            for (k, inner) in map.iter_mut() {
+                if k == "credential" || k == "password" {
+                    *inner = Value::String("(hidden)".into());
+                } else {
+                    *inner = redact(inner.take());
+                }
+            }
+        }
+        Value::Array(items) => {
+            for inner in items.iter_mut() {
+                *inner = redact(inner.take());
+            }
+        }
+        _ => {}
+    }
+    v
 }
 
 /// Columns never copied into the log: hashes and sealed secrets.
@@ -309,5 +332,11 @@ mod tests {
         assert!(del.unwrap_err().to_string().contains("append-only"));
         assert!(is_secret("pin_hash") && is_secret("totp_sealed") && is_secret("sealed_pin"));
         assert!(!is_secret("name"));
+        let ice = serde_json::json!([{"urls": ["turn:t.example:3478"], "username": "u", "credential": "s3cret"}]);
+        let shown = redact(ice).to_string();
+        assert!(
+            !shown.contains("s3cret") && shown.contains("turn:t.example"),
+            "{shown}"
+        );
     }
 }

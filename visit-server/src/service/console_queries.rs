@@ -126,7 +126,24 @@ pub fn approve(
     req: &NewApproval,
 ) -> Result<Approval> {
     person_in_scope(conn, scope, req.person_id)?;
+    // The visitor must be one this facility knows, or one no facility
+    // knows yet (just registered): an id typed in must not reach into
+    // another facility's visitors.
+    if visitor_in_scope(conn, scope, req.visitor_id).is_err() && !unlinked(conn, req.visitor_id)? {
+        return Err(Error::not_found("visitor", req.visitor_id));
+    }
     people::approve(conn, ctx, req)
+}
+
+/// A visitor with no approval, request or visit anywhere.
+fn unlinked(conn: &Connection, visitor: Uuid) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM approvals WHERE visitor_id = ?1) \
+         AND NOT EXISTS (SELECT 1 FROM approval_requests WHERE visitor_id = ?1) \
+         AND NOT EXISTS (SELECT 1 FROM visit_visitors WHERE visitor_id = ?1)",
+        [visitor.to_string()],
+        |r| r.get(0),
+    )?)
 }
 
 /// Sanction a visitor the caller's facility knows, for one of its visits

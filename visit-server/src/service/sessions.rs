@@ -34,8 +34,14 @@ pub fn start(conn: &Connection, ctx: &Ctx<'_>, staff: Uuid, origin: &str) -> Res
 }
 
 /// The signed-in member behind a cookie's token, if the session is still
-/// open; marks it used now.
-pub fn resume(conn: &Connection, ctx: &Ctx<'_>, token: &str) -> Result<Option<staff::Member>> {
+/// open; with `touch`, marks it used now (a request a person made, not the
+/// live board refreshing itself).
+pub fn resume(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    token: &str,
+    touch: bool,
+) -> Result<Option<staff::Member>> {
     let hash = ctx.keys.secret_hash("staff_session", token);
     let row = conn
         .query_row(
@@ -49,6 +55,9 @@ pub fn resume(conn: &Connection, ctx: &Ctx<'_>, token: &str) -> Result<Option<st
     let Some(id) = row else {
         return Ok(None);
     };
+    if !touch {
+        return Ok(Some(staff::get(conn, id)?));
+    }
     conn.execute(
         "UPDATE staff_sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
         params![hash, ts(ctx.now)],

@@ -28,6 +28,12 @@ pub fn free_slots(
 ) -> Result<Vec<FreeSlot>> {
     in_scope(scope, facility_id, "facility", facility_id)?;
     let f = facilities::get(conn, facility_id)?;
+    // Nothing is bookable years away; and the end of the calendar has no
+    // room for a visit's end.
+    let today = ctx.now.with_timezone(&f.tz).date_naive();
+    if (date - today).num_days().abs() > 3 * 366 {
+        return Ok(Vec::new());
+    }
     if let Some(p) = person
         && person_in_scope(conn, scope, p)?.facility_id != facility_id
     {

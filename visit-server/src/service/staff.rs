@@ -177,6 +177,18 @@ pub fn get(conn: &Connection, id: Uuid) -> Result<Member> {
     .ok_or_else(|| Error::not_found("staff member", id))
 }
 
+/// The account and facility of a user name, if it exists (a refused
+/// sign-in goes into that facility's audit log).
+pub fn find(conn: &Connection, username: &str) -> Result<Option<(Uuid, Uuid)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, facility_id FROM staff WHERE username = ?1",
+            [username.trim().to_lowercase()],
+            |r| Ok((uuid_at(r, 0)?, uuid_at(r, 1)?)),
+        )
+        .optional()?)
+}
+
 /// A facility's staff, by name.
 pub fn list(conn: &Connection, facility: Uuid) -> Result<Vec<Member>> {
     let mut stmt = conn.prepare(&format!(
@@ -337,6 +349,19 @@ pub fn confirm_totp(
     let bytes = totp::from_base32(secret)
         .filter(|b| b.len() >= 16)
         .ok_or_else(|| Error::Invalid("the setup key is malformed; start again".into()))?;
+    let on: bool = conn
+        .query_row(
+            "SELECT totp_sealed IS NOT NULL FROM staff WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("staff member", id))?;
+    if on {
+        return Err(Error::Conflict(
+            "the second factor is already on; it cannot be replaced from here".into(),
+        ));
+    }
     let step = totp::verify(&bytes, code, ctx.now.timestamp()).ok_or_else(|| {
         Error::Invalid(
             "that code is not right for this key: check the phone's clock and type the code shown now"
@@ -349,6 +374,26 @@ pub fn confirm_totp(
     )?;
     tracing::info!(staff = %id, "second factor turned on");
     Ok(())
+}
+
+/// Check a member's current password before a change to their own
+/// credentials (someone at a console left open cannot take the account).
+pub fn check_current_password(conn: &Connection, id: Uuid, password: &str) -> Result<()> {
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM staff WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("staff member", id))?;
+    if password_matches(&hash, password) {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized(
+            "your current password is not right; nothing was changed".into(),
+        ))
+    }
 }
 
 /// Change a password (the member's own, or an administrator resetting it);

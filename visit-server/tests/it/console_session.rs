@@ -67,6 +67,19 @@ impl Client {
         (res.status(), loc, res.text().await.unwrap())
     }
 
+    /// A GET as the live board's own refresh makes it.
+    async fn live_get(&mut self, path: &str) -> StatusCode {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("x-console-live", "1")
+            .send()
+            .await
+            .unwrap();
+        res.status()
+    }
+
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
         let res = self
             .http
@@ -183,13 +196,44 @@ async fn an_administrator_without_a_second_factor_must_set_one_up_first() {
     let secret = Client::hidden(&account, "secret");
     let csrf = Client::hidden(&account, "_csrf");
     let code = s.totp_now(&visit_server::totp::from_base32(&secret).unwrap());
-    let (st, _, body) = c
+    // Not without the password: a console left open cannot be taken.
+    let (st, _, _) = c
         .post(
             "/console/account/totp",
             &[("_csrf", &csrf), ("secret", &secret), ("code", &code)],
         )
         .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, body) = c
+        .post(
+            "/console/account/totp",
+            &[
+                ("_csrf", &csrf),
+                ("current", &password),
+                ("secret", &secret),
+                ("code", &code),
+            ],
+        )
+        .await;
     assert_eq!(st, StatusCode::SEE_OTHER, "{body}");
+    // Once on, it cannot be replaced from the account page.
+    let other = visit_server::service::staff::new_totp_secret();
+    let code = s.totp_now(&visit_server::totp::from_base32(&other).unwrap());
+    let (st, _, _) = c
+        .post(
+            "/console/account/totp",
+            &[
+                ("_csrf", &csrf),
+                ("current", &password),
+                ("secret", &other),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // A control character in a place to come back to is not a server error.
+    let (st, loc, _) = c.get("/console/lang?to=es&back=/console/%01").await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/console/"));
     let (st, _, _) = c.get("/console/").await;
     assert_eq!(st, StatusCode::OK);
     // The rule is for administrators: an officer goes straight in.
@@ -233,15 +277,17 @@ async fn another_facilitys_visit_is_not_found_and_cannot_be_changed() {
     // A malformed id is a page that says so, not a server error.
     let (st, _, _) = lee.get("/console/visits/not-a-visit").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let outcome: String = s
+    let (outcome, before): (String, Option<String>) = s
         .sql()
         .query_row(
-            "SELECT outcome FROM audit_log WHERE actor = 'staff:lee' AND action = 'cancel_visit'",
+            "SELECT outcome, before FROM audit_log WHERE actor = 'staff:lee' AND action = 'cancel_visit'",
             [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
     assert!(outcome.starts_with("refused"), "{outcome}");
+    // The other facility's row does not land in this facility's log.
+    assert_eq!(before, None);
     s.stop().await;
 }
 
@@ -357,5 +403,97 @@ async fn only_a_right_unused_code_passes_the_second_factor() {
     let mut again = Client::new(&s.base);
     let (st, _, _) = again.sign_in("boss", &password, &right).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "a code is good once");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_live_boards_own_refreshes_do_not_keep_a_session_alive() {
+    let s = TestServer::start().await;
+    let f = s.facility(0).await;
+    let (password, _) = s.staff(f.id, "kim", "officer", false);
+    let mut c = Client::new(&s.base);
+    c.sign_in("kim", &password, "").await;
+    for _ in 0..3 {
+        s.clock.advance(chrono::Duration::minutes(9));
+        assert_eq!(c.live_get("/console/today/board").await, StatusCode::OK);
+    }
+    // 32 minutes without a request of the person's own: signed out.
+    s.clock.advance(chrono::Duration::minutes(5));
+    let (st, loc, _) = c.get("/console/").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(loc.starts_with("/console/sign-in"), "{loc}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn typed_ids_and_dates_stay_inside_the_facility_and_the_calendar() {
+    let s = TestServer::start().await;
+    let f = s.facility(0).await;
+    let other = s
+        .facility_with(0, serde_json::json!({"name": "Other County Jail"}))
+        .await;
+    let james = s
+        .person(&f, "A-1001", "James Smith", f.unit_a, serde_json::json!([]))
+        .await;
+    let theirs = s
+        .person(
+            &other,
+            "Z-9",
+            "Zed Other",
+            other.unit_a,
+            serde_json::json!([]),
+        )
+        .await;
+    let their_visitor = s.approved_adult(theirs, "Olga Other").await;
+    let (password, _) = s.staff(f.id, "kim", "officer", false);
+    let mut c = Client::new(&s.base);
+    c.sign_in("kim", &password, "").await;
+    // Another facility's visitor cannot be put on our person's list by id.
+    let (_, _, page) = c.get(&format!("/console/people/{james}")).await;
+    let csrf = Client::hidden(&page, "_csrf");
+    let (st, _, body) = c
+        .post(
+            &format!("/console/people/{james}/approvals"),
+            &[("_csrf", &csrf), ("visitor_id", &their_visitor.to_string())],
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.contains("Olga"), "{body}");
+    let n: i64 = s
+        .sql()
+        .query_row(
+            "SELECT COUNT(*) FROM approvals WHERE person_id = ?1",
+            [james.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
+    // The end of the calendar is an empty list, not a server error.
+    let (st, _, _) = c
+        .get(&format!(
+            "/console/people/{james}/book?date=%2B262142-12-31&kind=onsite"
+        ))
+        .await;
+    assert!(st.is_success(), "{st}");
+    let (st, v) = s
+        .admin_get(&format!(
+            "/api/v1/admin/facilities/{}/free-slots?date=%2B262142-12-31&kind=remote",
+            f.id
+        ))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v, serde_json::json!([]));
+    // A refused sign-in of a real account goes into its facility's log.
+    let mut c = Client::new(&s.base);
+    c.sign_in("kim", "not the password", "").await;
+    let facility: Option<String> = s
+        .sql()
+        .query_row(
+            "SELECT facility_id FROM audit_log WHERE action = 'sign_in' AND outcome LIKE 'refused%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(facility, Some(f.id.to_string()));
     s.stop().await;
 }
