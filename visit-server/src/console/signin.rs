@@ -35,7 +35,7 @@ fn safe_next(next: &str) -> &str {
     if next.starts_with("/console/")
         && !next.contains("//")
         && !next.contains('\\')
-        && !next.bytes().any(|b| b < 0x20 || b >= 0x7f)
+        && next.bytes().all(|b| (0x20..0x7f).contains(&b))
     {
         next
     } else {
