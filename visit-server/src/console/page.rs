@@ -269,8 +269,23 @@ pub fn local_time(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> String
 /// anything of another facility, 422 for a rule, 409 for a clash) and the
 /// error's own words, which say what to do.
 pub fn service_error(staff: &Staff, e: crate::service::Error) -> Response {
+    use crate::service::Error;
+    // A rule's refusal and "not found" have Spanish words; other messages
+    // (a malformed value, a clash) are still the service's English.
+    let spanish = match (&e, staff.lang) {
+        (Error::Refused(r), Lang::Es) => Some(r.spanish()),
+        (Error::NotFound { .. }, Lang::Es) => {
+            Some("No existe lo que buscaba (o no es de este centro).".to_string())
+        }
+        _ => None,
+    };
     let api = crate::api::error::ApiError::from(e);
-    problem(Some(staff), staff.lang, api.status, &api.message)
+    problem(
+        Some(staff),
+        staff.lang,
+        api.status,
+        spanish.as_deref().unwrap_or(&api.message),
+    )
 }
 
 /// A one-line notice after a change (`?done=...` on the page it returns to).

@@ -83,4 +83,98 @@ impl Refusal {
             Self::InvalidTransition { .. } => "invalid_status_transition",
         }
     }
+
+    /// The same words in Spanish (the staff console's and, later, the
+    /// families' pages in Spanish).
+    pub fn spanish(&self) -> String {
+        let utc = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match self {
+            Self::LegalVisit => "Las visitas de abogado no se hacen por vídeo; organice una visita legal en persona.".into(),
+            Self::NoVisitors => "Una visita necesita al menos un visitante.".into(),
+            Self::DuplicateVisitor => "Un visitante aparece dos veces.".into(),
+            Self::TooManyVisitors { max } => format!("Como máximo {max} visitantes pueden unirse a una visita."),
+            Self::PhotoIdNotVerified { visitor } => format!(
+                "El documento con foto del visitante {visitor} no está verificado; debe completar el registro antes de reservar."
+            ),
+            Self::NotApproved { visitor } => format!(
+                "El visitante {visitor} no está en la lista de visitantes aprobados de esta persona."
+            ),
+            Self::Sanctioned { visitor, until } => format!(
+                "El visitante {visitor} tiene una restricción de visitas{}.",
+                until.as_ref().map(|u| format!(" hasta {}", utc(u))).unwrap_or_else(|| " sin fecha de fin".into())
+            ),
+            Self::ChildContactRestricted => "Esta persona no puede tener visitas con menores.".into(),
+            Self::TooLateToBook { min_advance_minutes, earliest } => format!(
+                "Las visitas se reservan con al menos {} horas de antelación; el primer inicio posible es {}.",
+                min_advance_minutes / 60,
+                utc(earliest)
+            ),
+            Self::OutsideHours => "Esa hora está fuera del horario de visitas del centro para este tipo de visita.".into(),
+            Self::NotOnBlockBoundary { block_minutes } => format!(
+                "Las visitas empiezan en bloques de {block_minutes} minutos; elija una de las horas ofrecidas."
+            ),
+            Self::PersonBusy => "La persona ya tiene una visita a esa hora.".into(),
+            Self::VisitorBusy { visitor } => format!("El visitante {visitor} ya tiene una visita a esa hora."),
+            Self::LobbyFull => "Todas las terminales del vestíbulo están reservadas a esa hora.".into(),
+            Self::NoLobbyTerminals => "Este centro no tiene terminales en el vestíbulo, así que no se pueden reservar visitas presenciales.".into(),
+            Self::NoPinAvailable => "No queda ningún PIN libre para ese día; aumente la longitud del PIN del centro.".into(),
+            Self::TooEarlyToJoin { opens } => format!(
+                "Es demasiado pronto para unirse a esta llamada; se abre a las {}.",
+                opens.format("%H:%M UTC")
+            ),
+            Self::InvalidTransition { status, action } => format!(
+                "La visita está en estado «{status}» y ya no se puede {}.",
+                match *action {
+                    "cancelled" => "cancelar",
+                    "rescheduled" => "cambiar de hora",
+                    "terminated" => "terminar",
+                    other => other,
+                }
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_spanish_words_of_its_own() {
+        let v = Uuid::nil();
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let all = [
+            Refusal::LegalVisit,
+            Refusal::NoVisitors,
+            Refusal::DuplicateVisitor,
+            Refusal::TooManyVisitors { max: 3 },
+            Refusal::PhotoIdNotVerified { visitor: v },
+            Refusal::NotApproved { visitor: v },
+            Refusal::Sanctioned {
+                visitor: v,
+                until: None,
+            },
+            Refusal::ChildContactRestricted,
+            Refusal::TooLateToBook {
+                min_advance_minutes: 4320,
+                earliest: t,
+            },
+            Refusal::OutsideHours,
+            Refusal::NotOnBlockBoundary { block_minutes: 30 },
+            Refusal::PersonBusy,
+            Refusal::VisitorBusy { visitor: v },
+            Refusal::LobbyFull,
+            Refusal::NoLobbyTerminals,
+            Refusal::NoPinAvailable,
+            Refusal::TooEarlyToJoin { opens: t },
+            Refusal::InvalidTransition {
+                status: "ended",
+                action: "cancelled",
+            },
+        ];
+        for r in &all {
+            assert_ne!(r.spanish(), r.to_string(), "{}", r.code());
+            assert!(!r.spanish().is_empty());
+        }
+    }
 }

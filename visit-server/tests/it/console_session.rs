@@ -497,3 +497,32 @@ async fn typed_ids_and_dates_stay_inside_the_facility_and_the_calendar() {
     assert_eq!(facility, Some(f.id.to_string()));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_rules_refusal_is_told_in_spanish_on_spanish_pages() {
+    let s = TestServer::start().await;
+    let c = crate::sockets::call(&s).await;
+    s.clock.set(local(2026, 11, 19, 10, 5));
+    s.wait_for_status(c.visit, "pending").await;
+    let (password, _) = s.staff(c.f.id, "kim", "officer", false);
+    let mut b = Client::new(&s.base);
+    b.cookies.insert("lang".into(), "es".into());
+    b.sign_in("kim", &password, "").await;
+    let (_, _, page) = b.get(&format!("/console/visits/{}", c.visit)).await;
+    assert!(page.contains("lang=\"es\""), "{page}");
+    let csrf = Client::hidden(&page, "_csrf");
+    let (st, _, page) = b
+        .post(
+            &format!("/console/visits/{}/reschedule", c.visit),
+            &[("_csrf", &csrf), ("start", "2026-11-20T10:00")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("ya no se puede cambiar de hora"), "{page}");
+    let (st, _, page) = b
+        .get(&format!("/console/visits/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(page.contains("No existe"), "{page}");
+    s.stop().await;
+}
