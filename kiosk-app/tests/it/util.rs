@@ -379,8 +379,13 @@ impl Server {
         let port = self.port;
         let host = self.host.clone();
         let (tx, rx) = oneshot::channel::<()>();
+        // Bound before `start` returns: a request made right after it is
+        // answered, not refused (it was, on a loaded machine).
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind((host.as_str(), port)))
+            .expect("the test server's port");
         let task = self.runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
             let options = ServerOptions {
                 tick: Duration::from_millis(100),
                 smtp: None,
