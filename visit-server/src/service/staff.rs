@@ -280,23 +280,11 @@ pub fn sign_in(
         _ => last_step,
     };
     if !ok {
-        let failures = failures + 1;
-        let locked = (failures >= MAX_FAILURES).then(|| ctx.now + LOCKOUT);
-        tx.execute(
-            "UPDATE staff SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
-            params![
-                id,
-                if locked.is_some() { 0 } else { failures },
-                locked.map(ts)
-            ],
-        )?;
+        let asked_for_code = sealed.is_some() && password_ok;
+        let refused = count_failure(&tx, ctx, &id, failures, asked_for_code)?;
         tx.commit()?;
-        tracing::warn!(staff = %username, failures, locked = locked.is_some(), "console sign-in refused");
-        return Ok(Err(match locked {
-            Some(until) => Refused::Locked(until),
-            None if sealed.is_some() && password_ok => Refused::NeedsCode,
-            None => Refused::WrongPassword,
-        }));
+        tracing::warn!(staff = %username, failures = failures + 1, "console sign-in refused");
+        return Ok(Err(refused));
     }
     tx.execute(
         "UPDATE staff SET failed_logins = 0, locked_until = NULL, totp_last_step = ?2 WHERE id = ?1",
@@ -305,6 +293,32 @@ pub fn sign_in(
     tx.commit()?;
     let id = Uuid::parse_str(&id).map_err(|_| Error::Internal)?;
     Ok(Ok(get(conn, id)?))
+}
+
+/// Count a failed try (locking the account at [`MAX_FAILURES`]) and say
+/// what the person is told.
+fn count_failure(
+    tx: &Connection,
+    ctx: &Ctx<'_>,
+    id: &str,
+    failures: i64,
+    asked_for_code: bool,
+) -> Result<Refused> {
+    let failures = failures + 1;
+    let locked = (failures >= MAX_FAILURES).then(|| ctx.now + LOCKOUT);
+    tx.execute(
+        "UPDATE staff SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+        params![
+            id,
+            if locked.is_some() { 0 } else { failures },
+            locked.map(ts)
+        ],
+    )?;
+    Ok(match locked {
+        Some(until) => Refused::Locked(until),
+        None if asked_for_code => Refused::NeedsCode,
+        None => Refused::WrongPassword,
+    })
 }
 
 /// What the TOTP code of a sign-in was.
