@@ -58,6 +58,7 @@ fn schedule() -> Schedule {
                 pin_verifier: verifier(&key, &pin(i)),
                 person_id: None,
                 visitor_checked_in: false,
+                confidential: false,
             }
         })
         .collect();

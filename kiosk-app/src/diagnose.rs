@@ -175,6 +175,9 @@ fn check_server(
         terminal_time: sent,
         outbox_pending: 0,
         devices: to_wire(status),
+        recordings_pending: 0,
+        recordings_pending_bytes: 0,
+        data_free_bytes: None,
     };
     Ok(match rt.block_on(client.heartbeat(&hb)) {
         Ok(ack) => {

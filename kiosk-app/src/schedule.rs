@@ -396,6 +396,7 @@ pub(crate) mod tests {
                             pin_verifier: verifier(&KEY, pin),
                             person_id: None,
                             visitor_checked_in: false,
+                            confidential: false,
                         }
                     })
                     .collect(),

@@ -20,4 +20,15 @@ pub mod codes {
     /// the administrator for a new one (as opposed to `unauthorized`, a
     /// code that is wrong or already used).
     pub const ENROLMENT_CODE_EXPIRED: &str = "enrolment_code_expired";
+    /// A recording segment's id was declared before with other contents.
+    pub const SEGMENT_CONFLICT: &str = "segment_conflict";
+    /// A segment's bytes were sent from another offset than the server's:
+    /// ask where it is (`GET`) and go on from there.
+    pub const SEGMENT_OFFSET: &str = "segment_offset";
+    /// Every byte of a segment arrived but its SHA-256 differs from the
+    /// declared one: the server dropped what it had; send it again from 0.
+    pub const SEGMENT_HASH_MISMATCH: &str = "segment_hash_mismatch";
+    /// The visit is confidential (or not this terminal's to record): it is
+    /// never recorded; the terminal drops what it has of it.
+    pub const RECORDING_REFUSED: &str = "recording_refused";
 }

@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod demo;
 pub mod error;
+pub mod recording;
 pub mod signal;
 pub mod terminal;
 pub mod visit;

@@ -136,6 +136,10 @@ pub struct ScheduledVisit {
     /// visits; always false for remote ones).
     #[serde(default)]
     pub visitor_checked_in: bool,
+    /// A confidential visit (e.g. with clergy, as the facility decides):
+    /// never recorded or monitored; the screens say so.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 /// One thing that happened at a terminal, posted with a client-made id so that
@@ -268,6 +272,16 @@ pub struct Heartbeat {
     pub outbox_pending: u32,
     /// State of each device the terminal depends on.
     pub devices: Vec<DeviceHealth>,
+    /// Recording segments waiting to be uploaded (a backlog the console
+    /// shows: the terminal never deletes what the server does not have).
+    #[serde(default)]
+    pub recordings_pending: u32,
+    /// Their size in bytes.
+    #[serde(default)]
+    pub recordings_pending_bytes: u64,
+    /// Free bytes on the terminal's data partition, where the segments wait.
+    #[serde(default)]
+    pub data_free_bytes: Option<u64>,
 }
 
 /// The health of one device.

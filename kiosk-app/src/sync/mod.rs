@@ -119,6 +119,9 @@ impl Sync {
             terminal_time: sent,
             outbox_pending: self.store.pending_count().unwrap_or(0),
             devices,
+            recordings_pending: 0,
+            recordings_pending_bytes: 0,
+            data_free_bytes: None,
         };
         let ack = self.client.heartbeat(&hb).await?;
         let received = Utc::now();

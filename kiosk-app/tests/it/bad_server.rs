@@ -62,6 +62,7 @@ fn schedule() -> Schedule {
                 pin_verifier: B64.encode(mac.finalize().into_bytes()),
                 person_id: None,
                 visitor_checked_in: false,
+                confidential: false,
             }],
         }],
         persons: vec![],

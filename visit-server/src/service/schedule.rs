@@ -171,6 +171,7 @@ fn scheduled_visit(
             pin_verifier: r.get(5)?,
             person_id: if lobby { None } else { Some(uuid_at(r, 9)?) },
             visitor_checked_in: r.get(10)?,
+            confidential: false,
         },
     ))
 }
