@@ -183,6 +183,15 @@ pub enum TerminalEventKind {
         /// Why: `time_expired`, `hung_up`, ...
         reason: String,
     },
+    /// The terminal started recording the visit (the first segment of a
+    /// track is open).
+    RecordingStarted,
+    /// The terminal could not record, or stopped recording, part of the
+    /// visit: the call went on.
+    RecordingProblem {
+        /// Why, in a few words (`disk_full`, `recorder_failed: ...`).
+        reason: String,
+    },
 }
 
 /// `POST /api/v1/terminal/events`: a batch from the terminal's outbox, oldest first.

@@ -30,6 +30,8 @@ fn kind_name(k: &TerminalEventKind) -> &'static str {
         TerminalEventKind::CallInterrupted { .. } => "call_interrupted",
         TerminalEventKind::CallRecovered => "call_recovered",
         TerminalEventKind::CallEnded { .. } => "call_ended",
+        TerminalEventKind::RecordingStarted => "recording_started",
+        TerminalEventKind::RecordingProblem { .. } => "recording_problem",
     }
 }
 
@@ -213,8 +215,14 @@ fn decide(
             tracing::warn!(visit_id = %visit.id, terminal_id = %terminal.id, reason, "call interrupted");
             return Ok(());
         }
-        TerminalEventKind::CallRecovered => {
+        TerminalEventKind::CallRecovered | TerminalEventKind::RecordingStarted => {
             return visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, json!({})));
+        }
+        TerminalEventKind::RecordingProblem { reason } => {
+            let extra = json!({ "reason": reason });
+            visits::record(tx, ctx, visit.id, kind, (None, None), detail(e, extra))?;
+            tracing::warn!(visit_id = %visit.id, terminal_id = %terminal.id, reason, "recording problem");
+            return Ok(());
         }
     };
     visits::transition(tx, ctx, &visit, trigger, kind, detail(e, extra))?;
