@@ -11,6 +11,7 @@ pub mod board;
 pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
+pub mod confidential;
 pub mod console_admin;
 pub mod console_queries;
 pub mod directory;

@@ -40,7 +40,7 @@ pub fn declare(
         meta.visit_id,
     )?;
     may_record(&tx, terminal, visit.person_id)?;
-    if is_confidential(&tx, meta.visit_id)? {
+    if visit.confidential {
         note_refusal(&tx, ctx, terminal, meta)?;
         tx.commit()?;
         tracing::warn!(visit_id = %meta.visit_id, terminal_id = %terminal.id, segment_id = %meta.id, "recording of a confidential visit refused");
@@ -90,15 +90,6 @@ fn may_record(conn: &Connection, terminal: &TerminalIdentity, person: uuid::Uuid
             ))
         }
     }
-}
-
-/// Whether staff marked the visit confidential.
-pub(super) fn is_confidential(conn: &Connection, visit: uuid::Uuid) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT confidential FROM visits WHERE id = ?1",
-        [visit.to_string()],
-        |r| r.get(0),
-    )?)
 }
 
 /// One `recording_refused` line in the visit's history, however many
