@@ -175,7 +175,10 @@ mod tests {
             sha256: "b".repeat(64),
             ..meta()
         };
-        assert_ne!(chain_next(CHAIN_START, &a), chain_next(CHAIN_START, &altered));
+        assert_ne!(
+            chain_next(CHAIN_START, &a),
+            chain_next(CHAIN_START, &altered)
+        );
         assert!(is_sha256_hex(&ab));
     }
 

@@ -66,7 +66,11 @@ pub(super) fn append(
     let first_of_track: bool = tx.query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM recording_segments
              WHERE visit_id = ?1 AND party = ?2 AND track = ?3 AND complete)",
-        params![meta.visit_id.to_string(), meta.party.to_string(), meta.track],
+        params![
+            meta.visit_id.to_string(),
+            meta.party.to_string(),
+            meta.track
+        ],
         |r| r.get(0),
     )?;
     tx.execute(

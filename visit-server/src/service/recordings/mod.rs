@@ -88,9 +88,7 @@ impl Store {
     /// Held while a segment's bytes are written, hashed and moved.
     fn lock(&self, id: Uuid) -> MutexGuard<'_, ()> {
         let stripe = (id.as_u128() % LOCK_STRIPES as u128) as usize;
-        self.locks[stripe]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.locks[stripe].lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

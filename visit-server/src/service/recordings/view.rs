@@ -128,7 +128,11 @@ fn effective_duration(r: &SegmentRow, stored: &[&SegmentRow]) -> u64 {
                 && o.meta.track == r.meta.track
                 && o.meta.index == r.meta.index + 1
         })
-        .map(|o| (o.meta.started_at - r.meta.started_at).num_milliseconds().max(0) as u64)
+        .map(|o| {
+            (o.meta.started_at - r.meta.started_at)
+                .num_milliseconds()
+                .max(0) as u64
+        })
         .next()
         .unwrap_or(0)
 }
