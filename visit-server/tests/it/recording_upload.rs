@@ -15,6 +15,7 @@ pub struct Recorded {
     pub s: TestServer,
     pub f: Facility,
     pub visit: Uuid,
+    pub person: Uuid,
     pub visitor: Uuid,
     pub unit: String,
 }
@@ -34,6 +35,7 @@ pub async fn a_visit() -> Recorded {
         s,
         f,
         visit,
+        person,
         visitor,
         unit,
     }
