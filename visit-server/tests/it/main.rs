@@ -18,6 +18,7 @@ mod console_session;
 mod errors;
 mod mail;
 mod openapi;
+mod recording_browser;
 mod recording_console;
 mod recording_upload;
 mod signal;

@@ -221,6 +221,8 @@ fn player(l: Lang, tz: chrono_tz::Tz, names: &Names<'_>, loaded: &Loaded) -> Mar
                 input #seek type="range" min="0" max=(total) step="100" value="0";
                 output #time for="seek" { "0:00 / " (section::length(total as u64)) }
             }
+            // This page's own script, after the data it reads.
+            script src="/console/static/recording.js" defer {}
             p.muted { (l.t("Recorded from", "Grabada desde")) " " (loaded.start.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S")) }
         }
     }
