@@ -103,29 +103,7 @@ pub async fn show(
     };
     let l = staff.lang;
     let v = &loaded.record.visit;
-    let notice = q.done.as_deref().map(|d| match d {
-        "cancelled" => l.t(
-            "The visit is cancelled; the visitors are told.",
-            "La visita está cancelada; se avisa a los visitantes.",
-        ),
-        "moved" => l.t(
-            "The visit is moved; the visitors get a new PIN by e-mail.",
-            "La visita se cambió; los visitantes reciben un PIN nuevo por correo.",
-        ),
-        "terminated" => l.t(
-            "The visit is ended; both sides were told why.",
-            "La visita terminó; se informó a ambas partes del motivo.",
-        ),
-        "confidential" => l.t(
-            "The visit is confidential: it will not be recorded or monitored.",
-            "La visita es confidencial: no se grabará ni se supervisará.",
-        ),
-        "recorded" => l.t(
-            "The visit is no longer confidential: it will be recorded.",
-            "La visita ya no es confidencial: se grabará.",
-        ),
-        _ => "",
-    });
+    let notice = q.done.as_deref().map(|d| done_words(l, d));
     let body = html! {
         (page::notice(notice.filter(|n| !n.is_empty())))
         dl.card {
@@ -160,6 +138,33 @@ pub async fn show(
         StatusCode::OK,
         page::shell(&staff, Section::Today, &title, body),
     )
+}
+
+/// The notice after a change (`?done=`).
+fn done_words(l: Lang, done: &str) -> &'static str {
+    match done {
+        "cancelled" => l.t(
+            "The visit is cancelled; the visitors are told.",
+            "La visita está cancelada; se avisa a los visitantes.",
+        ),
+        "moved" => l.t(
+            "The visit is moved; the visitors get a new PIN by e-mail.",
+            "La visita se cambió; los visitantes reciben un PIN nuevo por correo.",
+        ),
+        "terminated" => l.t(
+            "The visit is ended; both sides were told why.",
+            "La visita terminó; se informó a ambas partes del motivo.",
+        ),
+        "confidential" => l.t(
+            "The visit is confidential: it will not be recorded or monitored.",
+            "La visita es confidencial: no se grabará ni se supervisará.",
+        ),
+        "recorded" => l.t(
+            "The visit is no longer confidential: it will be recorded.",
+            "La visita ya no es confidencial: se grabará.",
+        ),
+        _ => "",
+    }
 }
 
 fn kind_code(v: &protocol::admin::Visit) -> &'static str {

@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::console_browser::{assert_accessible, axe_source, sign_in, text, wait_for};
-use crate::recording_upload::{a_visit, sha256_hex, upload};
+use crate::recording_upload::{Recorded, a_visit, sha256_hex, upload};
 use crate::util::*;
 use crate::webdriver::Browser;
 
@@ -38,15 +38,9 @@ fn in_step_script(ms: u64) -> String {
         + "return o.every(x => x !== null && x < 500);"
 }
 
-#[test]
-fn staff_watch_both_parties_in_step_seek_by_keyboard_and_the_viewing_is_audited() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let r = rt.block_on(a_visit());
-    // The person from 10:01:00, the visitor half a second later: 2 s each.
+/// The fixtures as a unit terminal uploads them: the person from
+/// 10:01:00, the visitor half a second later, two segments of 2 s each.
+fn upload_fixtures(rt: &tokio::runtime::Runtime, r: &Recorded) {
     let t0 = local(2026, 11, 19, 10, 1);
     let parties = [
         (r.f.unit_a_terminal.0, "person", 0),
@@ -66,6 +60,62 @@ fn staff_watch_both_parties_in_step_seek_by_keyboard_and_the_viewing_is_audited(
             assert_eq!(done["complete"], true);
         }
     }
+}
+
+/// The audit log's `recording_viewed` lines: (actor, target).
+fn viewed(s: &TestServer) -> Vec<(String, String)> {
+    let c = s.sql();
+    let mut stmt = c
+        .prepare("SELECT actor, target FROM audit_log WHERE action = 'recording_viewed'")
+        .unwrap();
+    stmt.query_map([], |x| Ok((x.get(0)?, x.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Enter on the focused Play button plays both parties on one clock; Enter
+/// again pauses them, in step.
+fn play_and_pause_by_keyboard(b: &Browser) {
+    b.js("document.getElementById('play').focus(); return true;");
+    b.keys("\u{E007}");
+    let took = wait_for(
+        b,
+        "both parties playing",
+        Duration::from_secs(10),
+        "const v = [0, 1].map(i => document.getElementById('party-' + i));\
+         return v.every(x => !x.paused && x.readyState >= 2 && x.currentTime > 0.3);",
+    );
+    eprintln!("both parties played {took:?} after Play");
+    b.keys("\u{E007}");
+    wait_for(
+        b,
+        "the pause",
+        Duration::from_secs(3),
+        "return [0, 1].every(i => document.getElementById('party-' + i).paused);",
+    );
+    let position: u64 = b
+        .js("return Number(document.getElementById('seek').value);")
+        .as_u64()
+        .unwrap();
+    let gaps = b.js(&offsets_script(position));
+    for g in gaps.as_array().unwrap() {
+        assert!(
+            g.as_f64().unwrap() < 500.0,
+            "out of step when paused: {gaps}"
+        );
+    }
+}
+
+#[test]
+fn staff_watch_both_parties_in_step_seek_by_keyboard_and_the_viewing_is_audited() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt.block_on(a_visit());
+    upload_fixtures(&rt, &r);
     let (password, _) = r.s.staff(r.f.id, "rivera", "officer", false);
     let base = r.s.base.replace("127.0.0.1", "localhost");
     let axe = axe_source();
@@ -92,35 +142,7 @@ fn staff_watch_both_parties_in_step_seek_by_keyboard_and_the_viewing_is_audited(
     assert!(text(&b, ".videos").contains("Maria Smith"));
     assert_accessible(&b, &axe, "the recording page");
 
-    // Play from the keyboard: both parties play, on one clock.
-    b.js("document.getElementById('play').focus(); return true;");
-    b.keys("\u{E007}");
-    let took = wait_for(
-        &b,
-        "both parties playing",
-        Duration::from_secs(10),
-        "const v = [0, 1].map(i => document.getElementById('party-' + i));\
-         return v.every(x => !x.paused && x.readyState >= 2 && x.currentTime > 0.3);",
-    );
-    eprintln!("both parties played {took:?} after Play");
-    b.keys("\u{E007}");
-    wait_for(
-        &b,
-        "the pause",
-        Duration::from_secs(3),
-        "return [0, 1].every(i => document.getElementById('party-' + i).paused);",
-    );
-    let position: u64 = b
-        .js("return Number(document.getElementById('seek').value);")
-        .as_u64()
-        .unwrap();
-    let gaps = b.js(&offsets_script(position));
-    for g in gaps.as_array().unwrap() {
-        assert!(
-            g.as_f64().unwrap() < 500.0,
-            "out of step when paused: {gaps}"
-        );
-    }
+    play_and_pause_by_keyboard(&b);
 
     // Seek into the second segments; both videos follow within half a second.
     b.js(
@@ -154,18 +176,8 @@ fn staff_watch_both_parties_in_step_seek_by_keyboard_and_the_viewing_is_audited(
         &in_step_script(3500),
     );
 
-    let viewed: Vec<(String, String)> = {
-        let c = r.s.sql();
-        let mut stmt = c
-            .prepare("SELECT actor, target FROM audit_log WHERE action = 'recording_viewed'")
-            .unwrap();
-        stmt.query_map([], |x| Ok((x.get(0)?, x.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
     assert_eq!(
-        viewed,
+        viewed(&r.s),
         vec![("staff:rivera".to_string(), format!("visit:{}", r.visit))]
     );
     drop(b);

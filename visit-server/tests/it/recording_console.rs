@@ -78,6 +78,39 @@ async fn the_visit_page_says_whether_the_recording_verifies_and_what_was_lost() 
     r.s.stop().await;
 }
 
+/// The names in a tar, and its `manifest.json`.
+fn tar_contents(tar: &[u8]) -> (Vec<String>, Value) {
+    let mut names = Vec::new();
+    let mut manifest = Value::Null;
+    let mut archive = tar::Archive::new(tar);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        if name.ends_with("manifest.json") {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            manifest = serde_json::from_str(&text).unwrap();
+        }
+        names.push(name);
+    }
+    (names, manifest)
+}
+
+/// Whether a visit record (the admin API's) has a history line `event`.
+fn has_event(record: &Value, event: &str) -> bool {
+    record["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["event"] == event)
+}
+
+/// The join page a visitor opens from their link.
+async fn join_page(s: &TestServer, visit: uuid::Uuid, token: &str) -> String {
+    let url = format!("{}/join/{visit}?token={token}", s.base);
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test]
 async fn an_administrator_downloads_the_recording_with_its_manifest_and_an_officer_cannot() {
     let r = a_visit().await;
@@ -105,19 +138,7 @@ async fn an_administrator_downloads_the_recording_with_its_manifest_and_an_offic
     let (st, headers, tar) = admin.fetch(&tar_path, None).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/x-tar");
-    let mut names = Vec::new();
-    let mut manifest = Value::Null;
-    let mut archive = tar::Archive::new(tar.as_slice());
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let name = entry.path().unwrap().display().to_string();
-        if name.ends_with("manifest.json") {
-            let mut text = String::new();
-            entry.read_to_string(&mut text).unwrap();
-            manifest = serde_json::from_str(&text).unwrap();
-        }
-        names.push(name);
-    }
+    let (names, manifest) = tar_contents(&tar);
     assert_eq!(names.len(), 4, "{names:?}");
     assert_eq!(names[0], format!("{}/manifest.json", r.visit));
     let hashes: Vec<&Value> = manifest["entries"]
@@ -181,17 +202,13 @@ async fn a_visit_marked_confidential_is_told_so_on_its_page_the_join_page_and_th
     assert_eq!(st, StatusCode::CREATED);
     let visit = id(&booked["visit"]);
     let token = booked["join_tokens"][0]["token"].as_str().unwrap();
-    let join = |s: &TestServer| {
-        let url = format!("{}/join/{visit}?token={token}", s.base);
-        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
-    };
     assert!(
-        join(&s)
+        join_page(&s, visit, token)
             .await
             .contains("This visit is recorded and may be monitored.")
     );
     assert!(
-        join(&s)
+        join_page(&s, visit, token)
             .await
             .contains("Esta visita se graba y puede ser supervisada.")
     );
@@ -221,12 +238,12 @@ async fn a_visit_marked_confidential_is_told_so_on_its_page_the_join_page_and_th
     );
     assert!(page.body.contains("Undo: record this visit"));
     assert!(
-        join(&s)
+        join_page(&s, visit, token)
             .await
             .contains("This visit is confidential: it is not recorded or monitored.")
     );
     assert!(
-        join(&s)
+        join_page(&s, visit, token)
             .await
             .contains("Esta visita es confidencial: no se graba ni se supervisa.")
     );
@@ -236,14 +253,7 @@ async fn a_visit_marked_confidential_is_told_so_on_its_page_the_join_page_and_th
     );
     let (_, v) = s.admin_get(&format!("/api/v1/admin/visits/{visit}")).await;
     assert_eq!(v["visit"]["confidential"], true);
-    assert!(
-        v["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["event"] == "marked_confidential"),
-        "{v}"
-    );
+    assert!(has_event(&v, "marked_confidential"), "{v}");
 
     // Once the visit is over, it cannot be changed any more.
     s.clock.set(local(2026, 11, 19, 11, 0));
@@ -315,14 +325,7 @@ async fn recordings_older_than_the_facilitys_retention_are_removed_and_younger_o
     let (_, v) =
         r.s.admin_get(&format!("/api/v1/admin/visits/{}", r.visit))
             .await;
-    assert!(
-        v["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["event"] == "recording_removed"),
-        "{v}"
-    );
+    assert!(has_event(&v, "recording_removed"), "{v}");
     let removed: Option<i64> =
         r.s.sql()
             .query_row(
