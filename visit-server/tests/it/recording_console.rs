@@ -356,6 +356,15 @@ async fn the_terminals_page_shows_a_recording_backlog_and_flags_it_when_old() {
     let (password, _) = r.s.staff(r.f.id, "ada", "administrator", false);
     let mut admin = Console::new(&r.s);
     admin.sign_in("ada", &password).await;
+    // The settings page offers how long recordings are kept (90 days at first).
+    let settings = admin.get("/console/settings").await;
+    assert!(
+        settings.body.contains(
+            r#"name="retention_days" type="number" min="1" max="3650" required value="90""#
+        ),
+        "{}",
+        settings.body
+    );
     let page = admin.get("/console/terminals").await;
     assert!(
         page.body.contains("3 recordings (42 MB) waiting to upload"),

@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::super::{Ctx, Result, visits};
-use super::upload::{hash_file, sync_dir};
+use super::upload::sync_dir;
 use super::{SegmentRow, Store, io_failed, segments_of};
 use crate::db::ts;
 use crate::domain::recording::{CHAIN_START, chain_next, file_name};
@@ -195,7 +195,7 @@ pub fn verify(
         }
         previous = e.chain.clone();
         let path = store.visit_dir(visit).join(&e.file);
-        match hash_file(&path) {
+        match store.hash_of(&path) {
             Ok(h) if h == e.meta.sha256 => {}
             Ok(_) => problems.push(Problem::Altered {
                 file: e.file.clone(),

@@ -26,6 +26,8 @@ mod retention;
 mod upload;
 mod view;
 
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -54,6 +56,32 @@ const LOCK_STRIPES: usize = 64;
 pub struct Store {
     dir: PathBuf,
     locks: Vec<Mutex<()>>,
+    /// Hashes of stored files, with the stamp they had when hashed.
+    hashes: Mutex<HashMap<PathBuf, (Stamp, String)>>,
+}
+
+/// What changes whenever a file's bytes do: its inode, size, and change
+/// time. The change time (ctime) is set by the kernel on every write and
+/// cannot be set back from user space, unlike the modification time, so a
+/// file rewritten with its old mtime restored is still hashed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    ino: u64,
+    size: u64,
+    ctime: i64,
+    ctime_nsec: i64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> std::io::Result<Stamp> {
+        let m = std::fs::metadata(path)?;
+        Ok(Stamp {
+            ino: m.ino(),
+            size: m.size(),
+            ctime: m.ctime(),
+            ctime_nsec: m.ctime_nsec(),
+        })
+    }
 }
 
 impl Store {
@@ -62,6 +90,7 @@ impl Store {
         Self {
             dir: dir.into(),
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            hashes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -83,6 +112,48 @@ impl Store {
 
     fn final_path(&self, meta: &SegmentMeta) -> PathBuf {
         self.visit_dir(meta.visit_id).join(file_name(meta))
+    }
+
+    /// A stored file's SHA-256, read again only when the file changed
+    /// since it was last hashed (see [`Stamp`]): the visit's page verifies
+    /// its recording each time it is shown, and a long visit is hundreds
+    /// of megabytes.
+    fn hash_of(&self, path: &Path) -> std::io::Result<String> {
+        let stamp = Stamp::of(path)?;
+        let known = self
+            .hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned();
+        if let Some((_, hash)) = known.filter(|(s, _)| *s == stamp) {
+            return Ok(hash);
+        }
+        let hash = upload::hash_file(path)?;
+        // Kept only for a file unchanged for a while: the kernel's change
+        // time is coarse (a few ms), so a write just after the one stamped
+        // could share its stamp (git's "racily clean" files). Stamped as
+        // before the read, so a write during it is seen next time.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if now - stamp.ctime >= 2 {
+            self.hashes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_owned(), (stamp, hash.clone()));
+        }
+        Ok(hash)
+    }
+
+    /// Forget the hashes of a visit's files (its recording was removed).
+    fn forget(&self, visit: Uuid) {
+        let dir = self.visit_dir(visit);
+        self.hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p, _| !p.starts_with(&dir));
     }
 
     /// Held while a segment's bytes are written, hashed and moved.
@@ -199,5 +270,32 @@ fn io_failed<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Err
     move |e| {
         tracing::error!(error = %e, path = %path.display(), "recordings: {what} failed");
         Error::Internal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_rewritten_with_its_old_modification_time_is_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let path = dir.path().join("segment.mkv");
+        std::fs::write(&path, b"first bytes").unwrap();
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let first = store.hash_of(&path).unwrap();
+        std::fs::write(&path, b"other bytes").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_ne!(store.hash_of(&path).unwrap(), first);
+        assert_eq!(
+            store.hash_of(&path).unwrap(),
+            upload::hash_file(&path).unwrap()
+        );
     }
 }

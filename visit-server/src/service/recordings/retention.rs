@@ -37,6 +37,7 @@ pub fn sweep(conn: &mut Connection, ctx: &Ctx<'_>, store: &Store) -> Result<usiz
                 continue;
             }
         }
+        store.forget(d.visit);
         mark_removed(conn, ctx, d)?;
         tracing::info!(visit_id = %d.visit, facility_id = %d.facility, segments = d.segments, days = d.days, "recording removed after the retention");
     }
