@@ -227,3 +227,33 @@ fn player(l: Lang, tz: chrono_tz::Tz, names: &Names<'_>, loaded: &Loaded) -> Mar
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_party_is_named_as_staff_know_them() {
+        let (visit, maria) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let visitors = [(maria, "Maria Smith".to_string())];
+        let names = Names {
+            visit,
+            person: "James Smith",
+            visitors: &visitors,
+        };
+        let person = names.party(Lang::En, PartyRole::Person, Uuid::from_u128(9));
+        assert_eq!(person, "James Smith");
+        assert_eq!(
+            names.party(Lang::En, PartyRole::Visitor, maria),
+            "Maria Smith"
+        );
+        assert_eq!(
+            names.party(Lang::Es, PartyRole::Visitor, visit),
+            "Vestíbulo"
+        );
+        assert_eq!(
+            names.party(Lang::En, PartyRole::Visitor, Uuid::from_u128(7)),
+            "Visitor"
+        );
+    }
+}
