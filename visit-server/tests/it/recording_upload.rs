@@ -211,6 +211,14 @@ async fn a_wrong_offset_is_told_where_to_resume_and_an_interrupted_upload_resume
     junk.extend_from_slice(&[0xEE; 5000]);
     std::fs::write(&partial, junk).unwrap();
 
+    // More than one request may carry: refused before it is read whole.
+    let huge = vec![0u8; protocol::recording::MAX_CHUNK_BYTES + 1];
+    let (st, v) = put(&r.s, &r.unit, &m["id"], 20_000, &huge).await;
+    assert_eq!(
+        (st, v["error"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("body_too_large"))
+    );
+
     // Beyond the declared size: refused.
     let mut too_long = data[20_000..].to_vec();
     too_long.push(0);
