@@ -114,6 +114,13 @@ pub struct Facility {
     /// Whether staff administrators must sign in with a second factor.
     #[serde(default)]
     pub require_totp_for_admins: bool,
+    /// Days a visit's recording is kept after the visit ended.
+    #[serde(default = "default_retention_days")]
+    pub recording_retention_days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    90
 }
 
 /// `POST /api/v1/admin/facilities/{id}/housing-units`.
@@ -176,6 +183,20 @@ pub struct Terminal {
     /// Events waiting in its outbox, from the last heartbeat.
     #[serde(default)]
     pub outbox_pending: Option<u32>,
+    /// Recording segments waiting on it to be uploaded, from the last
+    /// heartbeat.
+    #[serde(default)]
+    pub recordings_pending: Option<u32>,
+    /// Their size in bytes.
+    #[serde(default)]
+    pub recordings_pending_bytes: Option<u64>,
+    /// Since when its heartbeats have reported a recording backlog (none
+    /// while it reports none).
+    #[serde(default)]
+    pub recordings_pending_since: Option<DateTime<Utc>>,
+    /// Free bytes on its data partition, from the last heartbeat.
+    #[serde(default)]
+    pub data_free_bytes: Option<u64>,
     /// When an administrator revoked it; a revoked terminal is refused
     /// until it enrols again.
     #[serde(default)]
@@ -373,6 +394,10 @@ pub struct Visit {
     pub price_cents: u32,
     /// Payment state.
     pub charge: Charge,
+    /// Confidential (e.g. with clergy, as the facility decides): never
+    /// recorded or monitored.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 /// The answer to a booking: the PIN appears here and in the confirmation, never again.

@@ -181,7 +181,8 @@ fn serve(settings: &Settings, db: Arc<Db>, keys: Arc<Keys>) -> anyhow::Result<()
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
-        let state = AppState::new(db, keys, Arc::new(SystemClock));
+        let state = AppState::new(db, keys, Arc::new(SystemClock))
+            .with_recordings_dir(&settings.recordings_dir);
         let options = ServerOptions {
             tick: settings.tick,
             smtp: settings.smtp.clone(),

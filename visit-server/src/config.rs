@@ -4,6 +4,7 @@
 //! listen = "127.0.0.1:8080"          # loopback unless you say otherwise
 //! database = "/var/lib/visit-server/visits.db"
 //! key_file = "/var/lib/visit-server/server.key"
+//! recordings_dir = "/var/lib/visit-server/recordings"   # default: beside the database
 //! tick_seconds = 5
 //! public_url = "https://visits.jail.example"   # base of remote visitors' join links
 //! [smtp]                              # optional: send confirmations by mail
@@ -13,7 +14,7 @@
 //! ```
 //!
 //! Environment: `VISIT_SERVER_LISTEN`, `VISIT_SERVER_DATABASE`,
-//! `VISIT_SERVER_KEY_FILE`, `VISIT_SERVER_PUBLIC_URL`. Under systemd the key is read from the
+//! `VISIT_SERVER_KEY_FILE`, `VISIT_SERVER_PUBLIC_URL`, `VISIT_SERVER_RECORDINGS_DIR`. Under systemd the key is read from the
 //! credential `server-key` (`LoadCredential=`) when present, so it can live
 //! encrypted outside the data directory.
 
@@ -31,6 +32,7 @@ struct File {
     listen: Option<SocketAddr>,
     database: Option<PathBuf>,
     key_file: Option<PathBuf>,
+    recordings_dir: Option<PathBuf>,
     tick_seconds: Option<u64>,
     public_url: Option<String>,
     smtp: Option<SmtpConfig>,
@@ -56,6 +58,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database: PathBuf,
     pub key_file: PathBuf,
+    /// Where visit recordings are kept (`recordings/` beside the database
+    /// unless configured).
+    pub recordings_dir: PathBuf,
     pub tick: Duration,
     /// Where visitors reach this server; join links in mail start with it.
     pub public_url: String,
@@ -105,6 +110,15 @@ impl Settings {
             .or(credential)
             .or(file.key_file)
             .unwrap_or_else(|| Path::new(DEFAULT_DATA).join("server.key"));
+        let recordings_dir = env("VISIT_SERVER_RECORDINGS_DIR")
+            .map(PathBuf::from)
+            .or(file.recordings_dir)
+            .unwrap_or_else(|| {
+                database
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("recordings")
+            });
         let public_url = env("VISIT_SERVER_PUBLIC_URL")
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
@@ -113,6 +127,7 @@ impl Settings {
             listen,
             database,
             key_file,
+            recordings_dir,
             tick: Duration::from_secs(file.tick_seconds.unwrap_or(5).max(1)),
             smtp: file.smtp,
         })
@@ -141,6 +156,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.listen.port(), 9100);
         assert_eq!(s.database, PathBuf::from("/tmp/x.db"));
+        assert_eq!(s.recordings_dir, PathBuf::from("/tmp/recordings"));
     }
 
     #[test]

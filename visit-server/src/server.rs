@@ -1,4 +1,5 @@
-//! The running server: background tasks, the listener, and the signal that
+//! The running server: background tasks (the clock tick, which also
+//! removes recordings past their retention, and mail), the listener, and the signal that
 //! stops it. The state handlers share is [`crate::state`] (re-exported
 //! here for callers that start a server); the routes are [`crate::api`].
 //!
@@ -14,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::config::SmtpConfig;
 use crate::mail;
-use crate::service::visits;
+use crate::service::{recordings, visits};
 pub use crate::state::{AppState, CachedSchedule};
 
 /// Background work besides requests.
@@ -50,33 +51,11 @@ pub async fn serve(
     tasks.push(tokio::spawn(async move {
         let mut every = tokio::time::interval(options.tick);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_sweep = None;
         loop {
             every.tick().await;
-            // Calls first: both sides hear "time is up" at the scheduled end.
-            for visit in clock_state.rooms().tick(clock_state.now()) {
-                tracing::info!(visit_id = %visit, "call ended at its scheduled time");
-            }
-            match clock_state.run("clock", visits::advance_clock).await {
-                // Sockets waiting for (or in) these calls hear the new
-                // status; a visit the clock ended ends its call (if the
-                // rooms' tick above read the clock just before the end).
-                Ok(changed) => {
-                    let rooms = clock_state.rooms();
-                    for (visit, status) in changed {
-                        if status.is_active() {
-                            rooms.broadcast(
-                                visit,
-                                &ServerMessage::Status {
-                                    status: status.to_wire(),
-                                },
-                            );
-                        } else {
-                            rooms.end(visit, EndReason::TimeExpired);
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not advance visit statuses"),
-            }
+            advance(&clock_state).await;
+            sweep_recordings(&clock_state, &mut last_sweep).await;
         }
     }));
     if let Some(smtp) = options.smtp.clone() {
@@ -104,6 +83,58 @@ pub async fn serve(
     }
     tracing::info!("visit-server stopped");
     Ok(result?)
+}
+
+/// Move visits and calls along with the clock.
+async fn advance(state: &AppState) {
+    // Calls first: both sides hear "time is up" at the scheduled end.
+    for visit in state.rooms().tick(state.now()) {
+        tracing::info!(visit_id = %visit, "call ended at its scheduled time");
+    }
+    match state.run("clock", visits::advance_clock).await {
+        // Sockets waiting for (or in) these calls hear the new status; a
+        // visit the clock ended ends its call (if the rooms' tick above
+        // read the clock just before the end).
+        Ok(changed) => {
+            let rooms = state.rooms();
+            for (visit, status) in changed {
+                if status.is_active() {
+                    rooms.broadcast(
+                        visit,
+                        &ServerMessage::Status {
+                            status: status.to_wire(),
+                        },
+                    );
+                } else {
+                    rooms.end(visit, EndReason::TimeExpired);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not advance visit statuses"),
+    }
+}
+
+/// How often recordings past their retention are looked for: it is a
+/// matter of days, and the query reads every stored segment's visit.
+const SWEEP_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// Remove recordings past their facility's retention, at most once per
+/// [`SWEEP_EVERY`] of the server's clock (and again if the clock went back).
+async fn sweep_recordings(state: &AppState, last: &mut Option<chrono::DateTime<chrono::Utc>>) {
+    let now = state.now();
+    if last.is_some_and(|t| now >= t && now - t < SWEEP_EVERY) {
+        return;
+    }
+    *last = Some(now);
+    let store = state.recordings();
+    match state
+        .run("system", move |c, ctx| recordings::sweep(c, ctx, &store))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(visits = n, "recordings past their retention removed"),
+        Err(e) => tracing::warn!(error = %e, "could not remove recordings past their retention"),
+    }
 }
 
 /// Ctrl-C or SIGTERM (systemd stop).

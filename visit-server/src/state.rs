@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::keys::Keys;
 use crate::rooms::Rooms;
+use crate::service::recordings::Store;
 use crate::service::{self, Ctx, Error, audit};
 
 /// A built schedule body, shared by every terminal with the same scope.
@@ -33,6 +34,8 @@ struct Inner {
     /// Keyed by facility and scope; replaced when the ETag changes.
     schedules: Mutex<HashMap<String, CachedSchedule>>,
     rooms: Rooms,
+    /// Where visit recordings are kept.
+    recordings: Arc<Store>,
     /// `true` once the server is shutting down: long-lived answers (the
     /// console's live board) end, so the shutdown does not wait on them.
     closing: tokio::sync::watch::Sender<bool>,
@@ -45,9 +48,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a server; recordings go to `recordings/` beside the
+    /// database unless [`Self::with_recordings_dir`] says otherwise.
     pub fn new(db: Arc<Db>, keys: Arc<Keys>, clock: Arc<dyn Clock>) -> Self {
+        let beside = db
+            .path()
+            .parent()
+            .map(|d| d.join("recordings"))
+            .unwrap_or_else(|| "recordings".into());
         Self {
             inner: Arc::new(Inner {
+                recordings: Arc::new(Store::new(beside)),
                 db,
                 keys,
                 clock,
@@ -56,6 +67,18 @@ impl AppState {
                 closing: tokio::sync::watch::Sender::new(false),
             }),
         }
+    }
+
+    /// Keep recordings in `dir` (called before the state is shared).
+    pub fn with_recordings_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("set before the state is shared");
+        inner.recordings = Arc::new(Store::new(dir));
+        self
+    }
+
+    /// Where recordings are kept.
+    pub fn recordings(&self) -> Arc<Store> {
+        self.inner.recordings.clone()
     }
 
     /// Run a service call on a blocking thread with a pooled connection.

@@ -27,6 +27,9 @@ pub struct FacilityUpdate {
     pub languages: Option<Vec<String>>,
     /// Whether staff administrators must use a second factor.
     pub require_totp_for_admins: Option<bool>,
+    /// Days a visit's recording is kept after the visit ended (1 to 3650).
+    #[serde(default)]
+    pub recording_retention_days: Option<u32>,
 }
 
 /// `PATCH /api/v1/admin/persons/{id}`: the fields to change.

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorBody;
+use protocol::error::codes;
 use serde::de::DeserializeOwned;
 
 use crate::service::Error;
@@ -73,6 +74,20 @@ impl From<Error> for ApiError {
                 e.to_string(),
             ),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
+            Error::SegmentConflict(m) => {
+                Self::new(StatusCode::CONFLICT, codes::SEGMENT_CONFLICT, m.clone())
+            }
+            Error::SegmentOffset { .. } => {
+                Self::new(StatusCode::CONFLICT, codes::SEGMENT_OFFSET, e.to_string())
+            }
+            Error::SegmentHashMismatch => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                codes::SEGMENT_HASH_MISMATCH,
+                e.to_string(),
+            ),
+            Error::RecordingRefused(m) => {
+                Self::new(StatusCode::FORBIDDEN, codes::RECORDING_REFUSED, m.clone())
+            }
             Error::Db(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::DatabaseBusy =>
             {

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod photos;
+pub mod recordings;
 pub mod signal;
 pub mod terminal;
 pub mod web;
@@ -81,6 +82,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terminal::browser_token))
         .routes(routes!(photos::post_photo))
         .routes(routes!(photos::get_photo))
+        .routes(routes!(recordings::declare))
+        .routes(routes!(recordings::put_bytes, recordings::get_status))
         .routes(routes!(signal::signal))
         .routes(routes!(web::join_page))
         .routes(routes!(admin::facilities::create_facility))

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{ApiPath, ApiQuery};
-use crate::service::{browser_tokens, join_tokens};
+use crate::service::{browser_tokens, confidential, join_tokens};
 use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../web/join.html");
@@ -52,6 +52,18 @@ fn html(status: StatusCode, body: String, nonce: &str) -> Response {
     r
 }
 
+/// What everyone in the visit is told about recording, in English and
+/// Spanish (the confirmation mail says the same).
+fn recording_notice(confidential: bool) -> &'static str {
+    if confidential {
+        "<p id=\"recording-notice\" class=\"notice-recording\">This visit is confidential: it is not recorded or monitored. \
+         <span lang=\"es\">Esta visita es confidencial: no se graba ni se supervisa.</span></p>"
+    } else {
+        "<p id=\"recording-notice\" class=\"notice-recording\">This visit is recorded and may be monitored. \
+         <span lang=\"es\">Esta visita se graba y puede ser supervisada.</span></p>"
+    }
+}
+
 /// The remote visitor's page (HTML). Needs the visitor's join token; with a
 /// housing-unit terminal's browser token it is the person's side instead.
 #[utoipa::path(get, path = "/join/{visit_id}", tag = "visitor",
@@ -69,18 +81,22 @@ pub async fn join_page(
     let token = q.token;
     // A unit terminal's browser token opens the page as the person's side.
     let person = browser_tokens::is_browser_token(&token);
-    let ok = !token.is_empty()
-        && st
-            .run("visitor".to_string(), move |c, ctx| {
-                if person {
-                    browser_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())
-                } else {
-                    join_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())
-                }
-            })
-            .await
-            .is_ok();
-    if !ok {
+    // Whether the visit is confidential, once the token is good.
+    let confidential = if token.is_empty() {
+        None
+    } else {
+        st.run("visitor".to_string(), move |c, ctx| {
+            if person {
+                browser_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())?;
+            } else {
+                join_tokens::authenticate(c, ctx, visit_id, &token).map(|_| ())?;
+            }
+            confidential::is_confidential(c, visit_id)
+        })
+        .await
+        .ok()
+    };
+    let Some(confidential) = confidential else {
         return html(
             StatusCode::UNAUTHORIZED,
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Video visit</title></head>\
@@ -89,7 +105,7 @@ pub async fn join_page(
                 .to_string(),
             &nonce,
         );
-    }
+    };
     if person {
         tracing::info!(visit_id = %visit_id, "a unit terminal's browser opened the visit page (person's side)");
     } else {
@@ -97,6 +113,7 @@ pub async fn join_page(
     }
     let page = PAGE
         .replace("{{SIDE}}", if person { "person" } else { "visitor" })
+        .replace("{{RECORDING}}", recording_notice(confidential))
         .replace("{{CSS}}", CSS)
         .replace("{{JS}}", JS)
         .replace("{{NONCE}}", &nonce);

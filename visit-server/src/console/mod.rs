@@ -13,6 +13,7 @@ pub mod approvals;
 pub mod audit_log;
 pub mod page;
 pub mod people;
+pub mod recording;
 pub mod session;
 pub mod settings;
 pub mod signin;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/account/password", post(account::change_password))
         // Each page module registers its own routes.
         .merge(visit::routes())
+        .merge(recording::routes())
         .merge(people::routes())
         .merge(visitors::routes())
         .merge(approvals::routes())

@@ -1,7 +1,8 @@
 //! Settings (administrators): the facility's name, visitors per visit, the
 //! on-site and remote rules (hours per weekday, block length, advance
 //! booking, cancellation credit, joining early, price), the ICE servers,
-//! the languages, and whether administrators need an authenticator.
+//! the languages, whether administrators need an authenticator, and how
+//! long visit recordings are kept.
 //! Changes apply to bookings made afterwards.
 
 use std::collections::HashMap;
@@ -156,6 +157,10 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
             label for="s-ice" { (l.t("STUN/TURN servers: one URL per line, or JSON (a list of {\"urls\", \"username\", \"credential\"})",
                                      "Servidores STUN/TURN: una URL por línea, o JSON (una lista de {\"urls\", \"username\", \"credential\"})")) }
             textarea #s-ice name="ice" rows="4" { (ice_text(&f.ice_servers)) }
+            h2 { (l.t("Recordings", "Grabaciones")) }
+            label for="s-retention" { (l.t("Keep visit recordings for (days after the visit, 1 to 3650)",
+                                           "Conservar las grabaciones de las visitas (días después de la visita, 1 a 3650)")) }
+            input #s-retention name="retention_days" type="number" min="1" max="3650" required value=(f.recording_retention_days);
             h2 { (l.t("Languages and sign-in", "Idiomas e inicio de sesión")) }
             fieldset {
                 legend { (l.t("Languages offered", "Idiomas ofrecidos")) }
@@ -288,6 +293,17 @@ fn parse(f: &Form, l: Lang) -> Result<FacilityUpdate, String> {
         )
         .to_string()
     })?;
+    // Absent (a form from before this field): unchanged.
+    let retention = match field(f, "retention_days") {
+        "" => None,
+        days => Some(days.parse::<u32>().map_err(|_| {
+            l.t(
+                "Keep visit recordings: a number of days from 1 to 3650",
+                "Conservar las grabaciones: un número de días de 1 a 3650",
+            )
+            .to_string()
+        })?),
+    };
     let languages: Vec<String> = [("lang_en", "en"), ("lang_es", "es")]
         .iter()
         .filter(|(k, _)| f.contains_key(*k))
@@ -301,6 +317,7 @@ fn parse(f: &Form, l: Lang) -> Result<FacilityUpdate, String> {
         ice_servers: Some(parse_ice(field(f, "ice"))?),
         languages: Some(languages),
         require_totp_for_admins: Some(f.contains_key("require_totp")),
+        recording_retention_days: retention,
     })
 }
 

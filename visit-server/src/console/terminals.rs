@@ -1,5 +1,6 @@
 //! Terminals (administrators): the facility's fleet (online or not, the
-//! software version, the devices, the outbox backlog), adding a terminal
+//! software version, the devices, the outbox and recording backlogs, free
+//! space), adding a terminal
 //! and showing its one-time enrolment code, a new code, and revoking.
 
 use axum::Router;
@@ -7,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use protocol::TerminalRole;
 use protocol::admin::{EnrolmentCode, NewTerminal, Terminal};
@@ -17,6 +19,7 @@ use uuid::Uuid;
 use super::approvals::{Done, Nothing, back};
 use super::page::{self, Lang, Section};
 use super::session::{Checked, Staff};
+use crate::domain::recording::backlog_flags;
 use crate::service::audit::Target;
 use crate::service::{Page, console_admin, facilities, terminals};
 use crate::state::AppState;
@@ -75,7 +78,7 @@ async fn show(State(st): State<AppState>, staff: Staff, Query(q): Query<Done>) -
     let body = html! {
         (page::notice(notice))
         h2 { (l.t("Fleet", "Terminales de la instalación")) }
-        (fleet_table(&staff, &fleet, &units))
+        (fleet_table(&staff, &fleet, &units, st.now()))
         h2 { (l.t("Add a terminal", "Añadir una terminal")) }
         (add_form(&staff, &units))
     };
@@ -96,7 +99,12 @@ fn unit_name(units: &[(Uuid, String)], id: Option<Uuid>) -> String {
         .unwrap_or_default()
 }
 
-fn fleet_table(staff: &Staff, fleet: &[Terminal], units: &[(Uuid, String)]) -> Markup {
+fn fleet_table(
+    staff: &Staff,
+    fleet: &[Terminal],
+    units: &[(Uuid, String)],
+    now: DateTime<Utc>,
+) -> Markup {
     let l = staff.lang;
     html! {
         @if fleet.is_empty() {
@@ -111,17 +119,18 @@ fn fleet_table(staff: &Staff, fleet: &[Terminal], units: &[(Uuid, String)]) -> M
                     th scope="col" { (l.t("Software", "Software")) }
                     th scope="col" { (l.t("Devices", "Dispositivos")) }
                     th scope="col" { (l.t("Outbox", "Pendientes")) }
+                    th scope="col" { (l.t("Recordings", "Grabaciones")) }
                     th scope="col" { (l.t("Actions", "Acciones")) }
                 } }
                 tbody {
-                    @for t in fleet { (fleet_row(staff, t, units)) }
+                    @for t in fleet { (fleet_row(staff, t, units, now)) }
                 }
             }
         }
     }
 }
 
-fn fleet_row(staff: &Staff, t: &Terminal, units: &[(Uuid, String)]) -> Markup {
+fn fleet_row(staff: &Staff, t: &Terminal, units: &[(Uuid, String)], now: DateTime<Utc>) -> Markup {
     let l = staff.lang;
     let seen = t.last_seen_at.map(|s| {
         s.with_timezone(&staff.tz)
@@ -150,6 +159,7 @@ fn fleet_row(staff: &Staff, t: &Terminal, units: &[(Uuid, String)]) -> Markup {
             td { (t.software_version.clone().unwrap_or_default()) }
             td { @for d in &t.devices { (d.device) ": " (device_words(l, d.state)) br; } }
             td { @if let Some(n) = t.outbox_pending { (n) } }
+            td.recordings { (backlog(l, t, now)) }
             td {
                 form.inline method="post" action={ "/console/terminals/" (t.id) "/code" } {
                     (staff.csrf_field())
@@ -161,6 +171,37 @@ fn fleet_row(staff: &Staff, t: &Terminal, units: &[(Uuid, String)]) -> Markup {
                         button.danger type="submit" { (l.t("Revoke ", "Revocar ")) (t.location) }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Megabytes, for people.
+fn megabytes(bytes: u64) -> String {
+    format!("{:.0} MB", bytes as f64 / 1_000_000.0)
+}
+
+/// The recording backlog a terminal last reported and its free space,
+/// flagged when segments have waited long or the disk is filling.
+fn backlog(l: Lang, t: &Terminal, now: DateTime<Utc>) -> Markup {
+    let pending = t.recordings_pending.unwrap_or(0);
+    let flags = backlog_flags(pending, t.recordings_pending_since, t.data_free_bytes, now);
+    html! {
+        @if pending > 0 {
+            span class=[flags.stale.then_some("error")] {
+                (pending) " " (l.t("recordings", "grabaciones")) " ("
+                (megabytes(t.recordings_pending_bytes.unwrap_or(0))) ") "
+                (l.t("waiting to upload", "esperando para subir"))
+            }
+            @if flags.stale { br; strong.error { (l.t("waiting for over an hour", "esperando desde hace más de una hora")) } }
+        } @else if t.recordings_pending.is_some() {
+            span.muted { (l.t("none waiting", "ninguna en espera")) }
+        }
+        @if let Some(free) = t.data_free_bytes {
+            br;
+            span class=[flags.low_disk.then_some("error")] {
+                (l.t("free space", "espacio libre")) ": " (megabytes(free))
+                @if flags.low_disk { " · " (l.t("low disk space", "poco espacio en disco")) }
             }
         }
     }

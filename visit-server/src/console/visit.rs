@@ -22,7 +22,7 @@ use super::page::{self, Lang, Section};
 use super::session::{Checked, Staff};
 use super::words;
 use crate::service::audit::Target;
-use crate::service::{self, in_scope, people, photos, reschedule, visits};
+use crate::service::{self, in_scope, people, photos, recordings, reschedule, visits};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -39,9 +39,16 @@ struct Loaded {
     record: VisitRecord,
     person: String,
     visitors: Vec<(Uuid, String)>,
+    recording: recordings::Summary,
 }
 
-fn load(c: &rusqlite::Connection, facility: Uuid, id: Uuid) -> service::Result<Loaded> {
+fn load(
+    c: &rusqlite::Connection,
+    store: &recordings::Store,
+    now: DateTime<Utc>,
+    facility: Uuid,
+    id: Uuid,
+) -> service::Result<Loaded> {
     let row = visits::get_row(c, id)?;
     in_scope(Some(facility), row.facility_id, "visit", id)?;
     let record = visits::record_of(c, id)?;
@@ -50,10 +57,14 @@ fn load(c: &rusqlite::Connection, facility: Uuid, id: Uuid) -> service::Result<L
     for v in &record.visit.visitor_ids {
         visitors.push((*v, people::get_visitor(c, *v)?.name));
     }
+    // The page checks the recording each time it is shown: staff see at
+    // once whether a file was altered or lost.
+    let recording = recordings::summary(c, store, id, true, now)?;
     Ok(Loaded {
         record,
         person,
         visitors,
+        recording,
     })
 }
 
@@ -80,9 +91,11 @@ pub async fn show(
                 .t("There is no such visit.", "No existe esa visita."),
         );
     };
-    let facility = staff.facility();
+    let (facility, store) = (staff.facility(), st.recordings());
     let loaded = match st
-        .run(staff.actor(), move |c, _| load(c, facility, id))
+        .run(staff.actor(), move |c, ctx| {
+            load(c, &store, ctx.now, facility, id)
+        })
         .await
     {
         Ok(l) => l,
@@ -90,21 +103,7 @@ pub async fn show(
     };
     let l = staff.lang;
     let v = &loaded.record.visit;
-    let notice = q.done.as_deref().map(|d| match d {
-        "cancelled" => l.t(
-            "The visit is cancelled; the visitors are told.",
-            "La visita está cancelada; se avisa a los visitantes.",
-        ),
-        "moved" => l.t(
-            "The visit is moved; the visitors get a new PIN by e-mail.",
-            "La visita se cambió; los visitantes reciben un PIN nuevo por correo.",
-        ),
-        "terminated" => l.t(
-            "The visit is ended; both sides were told why.",
-            "La visita terminó; se informó a ambas partes del motivo.",
-        ),
-        _ => "",
-    });
+    let notice = q.done.as_deref().map(|d| done_words(l, d));
     let body = html! {
         (page::notice(notice.filter(|n| !n.is_empty())))
         dl.card {
@@ -120,6 +119,11 @@ pub async fn show(
             dd { @for (i, (vid, name)) in loaded.visitors.iter().enumerate() {
                 @if i > 0 { ", " } a href={ "/console/visitors/" (vid) } { (name) } } }
         }
+        (super::recording::section::section(&staff, v, &super::recording::Names {
+            visit: v.id,
+            person: &loaded.person,
+            visitors: &loaded.visitors,
+        }, &loaded.recording))
         h2 { (l.t("History", "Historial")) }
         (timeline(l, &staff, &loaded.record.history))
         (actions(l, &staff, v.id, v.status))
@@ -134,6 +138,33 @@ pub async fn show(
         StatusCode::OK,
         page::shell(&staff, Section::Today, &title, body),
     )
+}
+
+/// The notice after a change (`?done=`).
+fn done_words(l: Lang, done: &str) -> &'static str {
+    match done {
+        "cancelled" => l.t(
+            "The visit is cancelled; the visitors are told.",
+            "La visita está cancelada; se avisa a los visitantes.",
+        ),
+        "moved" => l.t(
+            "The visit is moved; the visitors get a new PIN by e-mail.",
+            "La visita se cambió; los visitantes reciben un PIN nuevo por correo.",
+        ),
+        "terminated" => l.t(
+            "The visit is ended; both sides were told why.",
+            "La visita terminó; se informó a ambas partes del motivo.",
+        ),
+        "confidential" => l.t(
+            "The visit is confidential: it will not be recorded or monitored.",
+            "La visita es confidencial: no se grabará ni se supervisará.",
+        ),
+        "recorded" => l.t(
+            "The visit is no longer confidential: it will be recorded.",
+            "La visita ya no es confidencial: se grabará.",
+        ),
+        _ => "",
+    }
 }
 
 fn kind_code(v: &protocol::admin::Visit) -> &'static str {
@@ -196,6 +227,19 @@ fn event_words(l: Lang, event: &str) -> String {
         "end_reached" => l.t("End time reached", "Llegó la hora de fin"),
         "start_reached" => l.t("Start time reached", "Llegó la hora de inicio"),
         "no_show" => l.t("Nobody came", "Nadie se presentó"),
+        "recording_started" => l.t("Recording started", "Empezó la grabación"),
+        "recording_problem" => l.t("Recording problem", "Problema de grabación"),
+        "recording_stored" => l.t("Recording stored", "Grabación guardada"),
+        "recording_refused" => l.t(
+            "Recording refused (confidential)",
+            "Grabación rechazada (confidencial)",
+        ),
+        "recording_removed" => l.t(
+            "Recording removed (retention)",
+            "Grabación eliminada (plazo de conservación)",
+        ),
+        "marked_confidential" => l.t("Marked confidential", "Marcada como confidencial"),
+        "unmarked_confidential" => l.t("No longer confidential", "Ya no es confidencial"),
         _ => "",
     };
     if w.is_empty() {

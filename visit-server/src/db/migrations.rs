@@ -258,6 +258,45 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sanctions ADD COLUMN lift_reason TEXT;
     ALTER TABLE terminals ADD COLUMN outbox_pending INTEGER;
     "#,
+    // 7: visit recordings. Each segment a unit terminal declares, how much
+    // of it arrived, and once complete its place in the visit's chained
+    // manifest (`chain` = SHA-256 of the previous entry's chain and this
+    // segment's metadata); confidential visits (never recorded); how long
+    // a facility keeps recordings; and the recording backlog a terminal's
+    // heartbeat reports.
+    r#"
+    CREATE TABLE recording_segments (
+        id TEXT PRIMARY KEY,
+        visit_id TEXT NOT NULL REFERENCES visits(id),
+        terminal_id TEXT NOT NULL REFERENCES terminals(id),
+        role TEXT NOT NULL CHECK (role IN ('person', 'visitor')),
+        party TEXT NOT NULL,
+        track INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        closed INTEGER NOT NULL,
+        declared_at INTEGER NOT NULL,
+        received INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        stored_at INTEGER,
+        manifest_seq INTEGER,
+        chain TEXT,
+        removed_at INTEGER,
+        UNIQUE (visit_id, party, track, idx),
+        UNIQUE (visit_id, manifest_seq)
+    );
+    CREATE INDEX recording_segments_visit ON recording_segments (visit_id, started_at);
+    ALTER TABLE visits ADD COLUMN confidential INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE facilities ADD COLUMN recording_retention_days INTEGER NOT NULL DEFAULT 90;
+    ALTER TABLE terminals ADD COLUMN recordings_pending INTEGER;
+    ALTER TABLE terminals ADD COLUMN recordings_pending_bytes INTEGER;
+    ALTER TABLE terminals ADD COLUMN recordings_pending_since INTEGER;
+    ALTER TABLE terminals ADD COLUMN data_free_bytes INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod cancel;
 pub mod names;
 pub mod policy;
+pub mod recording;
 pub mod refusal;
 pub mod sanction;
 pub mod status;

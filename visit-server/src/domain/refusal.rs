@@ -128,6 +128,7 @@ impl Refusal {
                     "cancelled" => "cancelar",
                     "rescheduled" => "cambiar de hora",
                     "terminated" => "terminar",
+                    "marked or unmarked as confidential" => "marcar ni desmarcar como confidencial",
                     other => other,
                 }
             ),

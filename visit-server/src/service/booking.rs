@@ -322,6 +322,8 @@ pub(super) fn booked<'a>(c: &'a Checked<'_>, id: Uuid) -> Booked<'a> {
         start: c.req.start,
         end: c.end,
         visitor_early: c.facility.policy(c.kind).visitor_early,
+        // A new booking is recorded; staff may make it confidential later.
+        confidential: false,
     }
 }
 

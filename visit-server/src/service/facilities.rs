@@ -25,6 +25,8 @@ pub struct FacilityRow {
     pub ice_servers: Vec<protocol::signal::IceServer>,
     pub languages: Vec<String>,
     pub require_totp_for_admins: bool,
+    /// Days a visit's recording is kept after the visit ended.
+    pub recording_retention_days: u32,
 }
 
 impl FacilityRow {
@@ -47,6 +49,7 @@ impl FacilityRow {
             ice_servers: self.ice_servers.clone(),
             languages: self.languages.clone(),
             require_totp_for_admins: self.require_totp_for_admins,
+            recording_retention_days: self.recording_retention_days,
         }
     }
 }
@@ -103,7 +106,8 @@ pub fn create(conn: &Connection, ctx: &Ctx<'_>, req: &NewFacility) -> Result<Fac
 pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
     conn.query_row(
         "SELECT id, name, time_zone, pin_length, max_visitors_per_visit, onsite_rules,
-                remote_rules, schedule_version, ice_servers, languages, require_totp_for_admins
+                remote_rules, schedule_version, ice_servers, languages, require_totp_for_admins,
+                recording_retention_days
          FROM facilities WHERE id = ?1",
         [id.to_string()],
         |r| {
@@ -129,12 +133,16 @@ pub fn get(conn: &Connection, id: Uuid) -> Result<FacilityRow> {
                 ice_servers: json_at(r, 8)?,
                 languages: json_at(r, 9)?,
                 require_totp_for_admins: r.get(10)?,
+                recording_retention_days: r.get(11)?,
             })
         },
     )
     .optional()?
     .ok_or_else(|| Error::not_found("facility", id))
 }
+
+/// The longest a facility may keep recordings: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// The languages a facility may offer.
 pub const LANGUAGES: [&str; 2] = ["en", "es"];
@@ -188,9 +196,18 @@ pub fn update(
     if let Some(totp) = req.require_totp_for_admins {
         f.require_totp_for_admins = totp;
     }
+    if let Some(days) = req.recording_retention_days {
+        if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+            return Err(Error::Invalid(format!(
+                "recording_retention_days must be between 1 and {MAX_RETENTION_DAYS}"
+            )));
+        }
+        f.recording_retention_days = days;
+    }
     tx.execute(
         "UPDATE facilities SET name = ?2, max_visitors_per_visit = ?3, onsite_rules = ?4,
-             remote_rules = ?5, ice_servers = ?6, languages = ?7, require_totp_for_admins = ?8
+             remote_rules = ?5, ice_servers = ?6, languages = ?7, require_totp_for_admins = ?8,
+             recording_retention_days = ?9
          WHERE id = ?1",
         params![
             id.to_string(),
@@ -200,7 +217,8 @@ pub fn update(
             json(&f.remote.to_wire()),
             json(&f.ice_servers),
             json(&f.languages),
-            f.require_totp_for_admins
+            f.require_totp_for_admins,
+            f.recording_retention_days
         ],
     )?;
     // Terminals show join windows and the facility's name.

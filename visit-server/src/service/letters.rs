@@ -36,6 +36,9 @@ pub struct Booked<'a> {
     pub end: DateTime<Utc>,
     /// How early a visitor may check in or join.
     pub visitor_early: Duration,
+    /// Never recorded nor monitored: the letter says so, instead of that
+    /// the visit is recorded.
+    pub confidential: bool,
 }
 
 /// One confirmation per visitor who gets one, in the visit's visitor order.
@@ -72,7 +75,7 @@ pub fn confirmations(b: &Booked<'_>, visitors: usize) -> Vec<Letter> {
             if pos == 0 {
                 body.push_str(&format!("\nPIN: {}", outbox::PIN_PLACEHOLDER));
             }
-            body.push_str(&format!("\n\n{how}\n"));
+            body.push_str(&format!("\n\n{how}\n\n{}\n", recording_notice(b.confidential)));
             if b.kind == Kind::Remote {
                 body.push_str(&format!(
                     "\nYour join link (only for you; it works until the visit ends):\n{}/join/{}?token={}\n",
@@ -88,6 +91,18 @@ pub fn confirmations(b: &Booked<'_>, visitors: usize) -> Vec<Letter> {
             }
         })
         .collect()
+}
+
+/// What every visitor is told about recording, in English and Spanish (the
+/// join page says the same).
+pub fn recording_notice(confidential: bool) -> &'static str {
+    if confidential {
+        "This visit is confidential: it is not recorded or monitored.\n\
+         Esta visita es confidencial: no se graba ni se supervisa."
+    } else {
+        "This visit is recorded and may be monitored.\n\
+         Esta visita se graba y puede ser supervisada."
+    }
 }
 
 fn how_to_come(b: &Booked<'_>) -> String {
@@ -213,6 +228,7 @@ mod tests {
             start,
             end: start + Duration::minutes(30),
             visitor_early: Duration::minutes(10),
+            confidential: false,
         }
     }
 
@@ -232,6 +248,20 @@ mod tests {
         assert!(body.contains(outbox::PIN_PLACEHOLDER), "{body}");
         assert!(!body.contains("join link"), "{body}");
         assert_eq!(letters[0].subject, "Visit confirmed: Thu 5 Mar 09:00");
+        assert!(
+            body.contains("This visit is recorded and may be monitored."),
+            "{body}"
+        );
+        let private = Booked {
+            confidential: true,
+            ..booked(Kind::Onsite)
+        };
+        let body = &confirmations(&private, 1)[0].body;
+        assert!(
+            body.contains("confidential: it is not recorded or monitored"),
+            "{body}"
+        );
+        assert!(!body.contains("is recorded and may be"), "{body}");
     }
 
     #[test]

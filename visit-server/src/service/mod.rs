@@ -11,6 +11,7 @@ pub mod board;
 pub mod booking;
 pub mod browser_tokens;
 pub mod calls;
+pub mod confidential;
 pub mod console_admin;
 pub mod console_queries;
 pub mod directory;
@@ -21,6 +22,7 @@ pub mod letters;
 pub mod outbox;
 pub mod people;
 pub mod photos;
+pub mod recordings;
 pub mod records;
 pub mod reschedule;
 pub mod sanctions;
@@ -73,6 +75,21 @@ pub enum Error {
     /// The caller is authenticated but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
+    /// A recording segment's id, or its place in the visit (party, track,
+    /// index), was declared before with other contents.
+    #[error("{0}")]
+    SegmentConflict(String),
+    /// A segment's bytes sent from another offset than the server holds.
+    #[error("the server holds {received} bytes of this segment; send from offset {received}")]
+    SegmentOffset { received: u64 },
+    /// Every byte of a segment arrived but they do not match its SHA-256.
+    #[error(
+        "the segment's bytes do not match its declared SHA-256; the server dropped them: send it again from offset 0"
+    )]
+    SegmentHashMismatch,
+    /// The visit is not to be recorded (confidential), or not by this terminal.
+    #[error("{0}")]
+    RecordingRefused(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     /// A fault of ours outside the database (a service call panicked); it

@@ -9,6 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::booking::{self, booked};
+use super::letters::Booked;
 use super::{Ctx, Result, facilities, in_scope, letters, visits};
 use crate::db::ts;
 use crate::domain::Refusal;
@@ -67,7 +68,11 @@ pub fn reschedule(
         (None, None),
         json!({ "from": row.start, "to": req.start, "end": checked.end }),
     )?;
-    let letters = letters::rescheduled(&booked(&checked, id), row.start, checked.visitors.len());
+    let told = Booked {
+        confidential: row.confidential,
+        ..booked(&checked, id)
+    };
+    let letters = letters::rescheduled(&told, row.start, checked.visitors.len());
     let join_tokens = booking::queue_confirmations(&tx, ctx, &checked, id, &pin, &letters)?;
     facilities::bump_schedule(&tx, row.facility_id)?;
     let visit = visits::get(&tx, id)?;

@@ -99,7 +99,8 @@ fn scheduled_days(
                     (SELECT vis.name FROM visit_visitors vv JOIN visitors vis ON vis.id = vv.visitor_id
                      WHERE vv.visit_id = v.id ORDER BY vv.position) vi),
                 p.id,
-                EXISTS (SELECT 1 FROM visit_history h WHERE h.visit_id = v.id AND h.event = 'check_in')
+                EXISTS (SELECT 1 FROM visit_history h WHERE h.visit_id = v.id AND h.event = 'check_in'),
+                v.confidential
          FROM visits v JOIN persons p ON p.id = v.person_id
          WHERE v.facility_id = ?1 AND v.local_date IN (?2, ?3)
            AND ((?4 AND v.kind = 'onsite') OR (NOT ?4 AND p.housing_unit_id = ?5))
@@ -171,7 +172,7 @@ fn scheduled_visit(
             pin_verifier: r.get(5)?,
             person_id: if lobby { None } else { Some(uuid_at(r, 9)?) },
             visitor_checked_in: r.get(10)?,
-            confidential: false,
+            confidential: r.get(11)?,
         },
     ))
 }

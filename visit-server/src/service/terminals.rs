@@ -232,7 +232,8 @@ pub fn authenticate(
 }
 
 const TERMINAL_COLUMNS: &str = "id, facility_id, role, location, housing_unit_id, enrolled_at, \
-     last_seen_at, software_version, devices, outbox_pending, revoked_at";
+     last_seen_at, software_version, devices, outbox_pending, revoked_at, recordings_pending, \
+     recordings_pending_bytes, recordings_pending_since, data_free_bytes";
 
 fn terminal_from_row(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Terminal> {
     let last_seen_at = r.get::<_, Option<i64>>(6)?.map(from_ts);
@@ -250,6 +251,10 @@ fn terminal_from_row(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Res
         online: revoked_at.is_none() && last_seen_at.is_some_and(|t| now - t <= ONLINE_WINDOW),
         outbox_pending: r.get(9)?,
         revoked_at,
+        recordings_pending: r.get(11)?,
+        recordings_pending_bytes: r.get::<_, Option<i64>>(12)?.map(|b| b as u64),
+        recordings_pending_since: r.get::<_, Option<i64>>(13)?.map(from_ts),
+        data_free_bytes: r.get::<_, Option<i64>>(14)?.map(|b| b as u64),
     })
 }
 
@@ -322,13 +327,21 @@ pub fn heartbeat(
 ) -> Result<HeartbeatAck> {
     conn.execute(
         "UPDATE terminals SET last_seen_at = ?2, software_version = ?3, devices = ?4,
-             outbox_pending = ?5 WHERE id = ?1",
+             outbox_pending = ?5, recordings_pending = ?6, recordings_pending_bytes = ?7,
+             data_free_bytes = ?8,
+             -- Since when a backlog has been reported, kept while it lasts.
+             recordings_pending_since = CASE WHEN ?6 = 0 THEN NULL
+                 ELSE COALESCE(recordings_pending_since, ?2) END
+         WHERE id = ?1",
         params![
             terminal.id.to_string(),
             ts(ctx.now),
             hb.software_version,
             serde_json::to_string(&hb.devices).expect("devices serialise"),
-            hb.outbox_pending
+            hb.outbox_pending,
+            hb.recordings_pending,
+            hb.recordings_pending_bytes as i64,
+            hb.data_free_bytes.map(|b| b as i64)
         ],
     )?;
     let offset_ms = (hb.terminal_time - ctx.now).num_milliseconds();
@@ -339,7 +352,7 @@ pub fn heartbeat(
         .map(|d| d.device.as_str())
         .collect();
     if failing.is_empty() {
-        tracing::debug!(terminal_id = %terminal.id, offset_ms, outbox = hb.outbox_pending, "heartbeat");
+        tracing::debug!(terminal_id = %terminal.id, offset_ms, outbox = hb.outbox_pending, recordings = hb.recordings_pending, "heartbeat");
     } else {
         tracing::warn!(terminal_id = %terminal.id, offset_ms, outbox = hb.outbox_pending, devices = ?failing, "heartbeat reports device problems");
     }

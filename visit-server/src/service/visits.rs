@@ -35,6 +35,8 @@ pub struct VisitRow {
     pub status: Status,
     pub price_cents: u32,
     pub charge: Charge,
+    /// Never recorded or monitored.
+    pub confidential: bool,
 }
 
 pub(crate) fn charge_db(c: Charge) -> &'static str {
@@ -58,7 +60,7 @@ fn charge_from_db(s: &str) -> Charge {
 }
 
 pub(crate) const VISIT_COLUMNS: &str = "id, facility_id, person_id, kind, starts_at, ends_at, local_date, \
-                             status, price_cents, charge";
+                             status, price_cents, charge, confidential";
 
 pub(crate) fn visit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
     let bad = |idx: usize, what: String| {
@@ -78,6 +80,7 @@ pub(crate) fn visit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow
         status: Status::from_db(&status).ok_or_else(|| bad(7, status.clone()))?,
         price_cents: r.get(8)?,
         charge: charge_from_db(&r.get::<_, String>(9)?),
+        confidential: r.get(10)?,
     })
 }
 
@@ -113,6 +116,7 @@ pub(crate) fn to_wire(conn: &Connection, v: &VisitRow) -> Result<Visit> {
         status: v.status.to_wire(),
         price_cents: v.price_cents,
         charge: v.charge,
+        confidential: v.confidential,
     })
 }
 

@@ -68,6 +68,31 @@ impl Console {
         }
     }
 
+    /// A GET answered in bytes (a download, a video), with an optional
+    /// `Range`: status, headers, body.
+    pub async fn fetch(
+        &mut self,
+        path: &str,
+        range: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie);
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        let res = req.send().await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn get(&mut self, path: &str) -> Answer {
         let req = self.http.get(format!("{}{path}", self.base));
         self.send(req).await

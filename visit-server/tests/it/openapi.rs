@@ -29,6 +29,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/facilities/{facility_id}/free-slots"),
     ("post", "/api/v1/admin/visits/{visit_id}/reschedule"),
     ("post", "/api/v1/admin/terminals/{terminal_id}/revoke"),
+    ("post", "/api/v1/terminal/recordings"),
+    ("put", "/api/v1/terminal/recordings/{segment_id}"),
+    ("get", "/api/v1/terminal/recordings/{segment_id}"),
     ("get", "/openapi.json"),
 ];
 
