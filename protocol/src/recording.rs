@@ -50,7 +50,7 @@ pub struct SegmentMeta {
     /// The segment's number within its track, from 0.
     pub index: u32,
     /// Wall-clock time (corrected by the terminal's known offset) of the
-    /// segment's first frame.
+    /// segment's first frame. Kept to the millisecond (finer is dropped).
     pub started_at: DateTime<Utc>,
     /// Its length in milliseconds (0 when unknown: a segment cut short by a
     /// crash and recovered afterwards).

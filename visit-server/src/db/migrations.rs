@@ -296,6 +296,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE terminals ADD COLUMN recordings_pending_bytes INTEGER;
     ALTER TABLE terminals ADD COLUMN recordings_pending_since INTEGER;
     ALTER TABLE terminals ADD COLUMN data_free_bytes INTEGER;
+    -- A segment is served to a staff member who opened the recording
+    -- (an audited viewing): found by its target and action.
+    CREATE INDEX audit_log_target ON audit_log (target, action, actor, at);
     "#,
 ];
 

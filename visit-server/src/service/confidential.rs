@@ -35,6 +35,19 @@ pub fn set(
             action: "marked or unmarked as confidential",
         }));
     }
+    let recorded: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM recording_segments WHERE visit_id = ?1)",
+        [id.to_string()],
+        |r| r.get(0),
+    )?;
+    if confidential && recorded {
+        // The call began (its first segments arrived before the terminal's
+        // word that it started): too late to keep it unrecorded.
+        return Err(Error::Refused(Refusal::InvalidTransition {
+            status: "recorded",
+            action: "marked as confidential",
+        }));
+    }
     tx.execute(
         "UPDATE visits SET confidential = ?2, updated_at = ?3 WHERE id = ?1",
         params![id.to_string(), confidential, ts(ctx.now)],

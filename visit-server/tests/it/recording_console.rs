@@ -157,13 +157,19 @@ async fn an_administrator_downloads_the_recording_with_its_manifest_and_an_offic
         &("staff:ada".to_string(), "done".to_string())
     );
 
-    // A segment: with a session and a range, the bytes asked for; without
-    // a session, the sign-in page and nothing of the video.
+    // A segment: not by its address alone (watching is audited when the
+    // recording's page opens); after that, with a range, the bytes asked
+    // for; without a session, the sign-in page and nothing of the video.
     let segment = format!(
         "/console/recordings/{}/segments/{}",
         r.visit,
         metas[0]["id"].as_str().unwrap()
     );
+    let (st, _, _) = officer.fetch(&segment, Some("bytes=0-")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a segment without a viewing");
+    officer
+        .get(&format!("/console/visits/{}/recording", r.visit))
+        .await;
     let (st, headers, part) = officer.fetch(&segment, Some("bytes=100-199")).await;
     assert_eq!(st, StatusCode::PARTIAL_CONTENT);
     assert_eq!(headers["content-type"], "video/x-matroska");

@@ -381,3 +381,39 @@ async fn the_same_bytes_sent_at_once_from_several_connections_are_stored_intact(
     assert!(stored == data, "the stored segment is not the bytes sent");
     r.s.stop().await;
 }
+
+#[tokio::test]
+async fn a_recorded_visit_stays_recorded_and_strangers_or_finer_times_change_nothing() {
+    let r = a_visit().await;
+    let data = bytes(1000, 7);
+    let mut m = meta(r.visit, r.f.unit_a_terminal.0, "person", 0, &data);
+    // A terminal's clock gives nanoseconds; the server keeps milliseconds,
+    // and the same declaration sent again (its answer lost) is the same.
+    m["started_at"] = json!("2026-11-19T16:01:00.123456789Z");
+    let (st, v) = declare(&r.s, &r.unit, &m).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = declare(&r.s, &r.unit, &m).await;
+    assert_eq!(st, StatusCode::OK, "a repeated declaration: {v}");
+
+    // Once a segment of the call is declared, the visit can no longer be
+    // made confidential (it was recorded), and its bytes are still taken.
+    let visit = r.visit;
+    let refused = r.s.service(move |c, ctx| {
+        visit_server::service::confidential::set(c, ctx, None, visit, true).is_err()
+    });
+    assert!(refused, "a recorded visit was marked confidential");
+    let (st, v) = put(&r.s, &r.unit, &m["id"], 0, &data).await;
+    assert_eq!(
+        (st, v["complete"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{v}"
+    );
+
+    // A party that is not in the call, or the person's seat claimed as a
+    // visitor's, is refused.
+    for (party, role) in [(Uuid::new_v4(), "visitor"), (r.visitor, "person")] {
+        let (st, v) = declare(&r.s, &r.unit, &meta(r.visit, party, role, 1, &data)).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{party} as {role}: {v}");
+    }
+    r.s.stop().await;
+}

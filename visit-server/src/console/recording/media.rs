@@ -68,8 +68,9 @@ fn stream_file(path: PathBuf, first: u64, len: u64) -> Body {
     body
 }
 
-/// `GET /console/recordings/{visit}/segments/{segment}`: any staff member
-/// of the visit's facility.
+/// `GET /console/recordings/{visit}/segments/{segment}`: a staff member of
+/// the visit's facility who opened its recording page (audited) during
+/// this session's lifetime.
 pub async fn segment(
     State(st): State<AppState>,
     staff: Staff,
@@ -80,10 +81,12 @@ pub async fn segment(
         return not_found(&staff);
     };
     let (store, facility) = (st.recordings(), staff.facility());
+    let actor = staff.actor();
     let found = st
-        .run(staff.actor(), move |c, _| {
+        .run(staff.actor(), move |c, ctx| {
             scoped(c, facility, visit)?;
-            recordings::segment_file(c, &store, visit, segment)
+            let since = ctx.now - crate::service::sessions::MAX_AGE;
+            recordings::segment_file(c, &store, (visit, segment), &actor, since)
         })
         .await;
     let path = match found {

@@ -181,26 +181,44 @@ async fn show(State(st): State<AppState>, staff: Staff, Path(id): Path<String>) 
     )
 }
 
+/// How long the player takes a crash-recovered last segment to run (its
+/// length is unknown; a terminal closes a segment within about 8 s).
+const RECOVERED_MS: i64 = 10_000;
+
 /// One video per party, the shared controls, and the segments as data.
 fn player(l: Lang, tz: chrono_tz::Tz, names: &Names<'_>, loaded: &Loaded) -> Markup {
     let parties = &loaded.summary.parties;
     let offset = |t: chrono::DateTime<chrono::Utc>| (t - loaded.start).num_milliseconds().max(0);
-    let total = parties
+    // A segment recovered after a crash has no known length: it lasts until
+    // the party's next one, or (the last) the longest a segment runs.
+    let spans = |segs: &[recordings::PlaySegment]| -> Vec<(i64, i64)> {
+        segs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let start = offset(s.started_at);
+                let dur = match (s.duration_ms, segs.get(i + 1)) {
+                    (0, Some(next)) => (offset(next.started_at) - start).max(0),
+                    (0, None) => RECOVERED_MS,
+                    (d, _) => d as i64,
+                };
+                (start, dur)
+            })
+            .collect()
+    };
+    let timed: Vec<Vec<(i64, i64)>> = parties.iter().map(|p| spans(&p.segments)).collect();
+    let total = timed
         .iter()
-        .flat_map(|p| {
-            p.segments
-                .iter()
-                .map(|s| offset(s.started_at) + s.duration_ms as i64)
-        })
+        .flatten()
+        .map(|(s, d)| s + d)
         .max()
         .unwrap_or(0);
     let data = json!({
         "total": total,
-        "parties": parties.iter().map(|p| json!({
-            "segments": p.segments.iter().map(|s| json!({
+        "parties": parties.iter().zip(&timed).map(|(p, t)| json!({
+            "segments": p.segments.iter().zip(t).map(|(s, (start, dur))| json!({
                 "url": format!("/console/recordings/{}/segments/{}", names.visit, s.id),
-                "start": offset(s.started_at),
-                "dur": s.duration_ms,
+                "start": start,
+                "dur": dur,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });

@@ -25,6 +25,13 @@ pub fn wanted(header: Option<&str>, len: u64) -> Wanted {
         return Wanted::Whole;
     };
     let (a, b) = (a.trim(), b.trim());
+    let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    if !digits(a) || !digits(b) {
+        return Wanted::Whole; // "+5" is not a number here
+    }
+    if a.is_empty() && b == "0" {
+        return Wanted::Unsatisfiable; // the last 0 bytes (RFC 9110 14.1.2)
+    }
     let (first, last) = match (a.parse::<u64>(), b.parse::<u64>()) {
         (Ok(first), Ok(last)) if first <= last => (first, last.min(len.saturating_sub(1))),
         (Ok(first), Err(_)) if b.is_empty() => (first, len.saturating_sub(1)),
@@ -73,5 +80,7 @@ mod tests {
         assert_eq!(wanted(Some("bytes=0-1,5-6"), 100), Wanted::Whole);
         assert_eq!(wanted(Some("bytes=9-2"), 100), Wanted::Whole);
         assert_eq!(wanted(Some("items=0-1"), 100), Wanted::Whole);
+        assert_eq!(wanted(Some("bytes=-0"), 100), Wanted::Unsatisfiable);
+        assert_eq!(wanted(Some("bytes=+5-9"), 100), Wanted::Whole);
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use super::super::Result;
+use super::super::{Error, Result};
 use super::{Store, manifest};
 
 /// What goes into a visit's tar.
@@ -25,6 +25,17 @@ pub struct Archive {
 
 /// The stored segments of a visit and its manifest.
 pub fn contents(conn: &Connection, store: &Store, visit: Uuid) -> Result<Archive> {
+    let removed: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM recording_segments WHERE visit_id = ?1 AND removed_at IS NOT NULL)",
+        [visit.to_string()],
+        |r| r.get(0),
+    )?;
+    if removed {
+        // Said before the answer starts, not as a download broken halfway.
+        return Err(Error::Conflict(
+            "this visit's recording was removed after the facility's retention period".into(),
+        ));
+    }
     let entries = manifest::entries(conn, visit)?;
     let files = entries
         .iter()

@@ -4,13 +4,13 @@
 //! (party, track, index) is a conflict, so nothing is ever stored twice.
 
 use protocol::TerminalRole;
-use protocol::recording::{SegmentMeta, SegmentStatus};
+use protocol::recording::{PartyRole, SegmentMeta, SegmentStatus};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::json;
 
 use super::super::terminals::TerminalIdentity;
 use super::super::{Ctx, Error, Result, in_scope, people, visits};
-use super::{find, role_db};
+use super::{find, refused_for, role_db};
 use crate::db::ts;
 use crate::domain::recording::check_meta;
 
@@ -22,6 +22,12 @@ pub fn declare(
     meta: &SegmentMeta,
 ) -> Result<SegmentStatus> {
     check_meta(meta).map_err(Error::Invalid)?;
+    // Times are kept to the millisecond: a repeated declaration with finer
+    // ones is the same declaration, and the chain hashes what is stored.
+    let meta = &SegmentMeta {
+        started_at: chrono::SubsecRound::trunc_subsecs(meta.started_at, 3),
+        ..meta.clone()
+    };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(row) = find(&tx, meta.id)? {
         if row.meta == *meta && row.terminal_id == terminal.id {
@@ -40,14 +46,14 @@ pub fn declare(
         meta.visit_id,
     )?;
     may_record(&tx, terminal, visit.person_id)?;
-    if visit.confidential {
-        note_refusal(&tx, ctx, terminal, meta)?;
+    if let Some(why) = refused_for(&tx, &visit, ctx.now)? {
+        note_refusal(&tx, ctx, terminal, meta, visit.confidential)?;
         tx.commit()?;
-        tracing::warn!(visit_id = %meta.visit_id, terminal_id = %terminal.id, segment_id = %meta.id, "recording of a confidential visit refused");
-        return Err(Error::RecordingRefused(
-            "this visit is confidential: it is never recorded; drop what was recorded of it".into(),
-        ));
+        tracing::warn!(visit_id = %meta.visit_id, terminal_id = %terminal.id, segment_id = %meta.id, why, "recording segment refused");
+        return Err(Error::RecordingRefused(why.into()));
     }
+    check_party(&tx, terminal, &visit, meta)?;
+    check_budget(&tx, &visit, meta)?;
     let taken: Option<String> = tx
         .query_row(
             "SELECT id FROM recording_segments
@@ -92,6 +98,53 @@ fn may_record(conn: &Connection, terminal: &TerminalIdentity, person: uuid::Uuid
     }
 }
 
+/// The party is one of the call's: the person's seat is the recording
+/// terminal's own id, a visitor's a visitor of the visit or (an on-site
+/// visit's lobby seat) the visit's id.
+fn check_party(
+    conn: &Connection,
+    terminal: &TerminalIdentity,
+    visit: &visits::VisitRow,
+    meta: &SegmentMeta,
+) -> Result<()> {
+    let ok = match meta.role {
+        PartyRole::Person => meta.party == terminal.id,
+        PartyRole::Visitor => {
+            meta.party == visit.id || visits::visitor_ids(conn, visit.id)?.contains(&meta.party)
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "party {} is not a participant of this visit in the role {:?}",
+        meta.party, meta.role
+    )))
+}
+
+/// Bytes a visit's recording may take, per second of its scheduled length
+/// (16 Mbit/s for all parties together, several times what a visit sends),
+/// plus ten minutes' worth: a terminal cannot fill the server's disk
+/// through one visit.
+const BUDGET_BYTES_PER_SECOND: i64 = 2_000_000;
+
+fn check_budget(conn: &Connection, visit: &visits::VisitRow, meta: &SegmentMeta) -> Result<()> {
+    let declared: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(size), 0) FROM recording_segments WHERE visit_id = ?1",
+        [visit.id.to_string()],
+        |r| r.get(0),
+    )?;
+    let seconds = (visit.end - visit.start).num_seconds().max(0) + 600;
+    let budget = seconds * BUDGET_BYTES_PER_SECOND;
+    if declared + meta.size as i64 > budget {
+        tracing::warn!(visit_id = %visit.id, declared, budget, "recording over the visit's budget refused");
+        return Err(Error::Invalid(format!(
+            "this visit's recording would exceed {budget} bytes, far more than its length can hold"
+        )));
+    }
+    Ok(())
+}
+
 /// One `recording_refused` line in the visit's history, however many
 /// segments the terminal tries.
 fn note_refusal(
@@ -99,6 +152,7 @@ fn note_refusal(
     ctx: &Ctx<'_>,
     terminal: &TerminalIdentity,
     meta: &SegmentMeta,
+    confidential: bool,
 ) -> Result<()> {
     let told: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM visit_history WHERE visit_id = ?1 AND event = 'recording_refused')",
@@ -114,7 +168,10 @@ fn note_refusal(
         meta.visit_id,
         "recording_refused",
         (None, None),
-        json!({ "terminal_id": terminal.id, "reason": "confidential" }),
+        json!({
+            "terminal_id": terminal.id,
+            "reason": if confidential { "confidential" } else { "past_retention" },
+        }),
     )
 }
 

@@ -131,9 +131,8 @@ fn write_file(store: &Store, conn: &Connection, visit: Uuid) -> Result<()> {
     File::create(&tmp)
         .and_then(|mut f| f.write_all(&body).and_then(|_| f.sync_all()))
         .and_then(|_| fs::rename(&tmp, &path))
-        .map_err(io_failed("writing the manifest", &path))?;
-    sync_dir(&dir);
-    Ok(())
+        .and_then(|_| sync_dir(&dir))
+        .map_err(io_failed("writing the manifest", &path))
 }
 
 /// What is wrong with one part of a stored recording.

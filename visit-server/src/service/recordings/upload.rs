@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::super::terminals::TerminalIdentity;
-use super::super::{Ctx, Error, Result};
-use super::{SegmentRow, Store, find, io_failed, manifest};
+use super::super::{Ctx, Error, Result, visits};
+use super::{SegmentRow, Store, find, io_failed, manifest, refused_for};
 use crate::domain::recording::hex;
 
 /// Take `bytes` of segment `id` at `offset`; its status afterwards.
@@ -34,8 +34,18 @@ pub fn put_chunk(
     let row = find(conn, id)?
         .filter(|r| r.terminal_id == terminal.id)
         .ok_or_else(|| Error::not_found("recording segment", id))?;
-    if row.complete || row.removed_at.is_some() {
+    if row.complete {
         return Ok(row.status());
+    }
+    let visit = visits::get_row(conn, row.meta.visit_id)?;
+    let refused = match row.removed_at {
+        Some(_) => Some("this visit's recording was removed after the facility's retention period"),
+        None => refused_for(conn, &visit, ctx.now)?,
+    };
+    if let Some(why) = refused {
+        let _ = fs::remove_file(store.partial_path(&row.meta));
+        tracing::warn!(visit_id = %row.meta.visit_id, terminal_id = %terminal.id, segment_id = %id, why, "recording bytes refused");
+        return Err(Error::RecordingRefused(why.into()));
     }
     if offset != row.received {
         return Err(Error::SegmentOffset {
@@ -121,7 +131,12 @@ fn finish(
             .and_then(|f| f.sync_all())
             .and_then(|_| fs::rename(&partial, &target))
             .map_err(io_failed("moving a segment into place", &target))?;
-        sync_dir(&store.visit_dir(meta.visit_id));
+        // `complete` lets the terminal delete its copy: the new name (and
+        // the visit's directory itself) must survive a power cut first.
+        let dir = store.visit_dir(meta.visit_id);
+        sync_dir(&dir)
+            .and_then(|_| sync_dir(store.dir()))
+            .map_err(io_failed("syncing the recording's directory", &dir))?;
     }
     manifest::append(conn, ctx, store, row)?;
     tracing::info!(visit_id = %meta.visit_id, terminal_id = %row.terminal_id, segment_id = %meta.id, track = meta.track, index = meta.index, size = meta.size, "recording segment stored");
@@ -146,10 +161,7 @@ pub(super) fn hash_file(path: &Path) -> std::io::Result<String> {
     }
 }
 
-/// Make a rename in `dir` durable (best effort: a failure is logged, the
-/// data itself is already synced).
-pub(super) fn sync_dir(dir: &Path) {
-    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::warn!(error = %e, dir = %dir.display(), "recordings: syncing a directory failed");
-    }
+/// Make a rename (or a new entry) in `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir).and_then(|d| d.sync_all())
 }

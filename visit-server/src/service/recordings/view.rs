@@ -138,12 +138,32 @@ fn effective_duration(r: &SegmentRow, stored: &[&SegmentRow]) -> u64 {
 }
 
 /// The file of a stored segment of `visit`.
+///
+/// Served only to `actor` having opened the visit's recording (the audited
+/// `recording_viewed`) since `since` (the longest a session lives): a
+/// segment's address alone is no way round that audit line.
 pub fn segment_file(
     conn: &Connection,
     store: &Store,
-    visit: Uuid,
-    segment: Uuid,
+    (visit, segment): (Uuid, Uuid),
+    actor: &str,
+    since: chrono::DateTime<chrono::Utc>,
 ) -> Result<PathBuf> {
+    let viewed: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE target = ?1
+             AND action = 'recording_viewed' AND actor = ?2 AND at >= ?3)",
+        rusqlite::params![
+            crate::service::audit::Target::Visit(visit).to_string(),
+            actor,
+            crate::db::ts(since)
+        ],
+        |r| r.get(0),
+    )?;
+    if !viewed {
+        return Err(Error::Forbidden(
+            "open the visit's recording page first: watching a recording is recorded in the audit log".into(),
+        ));
+    }
     find(conn, segment)?
         .filter(|r| r.meta.visit_id == visit && r.complete && r.removed_at.is_none())
         .map(|r| store.final_path(&r.meta))
