@@ -273,6 +273,32 @@ fn io_failed<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Err
     }
 }
 
+/// Why a visit's segments are no longer taken, if they are not: a
+/// confidential visit, or one whose recording the facility no longer keeps
+/// (its retention is over: what arrives now would be removed at once).
+pub(super) fn refused_for(
+    conn: &Connection,
+    visit: &super::visits::VisitRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<&'static str>> {
+    if visit.confidential {
+        return Ok(Some(
+            "this visit is confidential: it is never recorded; drop what was recorded of it",
+        ));
+    }
+    let days: u32 = conn.query_row(
+        "SELECT recording_retention_days FROM facilities WHERE id = ?1",
+        [visit.facility_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if crate::domain::recording::retention_over(visit.end, days, now) {
+        return Ok(Some(
+            "this visit's recording is past the facility's retention period and is not kept",
+        ));
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,30 +324,4 @@ mod tests {
             upload::hash_file(&path).unwrap()
         );
     }
-}
-
-/// Why a visit's segments are no longer taken, if they are not: a
-/// confidential visit, or one whose recording the facility no longer keeps
-/// (its retention is over: what arrives now would be removed at once).
-pub(super) fn refused_for(
-    conn: &Connection,
-    visit: &super::visits::VisitRow,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<&'static str>> {
-    if visit.confidential {
-        return Ok(Some(
-            "this visit is confidential: it is never recorded; drop what was recorded of it",
-        ));
-    }
-    let days: u32 = conn.query_row(
-        "SELECT recording_retention_days FROM facilities WHERE id = ?1",
-        [visit.facility_id.to_string()],
-        |r| r.get(0),
-    )?;
-    if crate::domain::recording::retention_over(visit.end, days, now) {
-        return Ok(Some(
-            "this visit's recording is past the facility's retention period and is not kept",
-        ));
-    }
-    Ok(None)
 }
