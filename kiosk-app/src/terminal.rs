@@ -186,6 +186,7 @@ impl Terminal {
             started: Instant::now(),
             devices: Arc::new(crate::diagnose::health_source(devices.clone(), &cfg.call)),
             data_dir: cfg.data_dir.clone(),
+            recordings_said: Default::default(),
         };
         runtime.spawn(sync.run());
         let mode = match cfg.role {

@@ -199,14 +199,16 @@ pub(super) struct ErrorRoutes(
 impl ErrorRoutes {
     /// `track`'s messages go to it from now on.
     pub(super) fn add_track(&self, track: Arc<Track>) {
-        let key = format!("/{}/", track.name());
+        // A path names each level `Type:name`
+        // (`/GstPipeline:call/GstBin:session-0/GstBin:rec-0/...`).
+        let key = format!(":{}/", track.name());
         self.1
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((key, track));
     }
     pub(super) fn remove_track(&self, name: &str) {
-        let key = format!("/{name}/");
+        let key = format!(":{name}/");
         self.1
             .lock()
             .unwrap_or_else(|e| e.into_inner())

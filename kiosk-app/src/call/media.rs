@@ -242,8 +242,10 @@ impl MediaSession {
         let mut chain = codec::chain(format.codec, format.pt, self.fps, kbps)?;
         // Recorded as sent: a tee right after the encoder's caps.
         if let Some(own) = &self.rec.own {
-            let tee = record_tee(&self.bin, own, Kind::Video, &Stream::Encoded(format.codec))?;
-            chain.elements.insert(2, tee);
+            match record_tee(&self.bin, own, Kind::Video, &Stream::Encoded(format.codec)) {
+                Ok(tee) => chain.elements.insert(2, tee),
+                Err(e) => own.problem(format!("{e:#}")),
+            }
         }
         self.bin
             .add_many(chain.elements.iter().filter(|e| e.parent().is_none()))?;
@@ -357,7 +359,10 @@ fn send_audio(
     bin.add_many([&aq, &opus, &apay, &acaps])?;
     let mut chain = vec![aq.clone(), opus];
     if let Some(own) = own {
-        chain.push(record_tee(bin, own, Kind::Audio, &Stream::Opus)?);
+        match record_tee(bin, own, Kind::Audio, &Stream::Opus) {
+            Ok(tee) => chain.push(tee),
+            Err(e) => own.problem(format!("{e:#}")),
+        }
     }
     chain.extend([apay, acaps.clone()]);
     gst::Element::link_many(chain.iter())?;

@@ -229,8 +229,8 @@ fn record(bin: &gst::Bin, pad: &gst::Pad, track: &Track) -> Option<gst::Pad> {
     match tapped {
         Ok(p) => Some(p),
         Err(e) => {
-            tracing::warn!(track = %track.name(), error = %format!("{e:#}"), "a received stream cannot be recorded");
-            Some(pad.clone())
+            track.problem(format!("a received stream cannot be recorded: {e:#}"));
+            (!pad.is_linked()).then(|| pad.clone())
         }
     }
 }

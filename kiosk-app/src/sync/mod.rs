@@ -111,6 +111,8 @@ pub struct Sync {
     pub devices: Arc<dyn Fn() -> Vec<DeviceHealth> + Send + std::marker::Sync>,
     /// The data directory (its partition's free space is in each heartbeat).
     pub data_dir: std::path::PathBuf,
+    /// The last refusal of a recording upload logged (said once).
+    pub recordings_said: Mutex<Option<String>>,
 }
 
 impl Sync {

@@ -174,7 +174,17 @@ impl Sync {
                 Ok(Outcome::Skip)
             }
             SyncError::Server { status, .. } if *status < 500 && *status != 429 => {
-                tracing::warn!(segment = %id, visit_id = %visit, error = %e, "the server did not take a recording segment; trying again next round");
+                // Said once per answer, not every round (a server without
+                // the endpoints yet answers 404 to each).
+                let said = format!("{id} {e}");
+                let mut last = self
+                    .recordings_said
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if last.as_deref() != Some(said.as_str()) {
+                    tracing::warn!(segment = %id, visit_id = %visit, error = %e, "the server did not take a recording segment; trying again each round");
+                    *last = Some(said);
+                }
                 Ok(Outcome::Later)
             }
             _ => Err(e),

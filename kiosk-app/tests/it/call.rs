@@ -90,7 +90,7 @@ fn lobby_and_unit_env(
 fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
     let (server, seeded) = Server::seeded();
     let (visit, pin) = seeded.visits[0].clone();
-    let (_dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
+    let (dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
     join_both(&mut lobby, &mut unit, visit, &pin);
 
     // Real media both ways: at least 25 decoded frames a second, and sound.
@@ -101,8 +101,9 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
     lobby.send("status");
     lobby.expect(&["[call] with J. S., 121 min left"]);
 
-    // Let the visit go on a little, then come shortly before its end.
-    std::thread::sleep(Duration::from_secs(3));
+    // Let the visit go on (long enough for a few recorded segments), then
+    // come shortly before its end.
+    std::thread::sleep(Duration::from_secs(12));
     // Shortly before the end: warned, then ended by the server, on both sides.
     server.clock.set(chicago(11, 59, 50));
     lobby.expect(&["warning: 1 min left"]);
@@ -140,11 +141,76 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
         0,
         "{r}"
     );
+    // The unit terminal recorded both parties, as sent and as received.
+    let connected_ms = h
+        .iter()
+        .filter(|(e, _)| e == "call_report")
+        .map(|(_, d)| serde_json::from_str::<serde_json::Value>(d).unwrap())
+        .map(|r| r["report"]["connected_ms"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    recorded_both_parties(&dirs[1].path().join("data"), connected_ms);
+    assert!(
+        crate::recording::files(&dirs[0].path().join("data")).is_empty(),
+        "the lobby terminal records nothing"
+    );
     // Back to the attract screen after "Done".
     lobby.send("done");
     lobby.expect(&["[attract]"]);
     lobby.quit();
     unit.quit();
+}
+
+/// The unit terminal's `data` holds closed segments of both parties, each
+/// registered with its file's hash, each playing pictures and sound, and
+/// each party's total within about a second of the connected time.
+fn recorded_both_parties(data: &std::path::Path, connected_ms: u64) {
+    use crate::recording::*;
+    // The last segments close once the call has ended.
+    let until = Instant::now() + Duration::from_secs(10);
+    let segs = loop {
+        let segs = segments(data);
+        let paths: Vec<_> = segs.iter().map(|s| s.path.clone()).collect();
+        let files = files(data);
+        if !segs.is_empty() && files.iter().all(|f| paths.contains(f)) {
+            break segs;
+        }
+        assert!(
+            Instant::now() < until,
+            "files {files:?} not all registered: {segs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for s in &segs {
+        assert!(s.closed, "{s:?}");
+        assert_eq!(sha256(&s.path), s.sha256, "{s:?}");
+        assert_eq!(std::fs::metadata(&s.path).unwrap().len(), s.size, "{s:?}");
+        assert!(s.duration_ms <= 8000, "a segment of at most ~6 s: {s:?}");
+    }
+    let parties = by_party(&segs);
+    assert_eq!(parties.len(), 2, "both parties: {segs:#?}");
+    let roles: Vec<&str> = parties.values().map(|p| p.0.as_str()).collect();
+    assert!(
+        roles.contains(&"person") && roles.contains(&"visitor"),
+        "{roles:?}"
+    );
+    for (party, (role, total_ms, played)) in &parties {
+        eprintln!(
+            "recorded {role} {party}: {total_ms} ms, {played:?} (connected {connected_ms} ms)"
+        );
+        assert!(
+            played.frames >= total_ms * 20 / 1000,
+            "{role}: {played:?} in {total_ms} ms"
+        );
+        assert!(
+            played.audio_buffers >= total_ms / 40,
+            "{role}: {played:?} in {total_ms} ms"
+        );
+        assert!(
+            total_ms.abs_diff(connected_ms) <= 1500,
+            "{role}: {total_ms} ms recorded, connected {connected_ms} ms"
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod demo;
 mod diagnose;
 mod enrol;
 mod offline;
+mod recording;
 mod screenshots;
 mod technician;
 mod unit;

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -43,8 +43,9 @@ pub struct Track {
     inputs: std::sync::Mutex<Vec<gst::Pad>>,
     /// Raised at the track's first error; its inputs' probes read it.
     failed: Arc<AtomicBool>,
-    /// A fragment is open (between opened and closed).
-    open: AtomicBool,
+    /// Fragments open (between opened and closed): with `async-finalize`
+    /// the next one opens before the last one is closed.
+    open: AtomicU32,
     notes: std::sync::mpsc::Sender<Note>,
     now: super::Now,
 }
@@ -83,7 +84,7 @@ impl Track {
             sink_pads: [video, audio],
             inputs: std::sync::Mutex::new(Vec::new()),
             failed: Arc::new(AtomicBool::new(false)),
-            open: AtomicBool::new(false),
+            open: AtomicU32::new(0),
             notes,
             now,
         }))
@@ -123,7 +124,13 @@ impl Track {
                 gst::PadProbeReturn::Ok
             }
         });
-        let ghost = gst::GhostPad::with_target(&q_sink)?;
+        let name = match kind {
+            Kind::Video => "video",
+            Kind::Audio => "audio",
+        };
+        let ghost = gst::GhostPad::builder_with_target(&q_sink)?
+            .name(name)
+            .build();
         ghost.set_active(true)?;
         self.bin.add_pad(&ghost)?;
         let ghost: gst::Pad = ghost.upcast();
@@ -150,7 +157,7 @@ impl Track {
                 let location = s.get::<String>("location").unwrap_or_default();
                 let running = s.get::<u64>("running-time").unwrap_or(0);
                 if s.name() == "splitmuxsink-fragment-opened" {
-                    self.open.store(true, Ordering::Relaxed);
+                    self.open.fetch_add(1, Ordering::Relaxed);
                     let _ = self.notes.send(Note::Opened {
                         key: self.key.clone(),
                         location: location.into(),
@@ -162,19 +169,28 @@ impl Track {
                         location: location.into(),
                         running_ns: running,
                     });
-                    self.open.store(false, Ordering::Relaxed);
+                    let _ = self
+                        .open
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                            Some(n.saturating_sub(1))
+                        });
                 }
             }
             gst::MessageView::Error(e) => {
-                if !self.failed.swap(true, Ordering::Relaxed) {
-                    let reason = format!("recorder_failed: {}", e.error());
-                    let _ = self.notes.send(Note::Failed {
-                        key: self.key.clone(),
-                        reason,
-                    });
-                }
+                self.problem(format!("recorder_failed: {}", e.error()));
             }
             _ => {}
+        }
+    }
+
+    /// A stream of the track cannot be recorded: the track stops (what it
+    /// has is closed as usual), the call goes on.
+    pub fn problem(&self, reason: String) {
+        if !self.failed.swap(true, Ordering::Relaxed) {
+            let _ = self.notes.send(Note::Failed {
+                key: self.key.clone(),
+                reason,
+            });
         }
     }
 
@@ -193,10 +209,10 @@ impl Track {
             pad.send_event(gst::event::Eos::new());
         }
         let until = Instant::now() + wait;
-        while !self.failed() && self.open.load(Ordering::Relaxed) && Instant::now() < until {
+        while !self.failed() && self.open.load(Ordering::Relaxed) > 0 && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
-        if self.open.load(Ordering::Relaxed) && !self.failed() {
+        if self.open.load(Ordering::Relaxed) > 0 && !self.failed() {
             tracing::warn!(track = %self.name(), "the last segment did not close in time; it is recovered at the next start");
         }
         let _ = self.bin.set_state(gst::State::Null);
