@@ -254,13 +254,10 @@ impl Terminal {
                     Side::Visitor => v.person_display.clone(),
                     Side::Person => v.visitor_display.join(", "),
                 };
-                Some(CallFlow::new(
-                    side,
-                    peer,
-                    v.join_window(side),
-                    hhmm(v.start),
-                    hhmm(v.end),
-                ))
+                Some(
+                    CallFlow::new(side, peer, v.join_window(side), hhmm(v.start), hhmm(v.end))
+                        .confidential(v.confidential),
+                )
             })
             .with_context(|| format!("visit {visit} is not in today's schedule"))?;
         let handle = CallHandle::start(CallParams {
