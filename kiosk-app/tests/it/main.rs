@@ -2,6 +2,7 @@
 //! visit-server on loopback (or a misbehaving fake one).
 
 mod bad_server;
+mod bad_uploads;
 mod browser;
 mod call;
 mod demo;
