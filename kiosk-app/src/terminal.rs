@@ -278,7 +278,7 @@ impl Terminal {
     /// What a call needs to record the visit: only on a unit terminal
     /// (the person's side holds every stream), never a confidential visit.
     fn record_params(&self, confidential: bool) -> Option<RecordParams> {
-        if self.cfg.role != TerminalRole::Unit || confidential {
+        if !crate::call::record::records(self.cfg.role, confidential) {
             return None;
         }
         let shared = self.shared.clone();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 use sha2::{Digest, Sha256};
@@ -160,4 +161,65 @@ pub fn by_party(segs: &[Segment]) -> BTreeMap<Uuid, (String, u64, Played)> {
         e.2.audio_buffers += played.audio_buffers;
     }
     out
+}
+
+/// The unit terminal's `data` holds closed segments of both parties, each
+/// registered with its file's hash, each playing pictures and sound, and
+/// each party's total within about a second of the connected time.
+pub fn recorded_both_parties(data: &std::path::Path, connected_ms: u64) {
+    // The last segments close once the call has ended.
+    let until = Instant::now() + Duration::from_secs(10);
+    let segs = loop {
+        let segs = segments(data);
+        let paths: Vec<_> = segs.iter().map(|s| s.path.clone()).collect();
+        let files = files(data);
+        if !segs.is_empty() && files.iter().all(|f| paths.contains(f)) {
+            break segs;
+        }
+        assert!(
+            Instant::now() < until,
+            "files {files:?} not all registered: {segs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for s in &segs {
+        assert!(s.closed, "{s:?}");
+        assert_eq!(sha256(&s.path), s.sha256, "{s:?}");
+        assert_eq!(std::fs::metadata(&s.path).unwrap().len(), s.size, "{s:?}");
+        assert!(s.duration_ms <= 8000, "a segment of at most ~6 s: {s:?}");
+    }
+    let parties = by_party(&segs);
+    for party in parties.keys() {
+        let mut numbers: Vec<(u32, u32)> = segs
+            .iter()
+            .filter(|s| s.party == *party)
+            .map(|s| (s.track, s.index))
+            .collect();
+        numbers.sort();
+        let expected: Vec<(u32, u32)> = (0..numbers.len() as u32).map(|i| (0, i)).collect();
+        assert_eq!(numbers, expected, "one track, segments numbered from 0");
+    }
+    assert_eq!(parties.len(), 2, "both parties: {segs:#?}");
+    let roles: Vec<&str> = parties.values().map(|p| p.0.as_str()).collect();
+    assert!(
+        roles.contains(&"person") && roles.contains(&"visitor"),
+        "{roles:?}"
+    );
+    for (party, (role, total_ms, played)) in &parties {
+        eprintln!(
+            "recorded {role} {party}: {total_ms} ms, {played:?} (connected {connected_ms} ms)"
+        );
+        assert!(
+            played.frames >= total_ms * 20 / 1000,
+            "{role}: {played:?} in {total_ms} ms"
+        );
+        assert!(
+            played.audio_buffers >= total_ms / 40,
+            "{role}: {played:?} in {total_ms} ms"
+        );
+        assert!(
+            total_ms.abs_diff(connected_ms) <= 1500,
+            "{role}: {total_ms} ms recorded, connected {connected_ms} ms"
+        );
+    }
 }

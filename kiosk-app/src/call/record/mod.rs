@@ -58,6 +58,12 @@ pub struct RecordParams {
     pub min_free_bytes: u64,
 }
 
+/// Whether a terminal records a visit: only a unit terminal (the
+/// person's side holds every stream), and never a confidential visit.
+pub fn records(role: protocol::TerminalRole, confidential: bool) -> bool {
+    role == protocol::TerminalRole::Unit && !confidential
+}
+
 /// Where a visit's segments are written.
 pub fn visit_dir(data_dir: &std::path::Path, visit: Uuid) -> PathBuf {
     data_dir.join("recordings").join(visit.to_string())
@@ -219,5 +225,18 @@ impl Recorder {
             waited_ms = started.elapsed().as_millis() as u64,
             "recording closed"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::TerminalRole;
+
+    #[test]
+    fn only_a_unit_terminal_records_and_never_a_confidential_visit() {
+        assert!(super::records(TerminalRole::Unit, false));
+        assert!(!super::records(TerminalRole::Unit, true));
+        assert!(!super::records(TerminalRole::Lobby, false));
+        assert!(!super::records(TerminalRole::Lobby, true));
     }
 }
