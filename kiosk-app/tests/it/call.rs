@@ -129,9 +129,11 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
         "call_connected",
         "media_flowing",
         "call_report",
+        "recording_started",
     ] {
         assert!(events.contains(&e), "{e} missing from {events:?}");
     }
+    assert!(!events.contains(&"recording_problem"), "{h:?}");
     let report = h.iter().find(|(e, _)| e == "call_report").unwrap();
     let r: serde_json::Value = serde_json::from_str(&report.1).unwrap();
     assert!(r["report"]["frames_decoded"].as_u64().unwrap() > 60, "{r}");

@@ -219,3 +219,79 @@ impl Track {
         let _ = pipeline.remove(&self.bin);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::recording::PartyRole;
+    use uuid::Uuid;
+
+    /// An element of the track failing (a full disk) is said once, as a
+    /// recording problem, and from then on the track takes nothing more:
+    /// its inputs drop what the call's tees give them.
+    #[test]
+    fn a_failing_track_says_so_once_and_takes_nothing_more() {
+        gst::init().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let key = TrackKey {
+            visit: Uuid::from_u128(1),
+            role: PartyRole::Visitor,
+            party: Uuid::from_u128(2),
+            track: 0,
+        };
+        let now: crate::call::record::Now = Arc::new(chrono::Utc::now);
+        let track = Track::new(key.clone(), dir.path(), tx, now).unwrap();
+        let input = track.input(Kind::Audio, &Stream::Opus).unwrap();
+        track.bin().set_state(gst::State::Paused).unwrap();
+        let sink = track
+            .bin()
+            .iterate_elements()
+            .into_iter()
+            .flatten()
+            .find(|e| e.factory().is_some_and(|f| f.name() == "splitmuxsink"));
+        let error = |text: &str| {
+            gst::message::Error::builder(gst::ResourceError::NoSpaceLeft, text)
+                .src(sink.as_ref().unwrap())
+                .build()
+        };
+        assert!(!track.failed());
+        track.on_message(&error("No space left on device"));
+        track.on_message(&error("again"));
+        match rx.try_recv() {
+            Ok(Note::Failed { key: k, reason }) => {
+                assert_eq!(k, key);
+                assert!(reason.starts_with("recorder_failed"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(rx.try_recv().is_err(), "said once");
+        assert!(track.failed());
+        // What the tee pushes in is dropped, and the push succeeds: the
+        // call's stream never sees the recording's error.
+        let queue_sink = input
+            .downcast_ref::<gst::GhostPad>()
+            .unwrap()
+            .target()
+            .unwrap();
+        let parent = queue_sink.parent_element().unwrap();
+        let before: u32 = parent.property("current-level-buffers");
+        let peer = gst::Pad::new(gst::PadDirection::Src);
+        peer.set_active(true).unwrap();
+        peer.link(&input).unwrap();
+        peer.push_event(gst::event::StreamStart::new("s"));
+        peer.push_event(gst::event::Caps::new(&gst::Caps::new_empty_simple(
+            "audio/x-opus",
+        )));
+        peer.push_event(gst::event::Segment::new(&gst::FormattedSegment::<
+            gst::ClockTime,
+        >::new()));
+        assert_eq!(
+            peer.push(gst::Buffer::with_size(10).unwrap()),
+            Ok(gst::FlowSuccess::Ok)
+        );
+        let after: u32 = parent.property("current-level-buffers");
+        assert_eq!(before, after, "the failed track took a buffer");
+        track.bin().set_state(gst::State::Null).unwrap();
+    }
+}
