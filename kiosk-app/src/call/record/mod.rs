@@ -231,6 +231,51 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use protocol::TerminalRole;
+    use protocol::terminal::TerminalEventKind;
+
+    use super::*;
+
+    /// Too little free space: no track starts (the call goes on), and the
+    /// visit's history is told once, `disk_full`.
+    #[test]
+    fn a_nearly_full_disk_records_nothing_and_says_so_once() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(data.path()).unwrap());
+        let params = RecordParams {
+            data_dir: data.path().to_path_buf(),
+            store: store.clone(),
+            now: Arc::new(Utc::now),
+            min_free_bytes: u64::MAX,
+        };
+        let (visit, me, peer) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let mut r = Recorder::start(params, visit, me);
+        for _ in 0..2 {
+            let t = r.session(Some(me), peer, 0);
+            assert!(t.own.is_none() && t.peer.is_none());
+        }
+        drop(r);
+        // The worker queues it; give it a moment, then count.
+        let until = Instant::now() + Duration::from_secs(5);
+        while store.pending(10).unwrap().is_empty() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let events = store.pending(10).unwrap();
+        let kinds: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+        assert_eq!(
+            kinds,
+            [TerminalEventKind::RecordingProblem {
+                reason: "disk_full".into()
+            }]
+        );
+        assert_eq!(events[0].visit_id, visit);
+        assert!(
+            !visit_dir(data.path(), visit)
+                .read_dir()
+                .unwrap()
+                .any(|_| true)
+        );
+    }
 
     #[test]
     fn only_a_unit_terminal_records_and_never_a_confidential_visit() {
