@@ -139,8 +139,11 @@ impl MediaSession {
         let bin = gst::Bin::with_name(&name);
         let webrtc = negotiate::webrtcbin(cfg, ice_servers)?;
         bin.add(&webrtc)?;
+        // The tracks run on their own: their state is theirs (see
+        // `record::track`), never held against the session's or the call's.
         for t in rec.own.iter().chain(rec.peer.iter()) {
             bin.add(t.bin())?;
+            t.bin().set_locked_state(true);
             local.routes.add_track(t.clone());
         }
         // Audio out first: its m-line leads the bundle, so a refused video
@@ -192,6 +195,12 @@ impl MediaSession {
             .bin
             .sync_state_with_parent()
             .context("the session did not start")?;
+        for t in session.rec.own.iter().chain(session.rec.peer.iter()) {
+            // Asynchronous until its first segment starts: not waited for.
+            if t.bin().set_state(gst::State::Playing).is_err() {
+                t.problem("the recording did not start".into());
+            }
+        }
         // Media flows in only once the bin runs.
         session.feed(&local.audio_tee, &audio_in)?;
         if let Some(f) = answer {

@@ -60,6 +60,13 @@ impl Track {
     ) -> anyhow::Result<Arc<Track>> {
         let name = format!("rec-{}", TRACKS.fetch_add(1, Ordering::Relaxed));
         let bin = gst::Bin::with_name(&name);
+        // splitmuxsink changes state asynchronously, completing only once
+        // its first segment starts; the track's bin keeps that to itself
+        // (and its state is locked by the session that holds it).
+        // Forwarded, it would take the whole call's pipeline out of
+        // PLAYING until then: a track that never gets its first key frame
+        // (a sound-only call) would silence the call.
+        bin.set_property("async-handling", true);
         let location: PathBuf = dir.join(format!("{}-{}-%d.mkv", key.party, key.track));
         let sink = elements::SPLITMUXSINK
             .make()
@@ -128,6 +135,18 @@ impl Track {
             Kind::Video => "video",
             Kind::Audio => "audio",
         };
+        // A serialized query (the tee's allocation query) would wait in
+        // the queue until the muxer takes it, and the muxer waits for every
+        // stream: with one stream missing (a sound-only call) the call's
+        // own encoder would wait with it. The track answers them here.
+        q_sink.add_probe(gst::PadProbeType::QUERY_DOWNSTREAM, |_, info| {
+            match info.query().map(|q| q.view()) {
+                Some(gst::QueryView::Allocation(_)) | Some(gst::QueryView::Drain(_)) => {
+                    gst::PadProbeReturn::Handled
+                }
+                _ => gst::PadProbeReturn::Ok,
+            }
+        });
         let ghost = gst::GhostPad::builder_with_target(&q_sink)?
             .name(name)
             .build();
