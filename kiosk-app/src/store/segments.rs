@@ -9,7 +9,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use protocol::recording::{PartyRole, SegmentMeta};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
@@ -64,49 +63,35 @@ fn role_str(r: PartyRole) -> &'static str {
 const COLUMNS: &str = "segment_id, visit_id, role, party, track, idx, started_at, duration_ms, \
                        size, sha256, closed, path, state";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<(Vec<String>, [i64; 6], bool)> {
-    Ok((
-        vec![
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(9)?,
-            r.get(11)?,
-            r.get(12)?,
-        ],
-        [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, 0],
-        r.get(10)?,
-    ))
-}
-
-fn to_segment((t, n, closed): (Vec<String>, [i64; 6], bool)) -> anyhow::Result<QueuedSegment> {
-    let uuid = |s: &str| {
-        s.parse::<Uuid>()
-            .context("a segment row's id does not parse")
+/// A row of `COLUMNS` as a segment.
+fn from_row(r: &Row<'_>) -> rusqlite::Result<QueuedSegment> {
+    let uuid = |i: usize| -> rusqlite::Result<Uuid> {
+        r.get::<_, String>(i)?.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
     };
+    let started_ms: i64 = r.get(6)?;
     Ok(QueuedSegment {
         meta: SegmentMeta {
-            id: uuid(&t[0])?,
-            visit_id: uuid(&t[1])?,
-            role: if t[2] == "person" {
+            id: uuid(0)?,
+            visit_id: uuid(1)?,
+            role: if r.get::<_, String>(2)? == "person" {
                 PartyRole::Person
             } else {
                 PartyRole::Visitor
             },
-            party: uuid(&t[3])?,
-            track: n[0] as u32,
-            index: n[1] as u32,
-            started_at: DateTime::<Utc>::from_timestamp_millis(n[2])
-                .context("a segment's start is out of range")?,
-            duration_ms: n[3] as u64,
-            size: n[4] as u64,
-            sha256: t[4].clone(),
+            party: uuid(3)?,
+            track: r.get(4)?,
+            index: r.get(5)?,
+            started_at: DateTime::<Utc>::from_timestamp_millis(started_ms).unwrap_or_default(),
+            duration_ms: r.get::<_, i64>(7)? as u64,
+            size: r.get::<_, i64>(8)? as u64,
+            sha256: r.get(9)?,
             media_type: "video/x-matroska".into(),
-            closed,
+            closed: r.get(10)?,
         },
-        path: PathBuf::from(&t[5]),
-        state: SegmentState::parse(&t[6]),
+        path: PathBuf::from(r.get::<_, String>(11)?),
+        state: SegmentState::parse(&r.get::<_, String>(12)?),
     })
 }
 
@@ -171,7 +156,7 @@ impl Store {
                 from_row,
             )
             .optional()?;
-        row.map(to_segment).transpose()
+        Ok(row)
     }
 
     /// Every segment of `visit`, in order.
@@ -181,7 +166,7 @@ impl Store {
             "SELECT {COLUMNS} FROM segments WHERE visit_id = ?1 ORDER BY seq"
         ))?;
         let rows = stmt.query_map([visit.to_string()], from_row)?;
-        rows.map(|r| to_segment(r?)).collect()
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Set how far a segment's upload got.
@@ -231,5 +216,55 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok((n, bytes as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(id: u128, visit: u128, index: u32) -> SegmentMeta {
+        SegmentMeta {
+            id: Uuid::from_u128(id),
+            visit_id: Uuid::from_u128(visit),
+            role: PartyRole::Person,
+            party: Uuid::from_u128(9),
+            track: 0,
+            index,
+            started_at: DateTime::from_timestamp_millis(1_700_000_000_000).unwrap(),
+            duration_ms: 6000,
+            size: 100,
+            sha256: "ab".into(),
+            media_type: "video/x-matroska".into(),
+            closed: true,
+        }
+    }
+
+    /// Segments wait oldest first across restarts; one whose file no
+    /// longer matches is kept but not offered; a track number is never
+    /// given twice, even after a restart.
+    #[test]
+    fn segments_wait_in_order_and_track_numbers_are_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (meta(1, 5, 0), meta(2, 5, 1));
+        {
+            let s = Store::open(dir.path()).unwrap();
+            assert!(s.add_segment(&a, Path::new("/r/a.mkv")).unwrap());
+            assert!(!s.add_segment(&a, Path::new("/r/a.mkv")).unwrap(), "once");
+            assert!(s.add_segment(&b, Path::new("/r/b.mkv")).unwrap());
+            assert_eq!(s.next_track(a.visit_id, a.party).unwrap(), 0);
+            assert_eq!(s.next_track(a.visit_id, a.party).unwrap(), 1);
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.next_track(a.visit_id, a.party).unwrap(), 2);
+        assert_eq!(s.next_segment().unwrap().unwrap().meta, a);
+        assert_eq!(s.segments_pending().unwrap(), (2, 200));
+        s.set_segment_state(a.id, SegmentState::Mismatch).unwrap();
+        assert_eq!(s.next_segment().unwrap().unwrap().meta, b);
+        s.set_segment_state(b.id, SegmentState::Uploaded).unwrap();
+        assert_eq!(s.segments_pending().unwrap(), (1, 100));
+        s.remove_segment(b.id, b.visit_id, "stored").unwrap();
+        assert_eq!(s.next_segment().unwrap(), None);
+        assert_eq!(s.visit_segments(a.visit_id).unwrap().len(), 1);
     }
 }
