@@ -98,7 +98,7 @@ elements! {
     // Devices.
     V4L2SRC = "v4l2src", GOOD, Required, ByUs, "the camera";
     JPEGDEC = "jpegdec", GOOD, Required, ByUs, "cameras that send MJPEG";
-    H264PARSE = "h264parse", BAD, Required, ByUs, "cameras that send H.264, and H.264 received";
+    H264PARSE = "h264parse", BAD, Required, ByUs, "cameras that send H.264, H.264 received, and H.264 recorded";
     AVDEC_H264 = "avdec_h264", "gstreamer1.0-libav", Required, ByUs, "decoding H.264 (cameras, and what visitors send)";
     ALSASRC = "alsasrc", "gstreamer1.0-alsa", Required, ByUs, "the microphone";
     ALSASINK = "alsasink", "gstreamer1.0-alsa", Required, ByUs, "the speaker";
@@ -115,21 +115,28 @@ elements! {
     OPUSENC = "opusenc", BASE, Required, ByUs, "sound sent (Opus)";
     OPUSDEC = "opusdec", BASE, Required, Inside("decodebin"), "sound received (Opus)";
     RTPOPUSPAY = "rtpopuspay", GOOD, Required, ByUs, "sound sent (Opus over RTP)";
-    RTPOPUSDEPAY = "rtpopusdepay", GOOD, Required, Inside("decodebin"), "sound received (Opus over RTP)";
+    RTPOPUSDEPAY = "rtpopusdepay", GOOD, Required, ByUs, "sound received (Opus over RTP) (and recorded)";
     VP8ENC = "vp8enc", GOOD, Required, ByUs, "video sent as VP8 (every browser)";
     VP8DEC = "vp8dec", GOOD, Required, Inside("decodebin"), "video received as VP8";
     RTPVP8PAY = "rtpvp8pay", GOOD, Required, ByUs, "VP8 over RTP";
-    RTPVP8DEPAY = "rtpvp8depay", GOOD, Required, Inside("decodebin"), "VP8 over RTP";
+    RTPVP8DEPAY = "rtpvp8depay", GOOD, Required, ByUs, "VP8 over RTP (and recorded)";
     VP9ENC = "vp9enc", GOOD, Optional("video sent as VP9 (H.264 and VP8 are offered)"), ByUs, "video sent as VP9";
     VP9DEC = "vp9dec", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), Inside("decodebin"), "video received as VP9";
     RTPVP9PAY = "rtpvp9pay", GOOD, Optional("video sent as VP9 (H.264 and VP8 are offered)"), ByUs, "VP9 over RTP";
-    RTPVP9DEPAY = "rtpvp9depay", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), Inside("decodebin"), "VP9 over RTP";
+    RTPVP9DEPAY = "rtpvp9depay", GOOD, Optional("video received as VP9 (the other side sends H.264 or VP8)"), ByUs, "VP9 over RTP (and recorded)";
     X264ENC = "x264enc", "gstreamer1.0-plugins-ugly", Optional("H.264 in software (VP8 is sent instead)"), ByUs, "video sent as H.264";
     V4L2H264ENC = "v4l2h264enc", GOOD, Hardware("a hardware H.264 encoder (boards that have one)"), ByUs, "video sent as H.264 in hardware";
     VAH264ENC = "vah264enc", BAD, Hardware("a hardware H.264 encoder (Intel/AMD graphics, VA plugin)"), ByUs, "video sent as H.264 in hardware";
     VAAPIH264ENC = "vaapih264enc", "gstreamer1.0-vaapi", Hardware("a hardware H.264 encoder (Intel/AMD graphics)"), ByUs, "video sent as H.264 in hardware";
     RTPH264PAY = "rtph264pay", GOOD, Required, ByUs, "H.264 over RTP";
-    RTPH264DEPAY = "rtph264depay", GOOD, Required, Inside("decodebin"), "H.264 over RTP";
+    RTPH264DEPAY = "rtph264depay", GOOD, Required, ByUs, "H.264 over RTP (and recorded)";
+    // The recording (housing-unit terminals): what is sent and received,
+    // muxed as it is, without a second encode.
+    SPLITMUXSINK = "splitmuxsink", GOOD, Required, ByUs, "the visit's recording, in short closed segments";
+    MATROSKAMUX = "matroskamux", GOOD, Required, Inside("splitmuxsink"), "the recording's container (Matroska)";
+    FILESINK = "filesink", CORE, Required, Inside("splitmuxsink"), "the recording's segment files";
+    OPUSPARSE = "opusparse", BAD, Required, ByUs, "Opus recorded";
+    VP9PARSE = "vp9parse", BAD, Optional("recording VP9 as received (H.264 and VP8 are recorded)"), ByUs, "VP9 recorded";
 }
 
 impl Element {

@@ -74,14 +74,24 @@ fn result(message: &Message) -> String {
 
 fn waiting(c: &CallView) -> String {
     format!(
-        "[waiting] Visit with {} {}-{} ({}){}{}",
+        "[waiting] Visit with {} {}-{} ({}){}{} | {}",
         c.peer,
         c.starts_at,
         c.ends_at,
         c.status.as_ref().map_or("not started", status),
         if c.connecting { " Connecting…" } else { "" },
         if c.can_join { " [Join]" } else { "" },
+        recorded(c),
     )
+}
+
+/// What everyone is told about the recording (the screens say the same).
+fn recorded(c: &CallView) -> &'static str {
+    if c.confidential {
+        "This visit is confidential: it is not recorded or monitored."
+    } else {
+        "This visit is recorded and may be monitored."
+    }
 }
 
 /// The call: time left, then whatever is worth saying about it.
@@ -113,6 +123,8 @@ fn in_call(c: &CallView) -> String {
     if c.confirm_end {
         s.push_str(", End the visit? [End visit] [Keep talking]");
     }
+    s.push_str(" | ");
+    s.push_str(recorded(c));
     s
 }
 

@@ -167,6 +167,15 @@ fn check_server(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // The recording backlog as the terminal's own store has it (nothing
+    // is created where there is no data directory yet).
+    let (recordings_pending, recordings_pending_bytes) = if cfg.data_dir.is_dir() {
+        crate::store::Store::open(&cfg.data_dir)
+            .and_then(|s| s.segments_pending())
+            .unwrap_or((0, 0))
+    } else {
+        (0, 0)
+    };
     let sent = Utc::now();
     let t = Instant::now();
     let hb = Heartbeat {
@@ -175,9 +184,9 @@ fn check_server(
         terminal_time: sent,
         outbox_pending: 0,
         devices: to_wire(status),
-        recordings_pending: 0,
-        recordings_pending_bytes: 0,
-        data_free_bytes: None,
+        recordings_pending,
+        recordings_pending_bytes,
+        data_free_bytes: crate::disk::free_bytes(&cfg.data_dir),
     };
     Ok(match rt.block_on(client.heartbeat(&hb)) {
         Ok(ack) => {

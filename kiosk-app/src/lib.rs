@@ -18,6 +18,7 @@ pub mod demo;
 pub mod describe;
 pub mod devices;
 pub mod diagnose;
+pub mod disk;
 pub mod enrolment;
 pub mod headless;
 pub mod identity;

@@ -43,6 +43,9 @@ pub struct VisitEntry {
     pub person_id: Option<Uuid>,
     /// A visitor has checked in at the lobby (on-site visits).
     pub visitor_checked_in: bool,
+    /// Never recorded or monitored (the screens say so; the unit terminal
+    /// records nothing of it).
+    pub confidential: bool,
 }
 
 /// When one side may join a visit (and the visitor check in): from
@@ -231,6 +234,7 @@ fn index_day(
             person_early,
             person_id: v.person_id,
             visitor_checked_in: v.visitor_checked_in,
+            confidential: v.confidential,
         });
     }
     Ok(Day { key, by_verifier })

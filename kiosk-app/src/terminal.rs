@@ -24,6 +24,7 @@ use ui::{Screen, TerminalView, UiInput};
 use uuid::Uuid;
 
 use crate::call::flow::{CallFlow, FlowEffect};
+use crate::call::record::RecordParams;
 use crate::call::{CallHandle, CallParams, Screens, Snapshot};
 use crate::checkin::{Checkin, Effect, Input, Policy};
 use crate::config::Config;
@@ -155,6 +156,16 @@ impl Terminal {
             .build()?;
         let identity = ensure_enrolled(cfg, &runtime)?;
         let store = Arc::new(Store::open(&cfg.data_dir)?);
+        // Segments a crash left open are registered before anything uploads.
+        match crate::call::record::recover::recover(&cfg.data_dir, &store, identity.terminal_id) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(terminal_id = %identity.terminal_id, segments = n, "recording segments recovered after a crash")
+            }
+            Err(e) => {
+                tracing::error!(terminal_id = %identity.terminal_id, error = %format!("{e:#}"), "cannot recover recording segments")
+            }
+        }
         let cached = cached_schedule(&store);
         if let Some(s) = &cached {
             tracing::info!(terminal_id = %identity.terminal_id, visits = s.visit_count(), version = %s.wire.version, "using the cached schedule");
@@ -174,6 +185,8 @@ impl Terminal {
             terminal_id: identity.terminal_id,
             started: Instant::now(),
             devices: Arc::new(crate::diagnose::health_source(devices.clone(), &cfg.call)),
+            data_dir: cfg.data_dir.clone(),
+            recordings_said: Default::default(),
         };
         runtime.spawn(sync.run());
         let mode = match cfg.role {
@@ -227,11 +240,13 @@ impl Terminal {
             return Ok(());
         }
         let side = self.side();
+        let mut confidential = false;
         let flow = self
             .shared
             .with_schedule(|s| {
                 let s = s?;
                 let v = s.visit(visit)?;
+                confidential = v.confidential;
                 let hhmm = |t: chrono::DateTime<chrono::Utc>| {
                     t.with_timezone(&s.tz).format("%H:%M").to_string()
                 };
@@ -239,13 +254,10 @@ impl Terminal {
                     Side::Visitor => v.person_display.clone(),
                     Side::Person => v.visitor_display.join(", "),
                 };
-                Some(CallFlow::new(
-                    side,
-                    peer,
-                    v.join_window(side),
-                    hhmm(v.start),
-                    hhmm(v.end),
-                ))
+                Some(
+                    CallFlow::new(side, peer, v.join_window(side), hhmm(v.start), hhmm(v.end))
+                        .confidential(v.confidential),
+                )
             })
             .with_context(|| format!("visit {visit} is not in today's schedule"))?;
         let handle = CallHandle::start(CallParams {
@@ -256,10 +268,26 @@ impl Terminal {
             cfg: self.cfg.call.clone(),
             devices: self.devices.clone(),
             screens: self.screens.clone(),
+            record: self.record_params(confidential),
         });
         tracing::info!(terminal_id = %self.identity.terminal_id, visit_id = %visit, "visit opened");
         self.call = Some((flow, handle));
         Ok(())
+    }
+
+    /// What a call needs to record the visit: only on a unit terminal
+    /// (the person's side holds every stream), never a confidential visit.
+    fn record_params(&self, confidential: bool) -> Option<RecordParams> {
+        if !crate::call::record::records(self.cfg.role, confidential) {
+            return None;
+        }
+        let shared = self.shared.clone();
+        Some(RecordParams {
+            data_dir: self.cfg.data_dir.clone(),
+            store: self.store.clone(),
+            now: Arc::new(move || shared.now()),
+            min_free_bytes: crate::disk::MIN_FREE_FOR_RECORDING,
+        })
     }
 
     /// The call's figures (headless `stats`, the benchmark).
@@ -458,6 +486,10 @@ impl Terminal {
 
     /// Time passes: idle timeout, countdowns, statuses from the server.
     pub fn tick(&mut self) -> TerminalView {
+        // Recording uploads make way for a call (`sync/recordings.rs`).
+        self.shared
+            .in_call
+            .store(self.call.is_some(), std::sync::atomic::Ordering::Relaxed);
         while let Ok(r) = self.reports.try_recv() {
             self.feed(Input::Status {
                 visit: r.visit,

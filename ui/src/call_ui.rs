@@ -46,6 +46,7 @@ impl CallUi {
                 .map_or(0, |m| i32::try_from(m).unwrap_or(i32::MAX)),
         );
         api.set_confirming_end(c.confirm_end);
+        api.set_confidential(c.confidential);
         api.set_quality(match c.quality {
             Quality::Good => CallQuality::Good,
             Quality::Fair => CallQuality::Fair,

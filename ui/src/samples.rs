@@ -146,6 +146,18 @@ fn call_samples(base: &TerminalView) -> Vec<Sample> {
     let mut samples = vec![
         Sample::new("waiting-scheduled", waiting(StatusText::Scheduled, false)),
         Sample::new("waiting-ready", waiting(StatusText::Ready, true)),
+        // A confidential visit says it is not recorded (the others say
+        // they are).
+        Sample::new(
+            "waiting-confidential",
+            TerminalView {
+                call: CallView {
+                    confidential: true,
+                    ..waiting(StatusText::Ready, true).call
+                },
+                ..waiting(StatusText::Ready, true)
+            },
+        ),
     ];
     samples.extend(in_call_samples(in_call, &talking, &call));
     samples.extend([

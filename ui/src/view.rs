@@ -92,6 +92,10 @@ pub struct CallView {
     /// Why there is no picture or no media (instead of "Connecting…", or
     /// a notice over a call with sound only).
     pub problem: Option<CallProblem>,
+    /// A confidential visit: "This visit is confidential: it is not
+    /// recorded or monitored." Otherwise every call screen says "This
+    /// visit is recorded and may be monitored."
+    pub confidential: bool,
 }
 
 /// Why a call has no picture or no media, as a family is told.

@@ -34,7 +34,7 @@ fn every_screen_renders_in_english_and_spanish() {
         .chain(sample_enrol_views().into_iter().map(|(name, _)| name))
         .chain(sample_technician_views().into_iter().map(|(name, ..)| name))
         .collect();
-    assert_eq!(names.len(), 36);
+    assert_eq!(names.len(), 37);
     assert!(names.contains(&"technician") && names.contains(&"technician-camera-missing"));
     assert!(names.contains(&"enrol") && names.contains(&"enrol-invalid"));
     for call in [
@@ -45,7 +45,7 @@ fn every_screen_renders_in_english_and_spanish() {
     ] {
         assert!(names.contains(&call), "{call}");
     }
-    assert_eq!(paths.len(), 72);
+    assert_eq!(paths.len(), 74);
 
     for name in names {
         let en = dir.path().join(format!("en-{name}.png"));

@@ -16,6 +16,7 @@ use hal::elements;
 use super::frames::{self, FrameSink, Shape};
 use super::local::{Input, Local};
 use super::media::{MediaEvent, PeerEvents, caps_filter, queue_leaky};
+use super::record::Track;
 use super::stamp;
 use crate::config::CallConfig;
 
@@ -143,6 +144,15 @@ fn route_errors(
         .bus()
         .context("pipeline bus")?
         .set_sync_handler(move |_, msg| {
+            // A recording track's own messages (segments, errors) go to
+            // it, never to its session: the call goes on without it.
+            if matches!(
+                msg.view(),
+                gst::MessageView::Error(_) | gst::MessageView::Element(_)
+            ) && routes.tap(msg)
+            {
+                return gst::BusSyncReply::Drop;
+            }
             if let gst::MessageView::Error(e) = msg.view() {
                 if let Some(local) = msg.src().and_then(|o| locals.iter().find(|l| l.owns(o))) {
                     tracing::warn!(device = ?local.input(), error = %e.error(), "device failed during the call");
@@ -177,12 +187,53 @@ impl Drop for LocalMedia {
     }
 }
 
-/// Where pipeline errors go: the session whose bin the failing element is
+/// Where pipeline errors go: a recording track's to the track (by its
+/// bin's name, `rec-N`), the session whose bin the failing element is
 /// in, by the bin's name (`session-N`), else the log.
 #[derive(Default)]
-pub(super) struct ErrorRoutes(std::sync::Mutex<Vec<(String, PeerEvents)>>);
+pub(super) struct ErrorRoutes(
+    std::sync::Mutex<Vec<(String, PeerEvents)>>,
+    std::sync::Mutex<Vec<(String, Arc<Track>)>>,
+);
 
 impl ErrorRoutes {
+    /// `track`'s messages go to it from now on.
+    pub(super) fn add_track(&self, track: Arc<Track>) {
+        // A path names each level `Type:name`
+        // (`/GstPipeline:call/GstBin:session-0/GstBin:rec-0/...`).
+        let key = format!(":{}/", track.name());
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((key, track));
+    }
+    pub(super) fn remove_track(&self, name: &str) {
+        let key = format!(":{name}/");
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(k, _)| *k != key);
+    }
+    /// Hand `msg` to the track it comes from; false: not a track's.
+    fn tap(&self, msg: &gst::Message) -> bool {
+        let Some(path) = msg.src().map(|s| s.path_string()) else {
+            return false;
+        };
+        let track = self
+            .1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(k, _)| path.contains(k.as_str()))
+            .map(|(_, t)| t.clone());
+        match track {
+            Some(t) => {
+                t.on_message(msg);
+                true
+            }
+            None => false,
+        }
+    }
     pub(super) fn add(&self, bin: &str, events: PeerEvents) {
         self.0
             .lock()

@@ -55,6 +55,8 @@ pub struct CallFlow {
     peer_lost: [bool; 2],
     /// Why media does not flow, or carries no picture.
     problem: Option<MediaProblem>,
+    /// A confidential visit (not recorded; the screens say so).
+    confidential: bool,
 }
 
 impl CallFlow {
@@ -87,6 +89,7 @@ impl CallFlow {
             tiles: Vec::new(),
             peer_lost: [false; 2],
             problem: None,
+            confidential: false,
         }
     }
 
@@ -234,9 +237,16 @@ impl CallFlow {
         }
     }
 
+    /// A confidential visit: the screens say it is not recorded.
+    pub fn confidential(mut self, yes: bool) -> CallFlow {
+        self.confidential = yes;
+        self
+    }
+
     pub fn view(&self, now: DateTime<Utc>) -> CallView {
         let left = (self.end() - now).num_seconds().max(0);
         CallView {
+            confidential: self.confidential,
             peer: self.peer.clone(),
             starts_at: self.starts_at.clone(),
             ends_at: self.ends_at.clone(),

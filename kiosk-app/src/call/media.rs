@@ -35,6 +35,8 @@ pub use super::negotiate::VideoPlan;
 use super::negotiate::{self, Negotiation};
 pub use super::receive::Counters;
 use super::receive::Incoming;
+use super::record::tap::Stream;
+use super::record::{Kind, SessionTracks, Track};
 use super::sdp::{Format, VideoAnswer};
 use crate::config::CallConfig;
 
@@ -96,6 +98,8 @@ pub struct MediaSession {
     /// The mixer pads its incoming audio uses (released when it ends).
     mixer_pads: Arc<Mutex<Vec<gst::Pad>>>,
     routes: Arc<ErrorRoutes>,
+    /// The session's recording tracks (unit terminals), finished when it ends.
+    rec: SessionTracks,
 }
 
 pub(super) fn caps_filter(caps: &str) -> anyhow::Result<gst::Element> {
@@ -129,14 +133,22 @@ impl MediaSession {
         remote: Option<FrameSink>,
         tile: usize,
         events: PeerEvents,
+        rec: SessionTracks,
     ) -> anyhow::Result<MediaSession> {
         let name = format!("session-{}", SESSIONS.fetch_add(1, Ordering::Relaxed));
         let bin = gst::Bin::with_name(&name);
         let webrtc = negotiate::webrtcbin(cfg, ice_servers)?;
         bin.add(&webrtc)?;
+        // The tracks run on their own: their state is theirs (see
+        // `record::track`), never held against the session's or the call's.
+        for t in rec.own.iter().chain(rec.peer.iter()) {
+            bin.add(t.bin())?;
+            t.bin().set_locked_state(true);
+            local.routes.add_track(t.clone());
+        }
         // Audio out first: its m-line leads the bundle, so a refused video
         // line never takes the sound with it.
-        let aq = send_audio(&bin, &webrtc)?;
+        let aq = send_audio(&bin, &webrtc, rec.own.as_deref())?;
         // Video out: this session's own encoder, fed from the shared camera
         // tee once its codec is known. An offer lists every codec on the
         // video transceiver and leaves webrtcbin's pad unlinked until the
@@ -175,6 +187,7 @@ impl MediaSession {
             mixer: local.mixer.clone(),
             mixer_pads: Arc::new(Mutex::new(Vec::new())),
             routes: local.routes.clone(),
+            rec,
         };
         session.receive(cfg, remote, tile, events);
         session.pipeline.add(&session.bin)?;
@@ -182,6 +195,12 @@ impl MediaSession {
             .bin
             .sync_state_with_parent()
             .context("the session did not start")?;
+        for t in session.rec.own.iter().chain(session.rec.peer.iter()) {
+            // Asynchronous until its first segment starts: not waited for.
+            if t.bin().set_state(gst::State::Playing).is_err() {
+                t.problem("the recording did not start".into());
+            }
+        }
         // Media flows in only once the bin runs.
         session.feed(&local.audio_tee, &audio_in)?;
         if let Some(f) = answer {
@@ -206,6 +225,7 @@ impl MediaSession {
             events,
             mixer: self.mixer.clone(),
             mixer_pads: self.mixer_pads.clone(),
+            track: self.rec.peer.clone(),
         };
         incoming.connect(&self.webrtc, &self.bin);
     }
@@ -228,8 +248,16 @@ impl MediaSession {
             return Ok(());
         }
         let kbps = self.kbps.load(Ordering::Relaxed);
-        let chain = codec::chain(format.codec, format.pt, self.fps, kbps)?;
-        self.bin.add_many(chain.elements.iter())?;
+        let mut chain = codec::chain(format.codec, format.pt, self.fps, kbps)?;
+        // Recorded as sent: a tee right after the encoder's caps.
+        if let Some(own) = &self.rec.own {
+            match record_tee(&self.bin, own, Kind::Video, &Stream::Encoded(format.codec)) {
+                Ok(tee) => chain.elements.insert(2, tee),
+                Err(e) => own.problem(format!("{e:#}")),
+            }
+        }
+        self.bin
+            .add_many(chain.elements.iter().filter(|e| e.parent().is_none()))?;
         gst::Element::link_many(std::iter::once(&self.enc_q).chain(chain.elements.iter()))?;
         let last = chain.elements.last().context("an empty chain")?;
         last.static_pad("src")
@@ -306,6 +334,7 @@ impl Drop for MediaSession {
             tee.release_request_pad(&pad);
         }
         self.routes.remove(&self.name);
+        self.finish_recording();
         let _ = self.bin.set_state(gst::State::Null);
         for pad in self
             .mixer_pads
@@ -319,9 +348,13 @@ impl Drop for MediaSession {
     }
 }
 
-/// Opus from the shared microphone tee into `webrtc`; returns the queue
-/// the tee feeds.
-fn send_audio(bin: &gst::Bin, webrtc: &gst::Element) -> anyhow::Result<gst::Element> {
+/// Opus from the shared microphone tee into `webrtc` (and, as sent, into
+/// `own`, our recording track); returns the queue the tee feeds.
+fn send_audio(
+    bin: &gst::Bin,
+    webrtc: &gst::Element,
+    own: Option<&Track>,
+) -> anyhow::Result<gst::Element> {
     let aq = queue_leaky(10)?;
     let opus = elements::OPUSENC
         .make()
@@ -333,13 +366,63 @@ fn send_audio(bin: &gst::Bin, webrtc: &gst::Element) -> anyhow::Result<gst::Elem
         "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000",
     )?;
     bin.add_many([&aq, &opus, &apay, &acaps])?;
-    gst::Element::link_many([&aq, &opus, &apay, &acaps])?;
+    let mut chain = vec![aq.clone(), opus];
+    if let Some(own) = own {
+        match record_tee(bin, own, Kind::Audio, &Stream::Opus) {
+            Ok(tee) => chain.push(tee),
+            Err(e) => own.problem(format!("{e:#}")),
+        }
+    }
+    chain.extend([apay, acaps.clone()]);
+    gst::Element::link_many(chain.iter())?;
     let src = acaps.static_pad("src").context("src pad")?;
     let sink = webrtc
         .request_pad_simple("sink_%u")
         .context("webrtcbin gave no sink pad")?;
     src.link(&sink)?;
     Ok(aq)
+}
+
+/// A tee in `bin` whose second branch records into `track`; its first
+/// src pad is left for the sending chain (linked by `link_many`).
+fn record_tee(
+    bin: &gst::Bin,
+    track: &Track,
+    kind: Kind,
+    stream: &Stream,
+) -> anyhow::Result<gst::Element> {
+    let tee = elements::TEE
+        .make()
+        .property("allow-not-linked", true)
+        .build()?;
+    bin.add(&tee)?;
+    let input = track.input(kind, stream)?;
+    tee.request_pad_simple("src_%u")
+        .context("the tee gave no pad")?
+        .link(&input)?;
+    Ok(tee)
+}
+
+impl MediaSession {
+    /// Take the session's tracks out of its bin and finish them (the last
+    /// segment closed properly) on their own threads: the call goes on.
+    fn finish_recording(&mut self) {
+        for t in [self.rec.own.take(), self.rec.peer.take()]
+            .into_iter()
+            .flatten()
+        {
+            let moved = self.bin.remove(t.bin()).is_ok() && self.pipeline.add(t.bin()).is_ok();
+            if !moved {
+                tracing::warn!(track = %t.name(), "a recording track could not be finished");
+                self.routes.remove_track(&t.name());
+                continue;
+            }
+            let (routes, name) = (self.routes.clone(), t.name());
+            self.rec
+                .finishing
+                .finish(t, self.pipeline.clone(), move || routes.remove_track(&name));
+        }
+    }
 }
 
 /// `q`'s sink pad as the bin's input `name`.
@@ -383,7 +466,17 @@ mod tests {
                 tx,
             };
             let plan = VideoPlan::Offer(codec::preference(choice));
-            let session = MediaSession::start(&local, &cfg, plan, &[], None, 0, events).unwrap();
+            let session = MediaSession::start(
+                &local,
+                &cfg,
+                plan,
+                &[],
+                None,
+                0,
+                events,
+                SessionTracks::default(),
+            )
+            .unwrap();
             let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
             let offer = loop {
                 match rx.try_recv() {

@@ -28,6 +28,8 @@
 //! - [`stats`]: interruptions and medians for the visit record (pure);
 //!   [`stats_gst`] reads webrtcbin's statistics; [`bitrate`]: congestion control.
 //! - [`stamp`]: the latency timestamp written into pixels.
+//! - [`record`]: the visit's recording on a unit terminal (what is sent
+//!   and received, muxed without a second encode, in closed segments).
 
 mod backoff;
 pub mod bitrate;
@@ -44,6 +46,7 @@ mod negotiate;
 mod nice;
 mod peer;
 mod receive;
+pub mod record;
 pub mod sdp;
 mod sessions;
 pub mod signalling;
@@ -166,6 +169,9 @@ pub struct CallParams {
     /// The terminal's devices, lent to the call.
     pub devices: DeviceOwner,
     pub screens: Screens,
+    /// Record the visit (a unit terminal, a visit that is not
+    /// confidential); `None`: nothing is recorded.
+    pub record: Option<record::RecordParams>,
 }
 
 /// A running call. Dropping it leaves the call (the thread winds down).

@@ -1,7 +1,9 @@
 //! What a session receives: webrtcbin's streams -> decodebin -> the
 //! picture to the peer's tile on the screen ([`super::frames`]), counted
 //! and read for the latency stamp; the sound into the call's shared
-//! `audiomixer` (counted), through a ghost pad of the session's bin.
+//! `audiomixer` (counted), through a ghost pad of the session's bin. On a
+//! recording terminal each stream is also tapped before decodebin, as
+//! received, into the peer's recording track ([`super::record`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,8 @@ use hal::elements;
 
 use super::frames::{self, Frame, FrameSink, Shape};
 use super::media::{MediaEvent, PeerEvents};
+use super::record::tap::Stream;
+use super::record::{Kind, Track};
 use super::stamp;
 
 /// Counters the call task reads.
@@ -64,6 +68,8 @@ pub struct Incoming {
     pub mixer: gst::Element,
     /// The mixer pads its incoming audio uses (released when it ends).
     pub mixer_pads: Arc<Mutex<Vec<gst::Pad>>>,
+    /// The peer's recording track, if this terminal records.
+    pub track: Option<Arc<Track>>,
 }
 
 impl Incoming {
@@ -91,8 +97,15 @@ impl Incoming {
                 return;
             }
             let _ = decode.sync_state_with_parent();
-            if let Some(sink) = decode.static_pad("sink") {
-                let _ = pad.link(&sink);
+            let Some(sink) = decode.static_pad("sink") else {
+                return;
+            };
+            let to_decode = match &self.track {
+                Some(track) => record(&bin, pad, track),
+                None => Some(pad.clone()),
+            };
+            if let Some(src) = to_decode {
+                let _ = src.link(&sink);
             }
         });
     }
@@ -180,5 +193,44 @@ impl Incoming {
         }
         pad.link(&q.static_pad("sink").context("queue sink")?)?;
         Ok(())
+    }
+}
+
+/// Tee `pad` (RTP as received) into `track` before it is decoded; returns
+/// the pad to decode from (`pad` itself when it cannot be recorded: the
+/// call never depends on the recording).
+fn record(bin: &gst::Bin, pad: &gst::Pad, track: &Track) -> Option<gst::Pad> {
+    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+    let kind = match caps
+        .structure(0)
+        .and_then(|s| s.get::<String>("media").ok())
+        .as_deref()
+    {
+        Some("video") => Kind::Video,
+        Some("audio") => Kind::Audio,
+        _ => return Some(pad.clone()),
+    };
+    let tapped = (|| -> anyhow::Result<gst::Pad> {
+        let stream = Stream::from_rtp_caps(&caps).context("not RTP")?;
+        let tee = elements::TEE
+            .make()
+            .property("allow-not-linked", true)
+            .build()?;
+        bin.add(&tee)?;
+        tee.sync_state_with_parent()?;
+        let input = track.input(kind, &stream)?;
+        tee.request_pad_simple("src_%u")
+            .context("the tee gave no pad")?
+            .link(&input)?;
+        pad.link(&tee.static_pad("sink").context("tee sink")?)?;
+        tee.request_pad_simple("src_%u")
+            .context("the tee gave no pad")
+    })();
+    match tapped {
+        Ok(p) => Some(p),
+        Err(e) => {
+            track.problem(format!("a received stream cannot be recorded: {e:#}"));
+            (!pad.is_linked()).then(|| pad.clone())
+        }
     }
 }

@@ -85,6 +85,12 @@ impl Call {
             peer,
             tx: self.media_tx.clone(),
         };
+        let you = self.sig.you();
+        let tracks = self
+            .recorder
+            .as_mut()
+            .map(|r| r.session(you, peer, tile))
+            .unwrap_or_default();
         let started = MediaSession::start(
             local,
             &self.p.cfg,
@@ -93,6 +99,7 @@ impl Call {
             self.p.screens.remote.clone(),
             tile,
             events,
+            tracks,
         );
         match started {
             Ok(s) => {
@@ -191,6 +198,10 @@ impl Call {
         for p in self.peers.values_mut() {
             p.count();
             p.session = None;
+        }
+        // The recording's last segments close before the pipeline stops.
+        if let Some(r) = &self.recorder {
+            r.close();
         }
         self.local = None;
         self.follower.stopped();

@@ -70,6 +70,8 @@ pub struct Signalling {
     /// capture started), and what the other side was last told.
     devices: Option<[bool; 2]>,
     announced: [bool; 2],
+    /// Our own peer id in the call (`Welcome.you`).
+    you: Option<Uuid>,
 }
 
 impl Signalling {
@@ -86,6 +88,11 @@ impl Signalling {
 
     pub fn joined(&self) -> bool {
         self.joined
+    }
+
+    /// Our own peer id in the call, once welcomed.
+    pub fn you(&self) -> Option<Uuid> {
+        self.you
     }
 
     pub fn ice_servers(&self) -> &[IceServer] {
@@ -132,11 +139,13 @@ impl Signalling {
         match m {
             ServerMessage::Welcome {
                 side,
+                you,
                 ice_servers,
                 status,
                 ..
             } => {
                 self.side = Some(side);
+                self.you = Some(you);
                 self.ice_servers = ice_servers;
                 let mut out = vec![Action::Emit(CallEvent::Connected { side, status })];
                 if self.want_join {

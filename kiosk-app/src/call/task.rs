@@ -51,6 +51,8 @@ pub(super) struct Call {
     /// keep failing: retried with a growing wait, each cause logged once.
     pub(super) local_backoff: Backoff,
     pub(super) session_backoff: Backoff,
+    /// The visit's recorder (unit terminals, visits not confidential).
+    pub(super) recorder: Option<super::record::Recorder>,
 }
 
 /// What the loop hears from besides the server.
@@ -355,7 +357,15 @@ pub async fn run(
             None
         }
     };
+    let recorder = p
+        .record
+        .clone()
+        .map(|r| super::record::Recorder::start(r, p.visit_id, p.terminal_id));
+    if recorder.is_none() {
+        tracing::info!("this call is not recorded here");
+    }
     let mut call = Call {
+        recorder,
         max_kbps: p.cfg.max_kbps.max(200),
         follower: Follower::new(p.devices.clone(), p.cfg.mode()),
         p,

@@ -47,6 +47,37 @@ pub const OUTBOX: &[&str] = &[
         jpeg BLOB NOT NULL
     );
 "#,
+    r#"
+    -- Closed recording segments waiting for the server (a row leaves only
+    -- once the server stored the segment or refused the visit).
+    CREATE TABLE segments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        segment_id TEXT NOT NULL UNIQUE,
+        visit_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        party TEXT NOT NULL,
+        track INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        closed INTEGER NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        -- 'pending', 'uploaded' (the file may still be there), or
+        -- 'mismatch' (the file no longer matches its hash: kept, not sent).
+        state TEXT NOT NULL DEFAULT 'pending',
+        UNIQUE (visit_id, party, track, idx)
+    );
+    -- The next track number of each party of a visit, so a restarted
+    -- recorder never reuses one the server may hold.
+    CREATE TABLE tracks (
+        visit_id TEXT NOT NULL,
+        party TEXT NOT NULL,
+        next_track INTEGER NOT NULL,
+        PRIMARY KEY (visit_id, party)
+    );
+"#,
 ];
 
 pub fn apply(conn: &mut Connection, migrations: &[&str]) -> anyhow::Result<()> {

@@ -4,13 +4,17 @@
 //!   Losing its last write to a power cut costs one re-download, so it runs
 //!   with `synchronous=NORMAL`.
 //! - `outbox.db`: events waiting for the server, which check-ins are
-//!   recorded in, sign-in photos waiting for upload, and the local event
-//!   log. A visitor was told "Checked in": that must survive a power cut,
+//!   recorded in, sign-in photos waiting for upload, the visit's
+//!   recording segments waiting for upload (`segments.rs`), and the local
+//!   event log. A visitor was told "Checked in": that must survive a power cut,
 //!   so `synchronous=FULL`.
 //!
 //! Both are WAL, both have versioned migrations.
 
 mod migrations;
+mod segments;
+
+pub use segments::{QueuedSegment, SegmentState};
 
 use std::path::Path;
 use std::sync::Mutex;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use protocol::ErrorBody;
+use protocol::recording::{SegmentMeta, SegmentStatus};
 use protocol::terminal::{
     EnrolRequest, EnrolResponse, EventBatch, EventBatchResult, Heartbeat, HeartbeatAck, Schedule,
     SignInPhoto, SignInPhotoResult, TerminalEvent,
@@ -170,6 +171,49 @@ impl Client {
         Self::answer(
             self.auth(self.http.post(self.url("photos")))
                 .json(photo)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Declare a recording segment (idempotent on its id): how much of it
+    /// the server holds.
+    pub async fn declare_segment(&self, meta: &SegmentMeta) -> Result<SegmentStatus, SyncError> {
+        Self::answer(
+            self.auth(self.http.post(self.url("recordings")))
+                .json(meta)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Send `bytes` of segment `id` from `offset` (at most
+    /// `MAX_CHUNK_BYTES`).
+    pub async fn put_segment_chunk(
+        &self,
+        id: uuid::Uuid,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<SegmentStatus, SyncError> {
+        Self::answer(
+            self.auth(
+                self.http
+                    .put(self.url(&format!("recordings/{id}?offset={offset}"))),
+            )
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await,
+        )
+        .await
+    }
+
+    /// Where the server is with segment `id`.
+    pub async fn segment_status(&self, id: uuid::Uuid) -> Result<SegmentStatus, SyncError> {
+        Self::answer(
+            self.auth(self.http.get(self.url(&format!("recordings/{id}"))))
                 .send()
                 .await,
         )

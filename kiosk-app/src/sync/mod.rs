@@ -3,12 +3,14 @@
 //!
 //! Each round: a heartbeat when due (which also measures the clock offset),
 //! the schedule with its ETag, then the outbox in order until empty, then
-//! the sign-in photos one by one. Any
+//! the sign-in photos one by one, then the recording segments
+//! (`recordings.rs`). Any
 //! failure marks the terminal offline and retries with a growing pause; the
 //! last good schedule stays in use, and a schedule that fails validation is
 //! rejected whole.
 
 pub mod client;
+mod recordings;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +39,9 @@ pub struct Shared {
     last_sync: Mutex<Option<DateTime<Utc>>>,
     /// Set to wake the sync task at once (a new event in the outbox).
     pub wake: Notify,
+    /// A call is in progress: recording uploads are paced (see
+    /// `recordings.rs`).
+    pub in_call: AtomicBool,
 }
 
 impl Shared {
@@ -104,6 +109,10 @@ pub struct Sync {
     /// `diagnose::health_source`). Runs on a blocking thread: checking a
     /// camera asks the device for its modes.
     pub devices: Arc<dyn Fn() -> Vec<DeviceHealth> + Send + std::marker::Sync>,
+    /// The data directory (its partition's free space is in each heartbeat).
+    pub data_dir: std::path::PathBuf,
+    /// The last refusal of a recording upload logged (said once).
+    pub recordings_said: Mutex<Option<String>>,
 }
 
 impl Sync {
@@ -112,6 +121,8 @@ impl Sync {
         let devices = tokio::task::spawn_blocking(move || devices())
             .await
             .unwrap_or_default();
+        let (recordings_pending, recordings_pending_bytes) =
+            self.store.segments_pending().unwrap_or((0, 0));
         let sent = Utc::now();
         let hb = Heartbeat {
             software_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -119,9 +130,9 @@ impl Sync {
             terminal_time: sent,
             outbox_pending: self.store.pending_count().unwrap_or(0),
             devices,
-            recordings_pending: 0,
-            recordings_pending_bytes: 0,
-            data_free_bytes: None,
+            recordings_pending,
+            recordings_pending_bytes,
+            data_free_bytes: crate::disk::free_bytes(&self.data_dir),
         };
         let ack = self.client.heartbeat(&hb).await?;
         let received = Utc::now();
@@ -286,7 +297,12 @@ impl Sync {
         // Events go out even when the schedule answer was garbage.
         let pushed = self.push().await;
         let photos = self.push_photos().await;
-        round.and(pushed).and(photos)
+        // Recordings last: the smallest, most urgent things go first.
+        let recordings = match (&pushed, &photos) {
+            (Ok(()), Ok(())) => self.push_recordings().await,
+            _ => Ok(()),
+        };
+        round.and(pushed).and(photos).and(recordings)
     }
 
     /// Run forever. Every line a round logs is inside its `sync` span,

@@ -69,7 +69,7 @@ fn schedule() -> Schedule {
     }
 }
 
-async fn schedule_route(State(mode): State<Arc<AtomicU8>>) -> Response {
+pub(crate) async fn schedule_route(State(mode): State<Arc<AtomicU8>>) -> Response {
     match mode.load(Ordering::SeqCst) {
         GOOD => ([(header::ETAG, "\"v1\"")], Json(schedule())).into_response(),
         GARBAGE => (
@@ -101,7 +101,7 @@ async fn events_route(Json(batch): Json<EventBatch>) -> Json<EventBatchResult> {
     })
 }
 
-async fn heartbeat_route() -> Json<HeartbeatAck> {
+pub(crate) async fn heartbeat_route() -> Json<HeartbeatAck> {
     Json(HeartbeatAck {
         server_time: chicago(10, 29, 30),
     })

@@ -90,7 +90,7 @@ fn lobby_and_unit_env(
 fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
     let (server, seeded) = Server::seeded();
     let (visit, pin) = seeded.visits[0].clone();
-    let (_dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
+    let (dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
     join_both(&mut lobby, &mut unit, visit, &pin);
 
     // Real media both ways: at least 25 decoded frames a second, and sound.
@@ -101,8 +101,9 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
     lobby.send("status");
     lobby.expect(&["[call] with J. S., 121 min left"]);
 
-    // Let the visit go on a little, then come shortly before its end.
-    std::thread::sleep(Duration::from_secs(3));
+    // Let the visit go on (long enough for a few recorded segments), then
+    // come shortly before its end.
+    std::thread::sleep(Duration::from_secs(12));
     // Shortly before the end: warned, then ended by the server, on both sides.
     server.clock.set(chicago(11, 59, 50));
     lobby.expect(&["warning: 1 min left"]);
@@ -128,9 +129,11 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
         "call_connected",
         "media_flowing",
         "call_report",
+        "recording_started",
     ] {
         assert!(events.contains(&e), "{e} missing from {events:?}");
     }
+    assert!(!events.contains(&"recording_problem"), "{h:?}");
     let report = h.iter().find(|(e, _)| e == "call_report").unwrap();
     let r: serde_json::Value = serde_json::from_str(&report.1).unwrap();
     assert!(r["report"]["frames_decoded"].as_u64().unwrap() > 60, "{r}");
@@ -139,6 +142,19 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
         r["report"]["interruptions"].as_array().unwrap().len(),
         0,
         "{r}"
+    );
+    // The unit terminal recorded both parties, as sent and as received.
+    let connected_ms = h
+        .iter()
+        .filter(|(e, _)| e == "call_report")
+        .map(|(_, d)| serde_json::from_str::<serde_json::Value>(d).unwrap())
+        .map(|r| r["report"]["connected_ms"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    crate::recording::recorded_both_parties(&dirs[1].path().join("data"), connected_ms);
+    assert!(
+        crate::recording::files(&dirs[0].path().join("data")).is_empty(),
+        "the lobby terminal records nothing"
     );
     // Back to the attract screen after "Done".
     lobby.send("done");

@@ -65,12 +65,12 @@ fn the_scripted_demo_checks_a_visitor_in_and_writes_screenshots() {
     assert!(text.contains("lobby receives"), "{text}");
     assert!(text.contains("frames/s of H264 video"), "{text}");
     assert!(text.contains("[ended] You ended the visit."), "{text}");
-    assert!(text.contains("72 screenshots"), "{text}");
+    assert!(text.contains("74 screenshots"), "{text}");
     assert_eq!(
         std::fs::read_dir(dir.path().join("kiosk/screenshots"))
             .unwrap()
             .count(),
-        72
+        74
     );
 }
 

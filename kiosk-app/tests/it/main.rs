@@ -2,12 +2,14 @@
 //! visit-server on loopback (or a misbehaving fake one).
 
 mod bad_server;
+mod bad_uploads;
 mod browser;
 mod call;
 mod demo;
 mod diagnose;
 mod enrol;
 mod offline;
+mod recording;
 mod screenshots;
 mod technician;
 mod unit;

@@ -32,6 +32,7 @@ fn screenshots_command_writes_every_screen_in_both_languages() {
         "checked-in",
         "waiting-scheduled",
         "waiting-ready",
+        "waiting-confidential",
         "in-call-connecting",
         "in-call",
         "in-call-two-visitors",
