@@ -151,7 +151,8 @@ fn a_visit_carries_video_and_sound_both_ways_and_ends_at_its_time() {
         .map(|r| r["report"]["connected_ms"].as_u64().unwrap())
         .max()
         .unwrap();
-    crate::recording::recorded_both_parties(&dirs[1].path().join("data"), connected_ms);
+    let unit_data = dirs[1].path().join("data");
+    crate::recording::recorded_both_parties(&server, visit, &unit_data, connected_ms);
     assert!(
         crate::recording::files(&dirs[0].path().join("data")).is_empty(),
         "the lobby terminal records nothing"
