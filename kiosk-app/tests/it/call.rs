@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
-fn fps_at_least(n: u64) -> impl Fn(&serde_json::Value) -> bool {
+pub(crate) fn fps_at_least(n: u64) -> impl Fn(&serde_json::Value) -> bool {
     move |v| v["fps"].as_u64().unwrap_or(0) >= n && v["audio_buffers"].as_u64().unwrap_or(0) > 0
 }
 
 /// Check in at the lobby, open the visit at the unit, join both; returns
 /// once both sides have joined.
-fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) {
+pub(crate) fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) {
     lobby.expect(&["[attract] Test County Jail"]);
     lobby.send("touch");
     lobby.send(&format!("pin {pin}"));
@@ -34,10 +34,10 @@ fn join_both(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) 
     lobby.expect(&["[call] with J. S."]);
 }
 
-const SMALL: &str = "width = 640\nheight = 360\n";
+pub(crate) const SMALL: &str = "width = 640\nheight = 360\n";
 
 /// A lobby and a unit terminal on loopback (the unit's `[call]` extras given).
-fn lobby_and_unit(
+pub(crate) fn lobby_and_unit(
     server: &Server,
     seeded: &Seeded,
     unit_call: &str,

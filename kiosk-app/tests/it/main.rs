@@ -9,6 +9,7 @@ mod demo;
 mod diagnose;
 mod enrol;
 mod offline;
+mod recorded;
 mod recording;
 mod screenshots;
 mod technician;
