@@ -238,10 +238,11 @@ impl ErrorRoutes {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((format!("/{bin}/"), events));
+            .push((format!(":{bin}/"), events));
     }
     pub(super) fn remove(&self, bin: &str) {
-        let key = format!("/{bin}/");
+        // Paths name each level `Type:name` (`/GstPipeline:call/GstBin:session-0/...`).
+        let key = format!(":{bin}/");
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -355,4 +356,32 @@ fn speaker_mix(
     pipeline.add_many([&silence, &mixer, &conv, &res, &speaker])?;
     gst::Element::link_many([&silence, &mixer, &conv, &res, &speaker])?;
     Ok((mixer, res, speaker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sessions_error_reaches_that_session_and_no_other() {
+        let routes = ErrorRoutes::default();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (three, thirty) = (uuid::Uuid::from_u128(3), uuid::Uuid::from_u128(30));
+        routes.add(
+            "session-3",
+            PeerEvents {
+                peer: three,
+                tx: tx.clone(),
+            },
+        );
+        routes.add("session-30", PeerEvents { peer: thirty, tx });
+        let path = "/GstPipeline:call/GstBin:session-30/GstWebRTCBin:webrtcbin7";
+        routes.route(path, "boom".into());
+        let (peer, e) = rx.try_recv().expect("routed to a session");
+        assert_eq!(peer, thirty);
+        assert!(matches!(e, MediaEvent::Error(t) if t == "boom"));
+        routes.remove("session-30");
+        routes.route(path, "again".into());
+        assert!(rx.try_recv().is_err(), "a removed session hears nothing");
+    }
 }
