@@ -9,6 +9,9 @@
 //!   into the pixels before the encoder; each receiver reads it after
 //!   decoding, at the display sink (both processes share CLOCK_MONOTONIC).
 //! - CPU and memory (RSS and PSS) of each terminal during a 60 s call.
+//! - The recording's cost: the unit terminal's CPU during that call
+//!   (recorded), then a call of a confidential visit (not recorded), then a
+//!   recorded one again, each as long, side by side in one run.
 //!
 //! Medians are what to quote: the machine is shared and noisy.
 //! `-- --quick` (what `.ci/run` runs): two calls, then a 5 s one.
@@ -68,7 +71,10 @@ fn main() {
     } else {
         (CALLS, LONG_CALL)
     };
-    let (server, seeded) = Server::seeded_n("127.0.0.1", calls);
+    // Two more visits: a confidential one (not recorded) and a recorded
+    // one, for the recording's cost.
+    let (server, seeded) = Server::seeded_n("127.0.0.1", calls + 2);
+    server.mark_confidential(seeded.visits[calls].0);
     let dl = tempfile::tempdir().unwrap();
     let du = tempfile::tempdir().unwrap();
     let mut lobby = Kiosk::start(&call_config_with(
@@ -93,33 +99,14 @@ fn main() {
 
     println!("call bench: {calls} calls at 1280x720@30, then one {long_call:?} call");
     let mut setups = Vec::new();
-    for (i, (visit, pin)) in seeded.visits.iter().enumerate() {
-        lobby.send("touch");
-        lobby.send(&format!("pin {pin}"));
-        lobby.send("ok");
-        lobby.expect(&["[result] Checked in."]);
-        lobby.send("done");
-        lobby.expect(&["[waiting]"]);
-        unit.send(&format!("visit {visit}"));
-        unit.expect(&["[waiting]", "[Join]"]);
-        unit.send("join");
-        unit.expect(&["[call]"]);
-        lobby.expect(&["[waiting]", "[Join]"]);
-        lobby.send("join");
-        lobby.expect(&["[call]"]);
+    for (i, (visit, pin)) in seeded.visits.iter().take(calls).enumerate() {
+        start_call(&mut lobby, &mut unit, *visit, pin);
         let s = lobby.stats_until(Duration::from_secs(30), |v| v["setup_ms"].is_u64());
         let ms = s["setup_ms"].as_u64().unwrap() as f64;
         println!("  call {:>2}: setup {ms:>6.0} ms ({})", i + 1, s["codec"]);
         setups.push(ms);
         if i + 1 < calls {
-            lobby.send("end");
-            lobby.send("confirm");
-            lobby.expect(&["[ended] You ended the visit."]);
-            unit.expect(&["[ended]"]);
-            lobby.send("done");
-            unit.send("done");
-            lobby.expect(&["[attract]"]);
-            unit.expect(&["[sign-in]"]);
+            end_call(&mut lobby, &mut unit);
         }
     }
     let mut sorted = setups.clone();
@@ -175,6 +162,75 @@ fn main() {
         us["latency_p99_ms"],
         us["latency_samples"]
     );
+    recording_cost(&mut lobby, &mut unit, &seeded, calls, long_call, uc);
     lobby.quit();
     unit.quit();
+}
+
+/// Check in at the lobby, open the visit at the unit, join both.
+fn start_call(lobby: &mut Kiosk, unit: &mut Kiosk, visit: uuid::Uuid, pin: &str) {
+    lobby.send("touch");
+    lobby.send(&format!("pin {pin}"));
+    lobby.send("ok");
+    lobby.expect(&["[result] Checked in."]);
+    lobby.send("done");
+    lobby.expect(&["[waiting]"]);
+    unit.send(&format!("visit {visit}"));
+    unit.expect(&["[waiting]", "[Join]"]);
+    unit.send("join");
+    unit.expect(&["[call]"]);
+    lobby.expect(&["[waiting]", "[Join]"]);
+    lobby.send("join");
+    lobby.expect(&["[call]"]);
+}
+
+/// The visitor hangs up; both back to their first screen.
+fn end_call(lobby: &mut Kiosk, unit: &mut Kiosk) {
+    lobby.send("end");
+    lobby.send("confirm");
+    lobby.expect(&["[ended] You ended the visit."]);
+    unit.expect(&["[ended]"]);
+    lobby.send("done");
+    unit.send("done");
+    lobby.expect(&["[attract]"]);
+    unit.expect(&["[sign-in]"]);
+}
+
+/// The unit terminal's CPU (% of one core) over `secs` of a flowing call.
+fn unit_cpu(lobby: &mut Kiosk, unit: &mut Kiosk, secs: Duration) -> f64 {
+    for k in [&mut *lobby, &mut *unit] {
+        k.stats_until(Duration::from_secs(30), |v| {
+            v["fps"].as_u64().unwrap_or(0) >= 20
+        });
+    }
+    let (c0, t0) = (cpu_seconds(unit.pid()), Instant::now());
+    std::thread::sleep(secs);
+    (cpu_seconds(unit.pid()) - c0) / t0.elapsed().as_secs_f64() * 100.0
+}
+
+/// After the long recorded call (`recorded`: its unit CPU), a confidential
+/// visit's call (not recorded) and a recorded one, each as long.
+fn recording_cost(
+    lobby: &mut Kiosk,
+    unit: &mut Kiosk,
+    seeded: &Seeded,
+    calls: usize,
+    secs: Duration,
+    recorded: f64,
+) {
+    end_call(lobby, unit);
+    let (visit, pin) = &seeded.visits[calls];
+    start_call(lobby, unit, *visit, pin);
+    unit.send("status");
+    unit.expect(&["This visit is confidential: it is not recorded or monitored."]);
+    let not_recorded = unit_cpu(lobby, unit, secs);
+    end_call(lobby, unit);
+    let (visit, pin) = &seeded.visits[calls + 1];
+    start_call(lobby, unit, *visit, pin);
+    let again = unit_cpu(lobby, unit, secs);
+    let with = (recorded + again) / 2.0;
+    println!(
+        "recording ({secs:?} calls at 1280x720@30): unit CPU recorded {recorded:.1}% and {again:.1}%, not recorded (confidential) {not_recorded:.1}% of one core: the recording costs {:.1}% of one core",
+        with - not_recorded
+    );
 }

@@ -8,10 +8,6 @@
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use visit_server::clock::Clock;
-use visit_server::db::Db;
-use visit_server::keys::Keys;
-use visit_server::service::{Ctx, confidential};
 
 use crate::call::{SMALL, fps_at_least, join_both, lobby_and_unit};
 use crate::recording::{files, segments, uploaded};
@@ -116,17 +112,7 @@ fn a_unit_terminal_killed_mid_visit_uploads_all_but_the_last_seconds_after_it_re
 fn a_confidential_visit_leaves_no_recording_anywhere() {
     let (server, seeded) = Server::seeded();
     let (visit, pin) = seeded.visits[0].clone();
-    {
-        let keys = Keys::load_or_create(&server.dir.path().join("server.key")).unwrap();
-        let db = Db::open(&server.dir.path().join("visits.db")).unwrap();
-        let mut conn = db.conn().unwrap();
-        let ctx = Ctx {
-            keys: &keys,
-            now: server.clock.now(),
-            actor: "staff:test",
-        };
-        confidential::set(&mut conn, &ctx, None, visit, true).unwrap();
-    }
+    server.mark_confidential(visit);
     let (dirs, mut lobby, mut unit) = lobby_and_unit(&server, &seeded, SMALL);
     join_both(&mut lobby, &mut unit, visit, &pin);
     unit.send("status");

@@ -428,6 +428,21 @@ impl Server {
             .collect()
     }
 
+    /// Staff mark a visit confidential (never recorded or monitored), as
+    /// the console does.
+    pub fn mark_confidential(&self, visit: Uuid) {
+        use visit_server::clock::Clock;
+        let keys = Keys::load_or_create(&self.dir.path().join("server.key")).unwrap();
+        let db = Db::open(&self.dir.path().join("visits.db")).unwrap();
+        let mut conn = db.conn().unwrap();
+        let ctx = Ctx {
+            keys: &keys,
+            now: self.clock.now(),
+            actor: "staff:test",
+        };
+        visit_server::service::confidential::set(&mut conn, &ctx, None, visit, true).unwrap();
+    }
+
     /// Staff end a visit through the admin API, with a reason.
     pub fn terminate(&self, token: &str, visit: Uuid, reason: &str) {
         let url = format!("{}/api/v1/admin/visits/{visit}/terminate", self.url());
