@@ -173,9 +173,12 @@ impl Sync {
                 tracing::error!(segment = %id, visit_id = %visit, message, "the server holds other contents under this segment; it is kept and set aside");
                 Ok(Outcome::Skip)
             }
-            SyncError::Server { status, .. } if *status < 500 && *status != 429 => {
+            SyncError::Server { status, .. }
+                if (*status < 500 && *status != 429) || *status == 507 =>
+            {
                 // Said once per answer, not every round (a server without
-                // the endpoints yet answers 404 to each).
+                // the endpoints yet answers 404 to each; one whose disk is
+                // full, 507 `storage_full`: the terminal is not offline).
                 let said = format!("{id} {e}");
                 let mut last = self
                     .recordings_said

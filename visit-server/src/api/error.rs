@@ -88,6 +88,10 @@ impl From<Error> for ApiError {
             Error::RecordingRefused(m) => {
                 Self::new(StatusCode::FORBIDDEN, codes::RECORDING_REFUSED, m.clone())
             }
+            Error::StorageFull(m) => {
+                tracing::error!(error = %m, "recordings storage full");
+                Self::new(StatusCode::INSUFFICIENT_STORAGE, "storage_full", m.clone())
+            }
             Error::Db(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == rusqlite::ErrorCode::DatabaseBusy =>
             {

@@ -26,15 +26,17 @@ use crate::state::AppState;
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "`recording_refused`: the visit is confidential, or not this terminal's to record; drop it"),
         (status = 404, body = ErrorBody, description = "No such visit at this facility"),
-        (status = 409, body = ErrorBody, description = "`segment_conflict`: this id, or this party's track and index, was declared with other contents")))]
+        (status = 409, body = ErrorBody, description = "`segment_conflict`: this id, or this party's track and index, was declared with other contents"),
+        (status = 507, body = ErrorBody, description = "`storage_full`: no room for it on the server now; keep it and try later")))]
 pub async fn declare(
     State(st): State<AppState>,
     TerminalAuth(t): TerminalAuth,
     ApiJson(meta): ApiJson<SegmentMeta>,
 ) -> Result<Json<SegmentStatus>, ApiError> {
+    let store = st.recordings();
     Ok(Json(
         st.run(format!("terminal:{}", t.id), move |c, ctx| {
-            recordings::declare(c, ctx, &t, &meta)
+            recordings::declare(c, ctx, &store, &t, &meta)
         })
         .await?,
     ))

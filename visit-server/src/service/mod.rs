@@ -90,6 +90,10 @@ pub enum Error {
     /// The visit is not to be recorded (confidential), or not by this terminal.
     #[error("{0}")]
     RecordingRefused(String),
+    /// Not enough room left where recordings are kept: try again later
+    /// (the terminal keeps its copy); the server's operator must act.
+    #[error("{0}")]
+    StorageFull(String),
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     /// A fault of ours outside the database (a service call panicked); it

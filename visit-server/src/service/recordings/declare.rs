@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::super::terminals::TerminalIdentity;
 use super::super::{Ctx, Error, Result, in_scope, people, visits};
-use super::{find, refused_for, role_db};
+use super::{Store, find, refused_for, role_db};
 use crate::db::ts;
 use crate::domain::recording::check_meta;
 
@@ -18,6 +18,7 @@ use crate::domain::recording::check_meta;
 pub fn declare(
     conn: &mut Connection,
     ctx: &Ctx<'_>,
+    store: &Store,
     terminal: &TerminalIdentity,
     meta: &SegmentMeta,
 ) -> Result<SegmentStatus> {
@@ -54,6 +55,7 @@ pub fn declare(
     }
     check_party(&tx, terminal, &visit, meta)?;
     check_budget(&tx, &visit, meta)?;
+    check_room(store, meta)?;
     let taken: Option<String> = tx
         .query_row(
             "SELECT id FROM recording_segments
@@ -145,6 +147,25 @@ fn check_budget(conn: &Connection, visit: &visits::VisitRow, meta: &SegmentMeta)
     Ok(())
 }
 
+/// Room left where recordings are kept, after this segment, that a
+/// declaration must leave (the database often shares the disk).
+const RESERVE_BYTES: u64 = 1 << 30;
+
+fn check_room(store: &Store, meta: &SegmentMeta) -> Result<()> {
+    // The directory may not exist yet: its nearest ancestor that does.
+    let dir = store.dir().ancestors().find(|d| d.exists());
+    let Some(stat) = dir.and_then(|d| rustix::fs::statvfs(d).ok()) else {
+        return Ok(()); // not knowable: the writes themselves will tell
+    };
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    if free < meta.size.saturating_add(RESERVE_BYTES) {
+        return Err(Error::StorageFull(format!(
+            "only {free} bytes are free where recordings are kept; the segment waits on the terminal until there is room"
+        )));
+    }
+    Ok(())
+}
+
 /// One `recording_refused` line in the visit's history, however many
 /// segments the terminal tries.
 fn note_refusal(
@@ -203,4 +224,34 @@ fn insert(
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_that_would_leave_too_little_room_waits_on_the_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("recordings").join("not-yet"));
+        let meta = |size| SegmentMeta {
+            id: uuid::Uuid::from_u128(1),
+            visit_id: uuid::Uuid::from_u128(2),
+            role: PartyRole::Person,
+            party: uuid::Uuid::from_u128(3),
+            track: 0,
+            index: 0,
+            started_at: chrono::Utc::now(),
+            duration_ms: 6000,
+            size,
+            sha256: "0".repeat(64),
+            media_type: "video/x-matroska".into(),
+            closed: true,
+        };
+        assert!(check_room(&store, &meta(1000)).is_ok());
+        assert!(matches!(
+            check_room(&store, &meta(u64::MAX / 2)),
+            Err(Error::StorageFull(_))
+        ));
+    }
 }
