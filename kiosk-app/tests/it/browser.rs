@@ -96,6 +96,9 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     });
     // An expired link no longer opens the page.
     assert_eq!(status_of(&link), 401);
+    // Recorded whole: the person as sent, the visitor as Chromium sent it.
+    let connected = crate::recorded::connected_ms(&server, visit);
+    crate::recording::recorded_both_parties(&server, visit, &du.path().join("data"), connected);
     unit.quit();
 }
 

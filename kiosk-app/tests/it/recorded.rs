@@ -14,7 +14,7 @@ use crate::recording::{files, segments, uploaded};
 use crate::util::*;
 
 /// The longest a call's connected time, as the terminals reported it.
-fn connected_ms(server: &Server, visit: Uuid) -> u64 {
+pub(crate) fn connected_ms(server: &Server, visit: Uuid) -> u64 {
     server.wait_until("a call report", Duration::from_secs(30), || {
         server
             .history(visit)

@@ -263,8 +263,11 @@ pub fn recorded_both_parties(server: &Server, visit: Uuid, data: &Path, connecte
             played.audio_buffers >= total_ms / 40,
             "{role}: {played:?} in {total_ms} ms"
         );
+        // The report's connected time runs from the call's quarter-second
+        // tick that first saw a frame to the one that last did: up to two
+        // ticks short. Within 1 s of the true time is within 1.5 s of it.
         assert!(
-            total_ms.abs_diff(connected_ms) <= 1000,
+            total_ms.abs_diff(connected_ms) <= 1500,
             "{role}: {total_ms} ms recorded, connected {connected_ms} ms"
         );
     }

@@ -49,12 +49,31 @@ pub fn factories(stream: &Stream) -> anyhow::Result<Vec<&'static Element>> {
     })
 }
 
-/// The elements of [`factories`], made.
+/// H.264 goes to the muxer with its parameter sets in the stream (`avc3`),
+/// not in the caps: Matroska then takes a change of picture size, which a
+/// browser makes whenever its network or CPU changes (with `avc`, the new
+/// caps are refused and the track fails: "Could not multiplex stream").
+const H264_IN_BAND: &str = "video/x-h264,stream-format=avc3,alignment=au";
+
+fn is_h264(stream: &Stream) -> bool {
+    match stream {
+        Stream::Rtp { encoding_name } => encoding_name.eq_ignore_ascii_case("H264"),
+        Stream::Encoded(c) => *c == Codec::H264,
+        Stream::Opus => false,
+    }
+}
+
+/// The elements of [`factories`], made (and for H.264, the caps filter that
+/// keeps its parameter sets in band).
 pub fn chain(stream: &Stream) -> anyhow::Result<Vec<gst::Element>> {
-    factories(stream)?
+    let mut made = factories(stream)?
         .into_iter()
         .map(|e| Ok(e.make().build()?))
-        .collect()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if is_h264(stream) {
+        made.push(crate::call::media::caps_filter(H264_IN_BAND)?);
+    }
+    Ok(made)
 }
 
 #[cfg(test)]

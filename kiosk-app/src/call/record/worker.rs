@@ -68,6 +68,21 @@ impl Worker {
         for n in notes {
             self.handle(n);
         }
+        // Segments never closed (their track failed): the call is over and
+        // nothing writes them any more; kept as cut short, like a crash's.
+        for (location, (key, _, at)) in std::mem::take(&mut self.open) {
+            let kept = seal(&location, &key, at, 0, false).and_then(|m| {
+                m.map_or(Ok(()), |m| self.store.add_segment(&m, &location).map(drop))
+            });
+            match kept {
+                Ok(()) => {
+                    tracing::warn!(visit_id = %self.visit, terminal_id = %self.terminal, file = %location.display(), "a recording segment its track never closed is kept as cut short")
+                }
+                Err(e) => {
+                    tracing::error!(visit_id = %self.visit, terminal_id = %self.terminal, file = %location.display(), error = %format!("{e:#}"), "a recording segment could not be kept")
+                }
+            }
+        }
         tracing::debug!(visit_id = %self.visit, terminal_id = %self.terminal, "recorder worker done");
     }
 
