@@ -119,6 +119,30 @@ pub(super) fn queue_leaky(buffers: u32) -> anyhow::Result<gst::Element> {
 
 static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
+impl SessionTracks {
+    /// Put the tracks in the session's bin. They run on their own: their
+    /// state is theirs (see `record::track`), never held against the
+    /// session's or the call's, and their messages go to them.
+    fn add_to(&self, bin: &gst::Bin, local: &LocalMedia) -> anyhow::Result<()> {
+        for t in self.own.iter().chain(self.peer.iter()) {
+            bin.add(t.bin())?;
+            t.bin().set_locked_state(true);
+            local.routes.add_track(t.clone());
+        }
+        Ok(())
+    }
+
+    /// Start them, once the session runs.
+    fn play(&self) {
+        for t in self.own.iter().chain(self.peer.iter()) {
+            // Asynchronous until its first segment starts: not waited for.
+            if t.bin().set_state(gst::State::Playing).is_err() {
+                t.problem("the recording did not start".into());
+            }
+        }
+    }
+}
+
 impl MediaSession {
     /// Add a session to the call's pipeline, towards one peer. The offerer
     /// creates its offer as soon as webrtcbin asks for negotiation; the
@@ -139,13 +163,7 @@ impl MediaSession {
         let bin = gst::Bin::with_name(&name);
         let webrtc = negotiate::webrtcbin(cfg, ice_servers)?;
         bin.add(&webrtc)?;
-        // The tracks run on their own: their state is theirs (see
-        // `record::track`), never held against the session's or the call's.
-        for t in rec.own.iter().chain(rec.peer.iter()) {
-            bin.add(t.bin())?;
-            t.bin().set_locked_state(true);
-            local.routes.add_track(t.clone());
-        }
+        rec.add_to(&bin, local)?;
         // Audio out first: its m-line leads the bundle, so a refused video
         // line never takes the sound with it.
         let aq = send_audio(&bin, &webrtc, rec.own.as_deref())?;
@@ -195,12 +213,7 @@ impl MediaSession {
             .bin
             .sync_state_with_parent()
             .context("the session did not start")?;
-        for t in session.rec.own.iter().chain(session.rec.peer.iter()) {
-            // Asynchronous until its first segment starts: not waited for.
-            if t.bin().set_state(gst::State::Playing).is_err() {
-                t.problem("the recording did not start".into());
-            }
-        }
+        session.rec.play();
         // Media flows in only once the bin runs.
         session.feed(&local.audio_tee, &audio_in)?;
         if let Some(f) = answer {
