@@ -89,10 +89,21 @@ pub struct Played {
     pub audio_buffers: u64,
 }
 
+/// A pipeline stopped however its test ends (a panic included): one
+/// dropped while playing aborts the whole test process.
+struct Stopping(gst::Pipeline);
+
+impl Drop for Stopping {
+    fn drop(&mut self) {
+        let _ = self.0.set_state(gst::State::Null);
+    }
+}
+
 /// Play `file` to its end as fast as possible and count.
 pub fn play(file: &Path) -> Played {
     gst::init().unwrap();
-    let pipeline = gst::Pipeline::new();
+    let stopping = Stopping(gst::Pipeline::new());
+    let pipeline = &stopping.0;
     let src = gst::ElementFactory::make("filesrc")
         .property("location", file.to_str().unwrap())
         .build()
@@ -107,7 +118,15 @@ pub fn play(file: &Path) -> Played {
         let Some(pipeline) = p.upgrade() else { return };
         // A queue per stream: one thread would block in the first sink's
         // preroll and never feed the other.
-        let q = gst::ElementFactory::make("queue").build().unwrap();
+        // Unbounded: on a loaded machine a segment's sound may start more
+        // than a queue's default second after its picture, and a full queue
+        // would wait for the other stream's preroll for ever.
+        let q = gst::ElementFactory::make("queue")
+            .property("max-size-buffers", 0u32)
+            .property("max-size-bytes", 0u32)
+            .property("max-size-time", 0u64)
+            .build()
+            .unwrap();
         let decode = gst::ElementFactory::make("decodebin").build().unwrap();
         pipeline.add_many([&q, &decode]).unwrap();
         q.link(&decode).unwrap();
@@ -136,7 +155,7 @@ pub fn play(file: &Path) -> Played {
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
     let msg = bus.timed_pop_filtered(
-        gst::ClockTime::from_seconds(20),
+        gst::ClockTime::from_seconds(60),
         &[gst::MessageType::Eos, gst::MessageType::Error],
     );
     if let Some(m) = &msg
@@ -145,7 +164,7 @@ pub fn play(file: &Path) -> Played {
         panic!("{} does not play: {}", file.display(), e.error());
     }
     assert!(msg.is_some(), "{} did not play to its end", file.display());
-    pipeline.set_state(gst::State::Null).unwrap();
+    drop(stopping);
     Played {
         frames: counts[0].load(Ordering::Relaxed),
         audio_buffers: counts[1].load(Ordering::Relaxed),

@@ -4,6 +4,7 @@
 //! decoded or encoded again.
 
 use anyhow::bail;
+use gst::prelude::*;
 use hal::elements::{self, Element};
 
 use crate::call::codec::Codec;
@@ -68,7 +69,15 @@ fn is_h264(stream: &Stream) -> bool {
 pub fn chain(stream: &Stream) -> anyhow::Result<Vec<gst::Element>> {
     let mut made = factories(stream)?
         .into_iter()
-        .map(|e| Ok(e.make().build()?))
+        .map(|e| {
+            let el = e.make().build()?;
+            if e.factory == elements::H264PARSE.factory {
+                // The parameter sets before every key frame: each segment
+                // starts on one and decodes alone.
+                el.set_property("config-interval", -1i32);
+            }
+            Ok(el)
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     if is_h264(stream) {
         made.push(crate::call::media::caps_filter(H264_IN_BAND)?);

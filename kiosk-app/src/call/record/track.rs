@@ -109,7 +109,9 @@ impl Track {
             .make()
             .property("max-size-buffers", 0u32)
             .property("max-size-bytes", 0u32)
-            .property("max-size-time", 2_000_000_000u64)
+            // Room for a starved recorder on a busy terminal (a few MB):
+            // a dropped packet costs the picture until the next key frame.
+            .property("max-size-time", 10_000_000_000u64)
             .property_from_str("leaky", "downstream")
             .build()?;
         let mut chain = vec![q.clone()];
@@ -151,6 +153,18 @@ impl Track {
             .name(name)
             .build();
         ghost.set_active(true)?;
+        if matches!(kind, Kind::Video) {
+            // A browser sends a key frame only when asked: ask (an RTCP PLI,
+            // through the tee and the session) at the track's first buffer,
+            // or its first segment waits seconds for the next one it sends.
+            ghost.add_probe(gst::PadProbeType::BUFFER, |pad, _| {
+                let ask = gst_video::UpstreamForceKeyUnitEvent::builder()
+                    .all_headers(true)
+                    .build();
+                pad.push_event(ask);
+                gst::PadProbeReturn::Remove
+            });
+        }
         self.bin.add_pad(&ghost)?;
         let ghost: gst::Pad = ghost.upcast();
         self.lock_inputs().push(ghost.clone());
