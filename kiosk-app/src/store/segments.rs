@@ -159,6 +159,16 @@ impl Store {
         Ok(row)
     }
 
+    /// Up to `limit` segments waiting to be sent, oldest first.
+    pub fn pending_segments(&self, limit: usize) -> anyhow::Result<Vec<QueuedSegment>> {
+        let c = lock(&self.outbox);
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM segments WHERE state != 'mismatch' ORDER BY seq LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every segment of `visit`, in order.
     pub fn visit_segments(&self, visit: Uuid) -> anyhow::Result<Vec<QueuedSegment>> {
         let c = lock(&self.outbox);

@@ -15,7 +15,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use protocol::error::codes;
 use protocol::recording::{MAX_CHUNK_BYTES, SegmentStatus};
@@ -32,6 +32,12 @@ pub const CALL_PAUSE: Duration = Duration::from_secs(1);
 /// How many times a round sends a segment again whose hash the server
 /// found different.
 const MAX_RESENDS: u32 = 3;
+/// How long one sync round uploads, during a call and between calls: the
+/// round's heartbeat, schedule and events wait for it, so a long backlog is
+/// sent over many rounds rather than holding one for the whole call.
+const ROUND_BUDGET: (Duration, Duration) = (Duration::from_secs(3), Duration::from_secs(30));
+/// Segments a round looks at (one refused for now does not hold up the others).
+const ROUND_SEGMENTS: usize = 64;
 
 /// How one segment's upload ended this round.
 enum Outcome {
@@ -41,8 +47,10 @@ enum Outcome {
     Refused,
     /// Set aside (it can never be sent as it is); go on with the next.
     Skip,
-    /// Try again next round.
+    /// Try again next round; go on with the next segment.
     Later,
+    /// The round's time is up: the rest waits for the next round.
+    Paused,
 }
 
 /// An error of the store or the file, as the round reports it.
@@ -64,26 +72,46 @@ impl Sync {
     /// the next round, with a log line.
     pub(super) async fn push_recordings(&self) -> Result<(), SyncError> {
         let mut resends = 0;
-        loop {
-            let Some(seg) = self.store.next_segment().map_err(local)? else {
-                return Ok(());
-            };
+        let budget = if self.shared.in_call.load(Ordering::Relaxed) {
+            ROUND_BUDGET.0
+        } else {
+            ROUND_BUDGET.1
+        };
+        let until = Instant::now() + budget;
+        let mut refused = Vec::new();
+        for seg in self.store.pending_segments(ROUND_SEGMENTS).map_err(local)? {
             let (id, visit) = (seg.meta.id, seg.meta.visit_id);
-            match self.upload(&seg, &mut resends).await? {
+            if refused.contains(&visit) {
+                continue; // dropped with its visit a moment ago
+            }
+            match self.upload(&seg, &mut resends, until).await? {
                 Outcome::Stored => self.stored(&seg)?,
-                Outcome::Refused => self.refused(visit)?,
+                Outcome::Refused => {
+                    self.refused(visit)?;
+                    refused.push(visit);
+                }
                 Outcome::Skip => {
                     self.store
                         .set_segment_state(id, SegmentState::Mismatch)
                         .map_err(local)?;
                 }
-                Outcome::Later => return Ok(()),
+                Outcome::Later => {}
+                Outcome::Paused => return Ok(()),
+            }
+            if Instant::now() >= until {
+                return Ok(());
             }
         }
+        Ok(())
     }
 
     /// One segment: declare it, then send what the server lacks.
-    async fn upload(&self, seg: &QueuedSegment, resends: &mut u32) -> Result<Outcome, SyncError> {
+    async fn upload(
+        &self,
+        seg: &QueuedSegment,
+        resends: &mut u32,
+        until: Instant,
+    ) -> Result<Outcome, SyncError> {
         let id = seg.meta.id;
         if seg.state == SegmentState::Uploaded {
             return Ok(Outcome::Stored);
@@ -132,6 +160,12 @@ impl Sync {
                 }
                 Err(e) => return self.refusal(seg, e),
             };
+            if status.complete {
+                continue;
+            }
+            if Instant::now() >= until {
+                return Ok(Outcome::Paused);
+            }
             if self.shared.in_call.load(Ordering::Relaxed) {
                 tokio::time::sleep(CALL_PAUSE).await;
             }
