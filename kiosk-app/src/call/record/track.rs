@@ -253,6 +253,23 @@ impl Track {
     }
 }
 
+/// How long ago the pipeline's running time was `running` (ns): a fragment
+/// is said opened once splitmuxsink has gathered its first GOP, seconds
+/// after its first frame; its wall-clock start is that much earlier. The
+/// pipeline is the message source's topmost parent (zero when there is
+/// none: a track being finished outside it).
+fn since_running(msg: &gst::Message, running: u64) -> chrono::Duration {
+    let mut top = msg.src().cloned();
+    while let Some(parent) = top.as_ref().and_then(|o| o.parent()) {
+        top = Some(parent);
+    }
+    let now = top
+        .and_then(|o| o.downcast::<gst::Pipeline>().ok())
+        .and_then(|p| p.current_running_time())
+        .map_or(running, |t| t.nseconds());
+    chrono::Duration::nanoseconds(now.saturating_sub(running).min(60_000_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,21 +344,4 @@ mod tests {
         assert_eq!(before, after, "the failed track took a buffer");
         track.bin().set_state(gst::State::Null).unwrap();
     }
-}
-
-/// How long ago the pipeline's running time was `running` (ns): a fragment
-/// is said opened once splitmuxsink has gathered its first GOP, seconds
-/// after its first frame; its wall-clock start is that much earlier. The
-/// pipeline is the message source's topmost parent (zero when there is
-/// none: a track being finished outside it).
-fn since_running(msg: &gst::Message, running: u64) -> chrono::Duration {
-    let mut top = msg.src().cloned();
-    while let Some(parent) = top.as_ref().and_then(|o| o.parent()) {
-        top = Some(parent);
-    }
-    let now = top
-        .and_then(|o| o.downcast::<gst::Pipeline>().ok())
-        .and_then(|p| p.current_running_time())
-        .map_or(running, |t| t.nseconds());
-    chrono::Duration::nanoseconds(now.saturating_sub(running).min(60_000_000_000) as i64)
 }
