@@ -96,9 +96,11 @@ fn a_remote_visitor_in_chromium_visits_a_unit_terminal_until_the_end() {
     });
     // An expired link no longer opens the page.
     assert_eq!(status_of(&link), 401);
-    // Recorded whole: the person as sent, the visitor as Chromium sent it.
+    // Recorded: the person as sent, the visitor as Chromium sent it (from
+    // its first key frame).
     let connected = crate::recorded::connected_ms(&server, visit);
-    crate::recording::recorded_both_parties(&server, visit, &du.path().join("data"), connected);
+    let data = du.path().join("data");
+    crate::recording::recorded_with(&server, visit, &data, connected, 6000);
     unit.quit();
 }
 
