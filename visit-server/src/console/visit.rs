@@ -334,8 +334,9 @@ fn bad_id(staff: &Staff) -> Response {
     )
 }
 
-/// Check the visit is this facility's before any change to it.
-fn scoped(c: &rusqlite::Connection, facility: Uuid, id: Uuid) -> service::Result<()> {
+/// Check the visit is this facility's before any change to it (or any
+/// look at its recording).
+pub(super) fn scoped(c: &rusqlite::Connection, facility: Uuid, id: Uuid) -> service::Result<()> {
     in_scope(
         Some(facility),
         visits::get_row(c, id)?.facility_id,

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::page::{self, Lang, Section};
 use super::session::Staff;
+use super::visit::scoped;
 use crate::service::audit::{self, Target};
 use crate::service::recordings::{self, Summary};
 use crate::service::{self, in_scope, people, visits};
@@ -86,16 +87,6 @@ fn not_found(staff: &Staff) -> Response {
         staff
             .lang
             .t("There is no such recording.", "No existe esa grabación."),
-    )
-}
-
-/// The visit is this facility's.
-fn scoped(c: &rusqlite::Connection, facility: Uuid, visit: Uuid) -> service::Result<()> {
-    in_scope(
-        Some(facility),
-        visits::get_row(c, visit)?.facility_id,
-        "visit",
-        visit,
     )
 }
 
